@@ -1,0 +1,27 @@
+"""Command-line interface: thin typer commands over the library (``repcoach --help``).
+
+Each module below registers its commands on the shared :data:`app`; heavy libraries
+(TensorFlow, MediaPipe) are imported inside commands so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from repcoach.cli import dataset as _dataset  # noqa: F401
+from repcoach.cli.app import app
+from repcoach.errors import RepcoachError
+
+
+def main() -> None:
+    """Console-script entry point: user errors print one clear line and exit 2."""
+    try:
+        app()
+    except RepcoachError as e:
+        from rich.console import Console
+
+        Console(stderr=True).print(f"[bold red]error:[/] {e}", highlight=False)
+        sys.exit(2)
+
+
+__all__ = ["app", "main"]

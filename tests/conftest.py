@@ -1,0 +1,30 @@
+"""Shared fixtures: where the real data lives, and whether its absence skips or fails."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+REALDATA = Path(os.environ.get("REPCOACH_REALDATA", ROOT.parent / "shared" / "realdata"))
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def realdata_path(*parts: str) -> Path:
+    """Path under the real-data folder; skip (or fail in CI) when it is missing."""
+    p = REALDATA.joinpath(*parts)
+    if not p.exists():
+        msg = f"real data not found at {p} (set REPCOACH_REALDATA to its folder)"
+        if os.environ.get("REPCOACH_REQUIRE_REALDATA") == "1":
+            pytest.fail(msg + "; REPCOACH_REQUIRE_REALDATA=1 makes this an error")
+        pytest.skip(msg)
+    return p
+
+
+@pytest.fixture
+def realdata():
+    """Callable fixture: ``realdata("penn_action_exercise")`` -> Path (skips when absent)."""
+    return realdata_path

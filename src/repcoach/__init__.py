@@ -5,7 +5,14 @@ repetition segmentation -> BiLSTM exercise classifier -> per-exercise correctnes
 """
 
 from repcoach.skeleton import COCO_17, KINECT_V2_25, MEDIAPIPE_33, PENN_13, Skeleton
-from repcoach.types import ClipAnalysis, ImuRecording, PoseSequence, Repetition, ThermalClip
+from repcoach.types import (
+    ClipAnalysis,
+    ImuRecording,
+    Participant,
+    PoseSequence,
+    Repetition,
+    ThermalClip,
+)
 
 __version__ = "0.1.0"
 
@@ -16,6 +23,7 @@ __all__ = [
     "PENN_13",
     "ClipAnalysis",
     "ImuRecording",
+    "Participant",
     "PoseSequence",
     "Repetition",
     "Skeleton",

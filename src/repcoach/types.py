@@ -238,6 +238,21 @@ class ThermalClip:
         return int(self.frames.shape[0])
 
 
+@dataclass(frozen=True)
+class Participant:
+    """One participant's metadata row (paper Table I). ``name`` is the ``firstname-lastname``
+    slug used in file names; ``participant_id`` a stable id such as ``P001``."""
+
+    participant_id: str
+    name: str
+    age: int
+    height_cm: float
+    weight_kg: float
+    sleep_h: float
+    smoker: bool
+    healthy_eater: bool
+
+
 def _f(x: float | None) -> float | None:
     """JSON-friendly float: None for None/NaN."""
     if x is None:

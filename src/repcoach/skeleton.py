@@ -173,7 +173,8 @@ KINECT_V2_25 = Skeleton(
     bones=_bones(
         _KINECT_NAMES,
         [
-            ("spine_base", "spine_mid"), ("spine_mid", "spine_shoulder"), ("spine_shoulder", "neck"),
+            ("spine_base", "spine_mid"), ("spine_mid", "spine_shoulder"),
+            ("spine_shoulder", "neck"),
             ("neck", "head"), ("spine_shoulder", "left_shoulder"), ("left_shoulder", "left_elbow"),
             ("left_elbow", "left_wrist"), ("left_wrist", "left_hand"),
             ("left_hand", "left_hand_tip"), ("left_wrist", "left_thumb"),

@@ -74,13 +74,10 @@ def read_pose_csv(
         raise DataError("no frames (header only)", path)
 
     cols = [f"lm{i:02d}_{a}" for i in range(layout.n_joints) for a in axes]
+    numeric = [c for c in df.columns if _LM_RE.match(str(c))]
+    numeric += [c for c in ("frame", "timestamp_s", "detected") if c in df.columns]
+    _check_numeric(df, numeric, path)
     block = df[cols]
-    bad = block.apply(lambda s: pd.to_numeric(s, errors="coerce")).isna() & block.notna()
-    if bad.to_numpy().any():
-        r, c = np.argwhere(bad.to_numpy())[0]
-        raise DataError(
-            f"expected a number, got {block.iat[r, c]!r}", path, row=int(r) + 2, column=cols[c]
-        )
     coords = block.to_numpy(dtype=np.float32).reshape(len(df), layout.n_joints, layout.dims)
 
     vis_cols = [f"lm{i:02d}_vis" for i in range(layout.n_joints)]
@@ -124,13 +121,24 @@ def read_pose_csv(
     )
 
 
+def _check_numeric(df: pd.DataFrame, columns: list[str], path: Path) -> None:
+    """Raise a DataError at the first non-numeric cell (1-based file row, header = row 1)."""
+    sub = df[columns]
+    bad = sub.apply(lambda s: pd.to_numeric(s, errors="coerce")).isna() & sub.notna()
+    if bad.to_numpy().any():
+        r, c = np.argwhere(bad.to_numpy())[0]
+        raise DataError(
+            f"expected a number, got {sub.iat[r, c]!r}", path, row=int(r) + 2, column=columns[c]
+        )
+
+
 def write_pose_csv(seq: PoseSequence, path: str | Path, decimals: int = 5) -> None:
     """Write ``seq`` in the schema, atomically. NaN cells are written empty."""
     layout = seq.layout
     t = seq.n_frames
     data: dict[str, np.ndarray] = {
         "frame": np.arange(t),
-        "timestamp_s": np.round(seq.timestamps, 6),
+        "timestamp_s": np.char.mod("%.6f", seq.timestamps),
         "detected": seq.detected.astype(int),
     }
     axes = ("x", "y", "z")[: layout.dims]
@@ -143,4 +151,3 @@ def write_pose_csv(seq: PoseSequence, path: str | Path, decimals: int = 5) -> No
     df = pd.DataFrame(data, columns=pose_columns(layout, with_detected=True))
     with atomic_write(path, "w", encoding="utf-8", newline="") as fh:
         df.to_csv(fh, index=False, float_format=f"%.{decimals}f", lineterminator="\n")
-

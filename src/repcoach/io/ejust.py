@@ -86,6 +86,11 @@ class RecordingName:
         return Path(self.participant) / self.code / self.group / self.filename
 
 
+def is_participant_name(name: str) -> bool:
+    """True for a lower-case ``firstname-lastname`` slug, e.g. ``ahmed-attia``."""
+    return bool(_PARTICIPANT_RE.match(name))
+
+
 def participant_slug(first: str, last: str) -> str:
     """``("Ahmed", "Attia")`` -> ``"ahmed-attia"`` (letters only, lower case)."""
     parts = [re.sub(r"[^a-z]", "", p.lower()) for p in (first, last)]

@@ -1,0 +1,108 @@
+"""`repcoach export` (Keras -> TFLite with parity checks) and `repcoach analyze` (one recording)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from repcoach.cli.app import app
+from repcoach.errors import DataError
+
+console = Console()
+
+
+@app.command("export")
+def export_cmd(
+    model: Path = typer.Option(..., "--model", "-m", help="Model folder written by training."),
+    int8: bool = typer.Option(True, "--int8/--no-int8", help="Also write int8 (dynamic-range)."),
+    samples: int = typer.Option(64, help="Held-out samples to check parity on."),
+) -> None:
+    """Convert the classifier and scorers to .tflite (fp32, int8) and check them against Keras."""
+    from repcoach.export import default_parity_samples, export_model_dir
+    from repcoach.model_dir import load_model_config
+
+    cfg = load_model_config(model)
+    seq_len, n_features = int(cfg["seq_len"]), int(cfg["n_features"])
+    with console.status("loading parity samples"):
+        x, source = default_parity_samples(model, seq_len, n_features, n=samples)
+    with console.status("converting to TFLite and checking parity"):
+        result = export_model_dir(
+            model,
+            quantize=("fp32", "int8") if int8 else ("fp32",),
+            parity_samples=x,
+            sample_source=source,
+        )
+    table = Table(title=f"TFLite export of {model}")
+    for col in ("model", "precision", "size", "max |diff|", "class agreement"):
+        table.add_column(col, justify="left" if col in ("model", "precision") else "right")
+    for m in result.models:
+        agree = "" if m.class_agreement is None else f"{100 * m.class_agreement:.1f} %"
+        table.add_row(
+            m.name, m.precision, f"{m.size_bytes / 1e6:.3f} MB", f"{m.max_abs_diff:.2e}", agree
+        )
+    console.print(table)
+    console.print(f"parity checked on {result.n_samples} samples: {result.sample_source}")
+    console.print(f"wrote {model / 'export.json'}")
+
+
+@app.command("analyze")
+def analyze_cmd(
+    recording: Path = typer.Argument(..., help="Pose CSV or video (.mp4/.avi/.mov/.mkv)."),
+    model: Path = typer.Option(..., "--model", "-m", help="Exported model folder."),
+    json_out: Path | None = typer.Option(None, "--json", help="Write the analysis as JSON."),
+    precision: str = typer.Option("int8", help="int8 or fp32 TFLite models."),
+    annotate: Path | None = typer.Option(
+        None, "--annotate", help="Write the video with skeleton, reps and scores drawn (videos)."
+    ),
+    scorer_label: str = typer.Option(
+        "clip", help="Which label picks the scorer: the clip's vote or each rep's own label."
+    ),
+) -> None:
+    """Which exercise, how many repetitions, and a correctness score for each repetition."""
+    from repcoach.analyze import Analyzer, AnalyzerOptions, is_video, load_recording
+    from repcoach.io.atomic import write_json
+
+    if precision not in ("int8", "fp32"):
+        raise typer.BadParameter("must be int8 or fp32", param_hint="--precision")
+    if scorer_label not in ("clip", "rep"):
+        raise typer.BadParameter("must be clip or rep", param_hint="--scorer-label")
+    if annotate is not None and not is_video(recording):
+        raise DataError("--annotate needs a video recording (a pose CSV has no frames to draw on)",
+                        recording)
+    options = AnalyzerOptions(model_dir=model, precision=precision, scorer_label=scorer_label)
+    analyzer = Analyzer.create_from_options(options)
+    what = "extracting pose from video" if is_video(recording) else "reading pose CSV"
+    with console.status(what):
+        seq = load_recording(recording)
+    result = analyzer.analyze(seq)
+
+    votes = ", ".join(f"{k} {v}" for k, v in result.votes.items()) or "-"
+    console.print(
+        f"[bold]{result.exercise or 'unknown'}[/]  confidence {result.confidence:.2f}  "
+        f"votes: {votes}  repetitions: {result.rep_count}"
+    )
+    if result.extra.get("note"):
+        console.print(f"[yellow]{result.extra['note']}[/]")
+    if result.repetitions:
+        table = Table(title=str(recording.name))
+        for col in ("#", "start s", "end s", "label", "prob", "score", "cue"):
+            table.add_column(col, justify="right" if col not in ("label", "cue") else "left")
+        for i, r in enumerate(result.repetitions, 1):
+            table.add_row(
+                str(i), f"{r.start_s:.2f}", f"{r.end_s:.2f}", r.label or "-",
+                f"{r.probability:.2f}" if r.probability is not None else "-",
+                f"{r.score:.2f}" if r.score is not None else "-", "; ".join(r.cues),
+            )
+        console.print(table)
+    if json_out is not None:
+        write_json(json_out, result.to_dict())
+        console.print(f"wrote {json_out}")
+    if annotate is not None:
+        from repcoach.video.annotate import write_annotated_video
+
+        with console.status("writing annotated video"):
+            write_annotated_video(recording, seq, result, annotate)
+        console.print(f"wrote {annotate}")

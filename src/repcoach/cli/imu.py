@@ -1,0 +1,39 @@
+"""`repcoach count`: repetition counts per recording from IMU peaks (or pose)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from repcoach.cli.app import app
+
+
+@app.command("count")
+def count(
+    data: Path = typer.Option(..., "--data", help="indexed dataset (index.csv) or EJUST folder"),
+    out: Path = typer.Option(..., "--out", help="output folder (counts.csv, summary.json, PNG)"),
+    modality: str = typer.Option("imu", "--modality", help="imu or pose"),
+    min_period: float = typer.Option(0.6, help="shortest plausible repetition (s)"),
+    max_period: float = typer.Option(10.0, help="longest plausible repetition (s)"),
+    quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
+) -> None:
+    """Count repetitions in every recording; with true counts, report MAE and within-one."""
+    from rich.console import Console
+
+    from repcoach.imu.count import ImuCountOptions, count_dataset, write_count_outputs
+
+    if modality not in ("imu", "pose"):
+        raise typer.BadParameter("modality must be imu or pose")
+    opts = ImuCountOptions(min_period_s=min_period, max_period_s=max_period)
+    rows = count_dataset(data, modality, opts, progress=not quiet)
+    summary = write_count_outputs(rows, out)
+    con = Console()
+    con.print(f"counted {len(rows)} recordings -> {out / 'counts.csv'}")
+    if "mae" in summary:
+        con.print(f"MAE {summary['mae']:.2f} reps, within one {100 * summary['obo']:.1f}%, "
+                  f"exact {100 * summary['exact']:.1f}% (n={summary['n']})")
+        if "annotated_boundaries" in summary:
+            b = summary["annotated_boundaries"]
+            con.print(f"annotated reps found (IoU>=0.5): recall {b['recall_iou50']:.2f}, "
+                      f"precision {b['precision_iou50']:.2f} over {b['n_recordings']} recordings")

@@ -1,0 +1,129 @@
+"""`repcoach train` and `repcoach evaluate`: thin commands over repcoach.models.train and
+repcoach.evaluate (pose), or repcoach.imu.train (IMU)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from repcoach.cli.app import app
+
+
+def _imu_module():
+    from repcoach.errors import RepcoachError
+
+    try:
+        import repcoach.imu.train as imu_train
+    except ImportError as e:
+        raise RepcoachError(
+            f"IMU training is not available in this installation (repcoach.imu.train: {e})"
+        ) from None
+    return imu_train
+
+
+@app.command("train")
+def train_cmd(
+    data: Path = typer.Option(..., "--data", help="Dataset folder (index.csv or EJUST layout)."),
+    out: Path = typer.Option(..., "--out", help="Model folder to write."),
+    task: str = typer.Option("exercise", help="exercise (classifier + scorers) | correctness."),
+    modality: str = typer.Option("pose", help="pose | imu."),
+    epochs: int = typer.Option(100, help="Maximum epochs (early stopping, patience 15)."),
+    batch_size: int = typer.Option(32, "--batch-size"),
+    seq_len: int = typer.Option(30, "--seq-len", help="Frames per model input."),
+    clip_mode: str = typer.Option("reps", "--clip-mode", help="reps | windows | whole."),
+    window: float = typer.Option(2.0, help="Window length in seconds (--clip-mode windows)."),
+    stride: float = typer.Option(1.0, help="Window stride in seconds (--clip-mode windows)."),
+    view: str = typer.Option("frontal", help="EJUST camera: frontal | side | both."),
+    group_col: str | None = typer.Option(
+        None, "--group-col", help="index.csv column grouping near-duplicate clips for the split."
+    ),
+    lstm_units: int = typer.Option(256, "--lstm-units", help="BiLSTM units (paper: 256)."),
+    no_augment: bool = typer.Option(False, "--no-augment", help="Train without augmentation."),
+    no_scorers: bool = typer.Option(False, "--no-scorers", help="Skip correctness scorers."),
+    seed: int = typer.Option(0),
+    quick: bool = typer.Option(False, help="Small model, few epochs (smoke test)."),
+    quiet: bool = typer.Option(False, help="No progress bars."),
+) -> None:
+    """Train the exercise classifier and/or correctness scorers with a cross-subject split."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if modality == "imu":
+        result = _imu_module().train_imu(
+            data, out, task=task, epochs=epochs, batch_size=batch_size, seed=seed, quick=quick,
+            group_col=group_col, verbose=0 if quiet else 1,
+        )  # fmt: skip
+        console.print(f"wrote IMU model folder [bold]{out}[/]")
+        if result is not None:
+            console.print(result)
+        return
+    if modality != "pose":
+        raise typer.BadParameter("modality must be pose or imu", param_hint="--modality")
+    from repcoach.models.train import TrainOptions, train_model_dir
+    from repcoach.samples import SampleOptions
+
+    try:
+        sopts = SampleOptions(seq_len=seq_len, clip_mode=clip_mode, window_s=window,
+                              stride_s=stride, view=view, group_col=group_col,
+                              progress=not quiet)  # fmt: skip
+        topts = TrainOptions(task=task, epochs=epochs, batch_size=batch_size, seed=seed,
+                             quick=quick, augment=not no_augment, scorers=not no_scorers,
+                             lstm_units=lstm_units, verbose=0 if quiet else 1)  # fmt: skip
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from None
+    res = train_model_dir(data, out, sopts, topts)
+    cfg = res.config
+    table = Table(title=f"trained {out}", show_header=False)
+    table.add_row("task", str(cfg["task"]))
+    table.add_row("layout / input", f"{cfg['layout']}  ({cfg['seq_len']} x {cfg['n_features']})")
+    table.add_row("classes", ", ".join(cfg["classes"]))
+    table.add_row("split", f"{cfg['split']['source']} by {cfg['split']['group_by']}")
+    for name, n in res.n_samples.items():
+        groups = len(cfg["split"]["groups"].get(name, []))
+        table.add_row(f"{name} samples", f"{n}  ({groups} groups)")
+    if res.val_accuracy is not None:
+        table.add_row("validation accuracy", f"{100 * res.val_accuracy:.1f} %")
+    for label, mae in res.val_score_mae.items():
+        table.add_row(f"validation MAE {label}", f"{mae:.3f}")
+    table.add_row("scorers", ", ".join(cfg.get("scorers") or []) or "none")
+    console.print(table)
+    console.print("evaluate held-out data with: "
+                  f"repcoach evaluate --model {out} --data {data} --out REPORT_DIR")
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    model: Path = typer.Option(..., "--model", help="Model folder written by `repcoach train`."),
+    data: Path = typer.Option(..., "--data", help="Dataset folder."),
+    out: Path = typer.Option(..., "--out", help="Report folder (report.json, report.md, PNGs)."),
+    quiet: bool = typer.Option(False, help="No progress bars."),
+) -> None:
+    """Evaluate a model folder on held-out data and write the report (Table II, Figs. 6-7)."""
+    from rich.console import Console
+
+    from repcoach.model_dir import load_model_config
+
+    console = Console()
+    cfg = load_model_config(model)
+    if cfg.get("modality", "pose") == "imu":
+        report = _imu_module().evaluate_imu(model, data, out)
+    else:
+        from repcoach.evaluate import evaluate_model_dir
+
+        report = evaluate_model_dir(model, data, out, progress=not quiet)
+    if isinstance(report, dict):
+        acc = report.get("accuracy")
+        ev = report.get("evaluated_on") or {}
+        acc_s = "n/a" if acc is None else f"{100 * acc:.1f} %"
+        console.print(f"accuracy ({report.get('accuracy_level', '?')}): [bold]{acc_s}[/] on "
+                      f"{ev.get('n_samples', '?')} samples / {ev.get('n_clips', '?')} clips "
+                      f"({ev.get('split', '?')})")  # fmt: skip
+        sc = (report.get("scoring") or {}).get("sample")
+        if sc:
+            console.print(f"scorer MAE {sc.get('mae')}, RMSE {sc.get('rmse')}, "
+                          f"r {sc.get('pearson_r')}, accuracy at 0.5 {sc.get('accuracy_at_0.5')}")
+        if ev.get("warning"):
+            console.print(f"[bold yellow]warning:[/] {ev['warning']}")
+    console.print(f"wrote {out / 'report.json'} and {out / 'report.md'}")

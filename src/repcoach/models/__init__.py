@@ -1,0 +1,20 @@
+"""Trainable models: the paper's BiLSTM classifier, per-exercise correctness scorers,
+augmentation, cross-subject splits and the training driver. TensorFlow is imported lazily."""
+
+from __future__ import annotations
+
+from repcoach.models.augment import Augmenter, flip_horizontal
+from repcoach.models.classifier import BiLSTMClassifier, build_bilstm
+from repcoach.models.scorer import CorrectnessScorer, ScorerSet
+from repcoach.models.splits import subject_kfold, subject_split
+
+__all__ = [
+    "Augmenter",
+    "BiLSTMClassifier",
+    "CorrectnessScorer",
+    "ScorerSet",
+    "build_bilstm",
+    "flip_horizontal",
+    "subject_kfold",
+    "subject_split",
+]

@@ -1,0 +1,120 @@
+"""Training-time augmentation of model inputs (paper V.F), applied on the fly per batch.
+
+Inputs are ``(n, T, joints * dims)`` arrays in normalised space (hip-centred, so x = 0 is the
+body's midline). Transforms:
+
+- random frame dropping: each frame is dropped with probability ``frame_drop`` and the rest are
+  re-interpolated back to ``T`` frames (simulates frame loss on phone video);
+- local shuffling: frames move at most ``local_shuffle`` places (temporal jitter);
+- Gaussian noise with standard deviation ``noise_std`` (tracker noise);
+- horizontal flip: x is negated AND left/right joints are swapped with the layout's
+  :meth:`~repcoach.skeleton.Skeleton.mirror_permutation`, only for classes in ``flip_labels``.
+
+Why those flip classes: a mirrored jumping jack, sit-up or high-knees repetition is the same
+exercise, and the steam engine alternates sides (elbow to the opposite knee), so its mirror image
+is a steam-engine repetition too: all four EJUST exercises are left/right symmetric. All six
+Penn Action exercises (jumping jacks, sit-ups, push-ups, squats, pull-ups, jump rope) are too.
+Augmentation never touches validation or test data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from repcoach.skeleton import MEDIAPIPE_33, Skeleton
+
+#: Classes whose mirror image is the same exercise (EJUST-GYM-3 and Penn Action).
+SYMMETRIC_EXERCISES = frozenset(
+    {
+        "jumping_jacks", "sit_ups", "high_knees", "steam_engine",
+        "situp", "pushup", "squat", "pullup", "jump_rope",
+    }
+)  # fmt: skip
+
+
+def flip_horizontal(x: np.ndarray, layout: Skeleton) -> np.ndarray:
+    """Mirror ``(..., T, joints*dims)`` inputs: negate x and swap left/right joints."""
+    x = np.asarray(x, dtype=np.float32)
+    shape = x.shape
+    j, d = layout.n_joints, layout.dims
+    if shape[-1] != j * d:
+        raise ValueError(f"inputs have {shape[-1]} features, layout {layout.name!r} has {j * d}")
+    y = x.reshape(*shape[:-1], j, d)[..., layout.mirror_permutation(), :].copy()
+    y[..., 0] = -y[..., 0]
+    return y.reshape(shape)
+
+
+def drop_frames(x: np.ndarray, rate: float, rng: np.random.Generator) -> np.ndarray:
+    """Drop each frame of one ``(T, F)`` sample with probability ``rate`` (keeping at least
+    half, and the first and last) and linearly re-interpolate the kept frames to ``T``."""
+    t = x.shape[0]
+    keep = rng.random(t) >= rate
+    keep[0] = keep[-1] = True
+    if keep.sum() < max(2, t // 2) or keep.all():
+        return x
+    kept = x[keep]
+    # The kept frames are stretched back over T slots (linear interpolation between neighbours).
+    pos = np.linspace(0.0, len(kept) - 1.0, t)
+    lo = np.clip(np.floor(pos).astype(int), 0, len(kept) - 2)
+    w = (pos - lo)[:, None]
+    return ((1 - w) * kept[lo] + w * kept[lo + 1]).astype(np.float32)
+
+
+def local_shuffle(x: np.ndarray, window: int, rng: np.random.Generator) -> np.ndarray:
+    """Reorder frames of one ``(T, F)`` sample so each moves at most ``window`` places."""
+    if window < 1:
+        return x
+    t = x.shape[0]
+    order = np.argsort(np.arange(t) + rng.uniform(0, window + 1, t), kind="stable")
+    return x[order]
+
+
+@dataclass
+class Augmenter:
+    """Random augmentation of a batch; each of drop / shuffle / flip fires per sample with
+    probability ``prob`` (flip with ``flip_prob``), noise is always added."""
+
+    frame_drop: float = 0.1
+    local_shuffle: int = 2
+    noise_std: float = 0.01
+    flip_prob: float = 0.5
+    flip_labels: frozenset[str] = field(default_factory=lambda: SYMMETRIC_EXERCISES)
+    layout: Skeleton = MEDIAPIPE_33
+    prob: float = 0.5
+
+    def __call__(
+        self, x: np.ndarray, labels: Iterable[str] | None, rng: np.random.Generator
+    ) -> np.ndarray:
+        """Augmented copy of ``x`` ``(n, T, F)``; ``labels`` (class names) gate the flip."""
+        x = np.array(x, dtype=np.float32, copy=True)
+        n = len(x)
+        labels = [None] * n if labels is None else list(labels)
+        for i in range(n):
+            if self.frame_drop > 0 and rng.random() < self.prob:
+                x[i] = drop_frames(x[i], self.frame_drop, rng)
+            if self.local_shuffle > 0 and rng.random() < self.prob:
+                x[i] = local_shuffle(x[i], self.local_shuffle, rng)
+        if self.flip_prob > 0:
+            flip = np.array(
+                [lab in self.flip_labels and rng.random() < self.flip_prob for lab in labels],
+                dtype=bool,
+            )
+            if flip.any():
+                x[flip] = flip_horizontal(x[flip], self.layout)
+        if self.noise_std > 0:
+            x += rng.normal(0.0, self.noise_std, x.shape).astype(np.float32)
+        return x
+
+    def to_dict(self) -> dict:
+        return {
+            "frame_drop": self.frame_drop,
+            "local_shuffle": self.local_shuffle,
+            "noise_std": self.noise_std,
+            "flip_prob": self.flip_prob,
+            "flip_labels": sorted(self.flip_labels),
+            "layout": self.layout.name,
+            "prob": self.prob,
+        }

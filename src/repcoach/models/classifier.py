@@ -1,0 +1,284 @@
+"""The paper's exercise classifier (V.E): BiLSTM(256) -> Dense(128)+ReLU -> Dropout(0.4) ->
+Dense(64)+ReLU -> Dropout(0.4) -> softmax, trained with sparse categorical cross-entropy and Adam
+(batch 32, up to 100 epochs, early stopping with patience 15, ReduceLROnPlateau, checkpointing).
+
+Sizes are parameters with the paper's values as defaults. TensorFlow/Keras are imported lazily.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from repcoach.models.augment import Augmenter
+
+
+def _keras() -> Any:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    return keras
+
+
+def build_bilstm(
+    n_classes: int,
+    seq_len: int = 30,
+    n_features: int = 99,
+    lstm_units: int = 256,
+    dense_units: Sequence[int] = (128, 64),
+    dropout: float = 0.4,
+    activation: str = "softmax",
+    name: str = "bilstm_classifier",
+) -> Any:
+    """Input (seq_len, n_features) -> Bidirectional(LSTM) -> [Dense+ReLU -> Dropout]* -> Dense.
+
+    ``activation="softmax"`` with ``n_classes`` outputs is the classifier; ``"sigmoid"`` with one
+    output is the correctness regressor (:mod:`repcoach.models.scorer`). Not compiled."""
+    keras = _keras()
+    inp = keras.Input(shape=(seq_len, n_features), name="pose")
+    x = keras.layers.Bidirectional(keras.layers.LSTM(lstm_units), name="bilstm")(inp)
+    for i, units in enumerate(dense_units, start=1):
+        x = keras.layers.Dense(units, activation="relu", name=f"dense{i}")(x)
+        x = keras.layers.Dropout(dropout, name=f"dropout{i}")(x)
+    out = keras.layers.Dense(n_classes, activation=activation, name="output")(x)
+    return keras.Model(inp, out, name=name)
+
+
+def _batches_class() -> type:
+    """A keras PyDataset that re-augments the training set every epoch (defined lazily)."""
+    keras = _keras()
+
+    class AugmentedBatches(keras.utils.PyDataset):
+        def __init__(self, x, y, names, batch_size, augment, seed):
+            super().__init__()
+            self.x, self.y, self.names = x, y, names
+            self.batch_size, self.augment = batch_size, augment
+            self.rng = np.random.default_rng(seed)
+            self.order = self.rng.permutation(len(x))
+
+        def __len__(self) -> int:
+            return math.ceil(len(self.x) / self.batch_size)
+
+        def __getitem__(self, i):
+            idx = self.order[i * self.batch_size : (i + 1) * self.batch_size]
+            return self.augment(self.x[idx], self.names[idx], self.rng), self.y[idx]
+
+        def on_epoch_end(self) -> None:
+            self.order = self.rng.permutation(len(self.x))
+
+    return AugmentedBatches
+
+
+def _progress_callback(total_epochs: int, title: str) -> tuple[Any, Callable[[], None]]:
+    """A Keras callback driving a rich progress bar (one step per epoch) and its closer."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    keras = _keras()
+    progress = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), transient=False,
+    )  # fmt: skip
+    task = progress.add_task(title, total=total_epochs, stats="")
+    progress.start()
+
+    class RichEpochs(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            stats = "  ".join(
+                f"{k}={v:.4f}" for k, v in logs.items() if k != "learning_rate"
+            )
+            progress.update(task, advance=1, stats=stats)
+
+    return RichEpochs(), progress.stop
+
+
+def fit_keras_model(
+    model: Any,
+    x: np.ndarray,
+    y: np.ndarray,
+    names: np.ndarray,
+    x_val: np.ndarray | None = None,
+    y_val: np.ndarray | None = None,
+    *,
+    epochs: int = 100,
+    batch_size: int = 32,
+    patience: int = 15,
+    augment: Augmenter | None = None,
+    seed: int = 0,
+    verbose: int = 0,
+    checkpoint_dir: str | Path | None = None,
+    title: str = "training",
+) -> dict[str, list[float]]:
+    """Train a compiled model with the paper's callbacks; return the per-epoch history.
+
+    ``names`` are the class names of the training samples (they gate the flip augmentation).
+    Early stopping / LR schedule / checkpoint watch ``val_loss`` when validation data is given,
+    else the training loss. The best weights (checkpointed to a temporary file in
+    ``checkpoint_dir``) are restored at the end."""
+    keras = _keras()
+    has_val = x_val is not None and len(x_val) > 0
+    monitor = "val_loss" if has_val else "loss"
+    ckdir = Path(checkpoint_dir) if checkpoint_dir else Path(tempfile.gettempdir())
+    ckdir.mkdir(parents=True, exist_ok=True)
+    fd, ckpt = tempfile.mkstemp(prefix=".checkpoint-", suffix=".weights.h5", dir=ckdir)
+    os.close(fd)
+    os.unlink(ckpt)
+    callbacks: list[Any] = [
+        keras.callbacks.EarlyStopping(
+            monitor=monitor, patience=patience, restore_best_weights=True
+        ),
+        keras.callbacks.ReduceLROnPlateau(
+            monitor=monitor, factor=0.5, patience=max(2, patience // 3), min_lr=1e-5
+        ),
+        keras.callbacks.ModelCheckpoint(
+            ckpt, monitor=monitor, save_best_only=True, save_weights_only=True
+        ),
+    ]
+    stop: Callable[[], None] | None = None
+    if verbose:
+        cb, stop = _progress_callback(epochs, title)
+        callbacks.append(cb)
+    x = np.asarray(x, dtype=np.float32)
+    if augment is not None:
+        data = _batches_class()(x, y, np.asarray(names, dtype=object), batch_size, augment, seed)
+        fit_args: dict[str, Any] = {"x": data}
+    else:
+        fit_args = {"x": x, "y": y, "batch_size": batch_size, "shuffle": True}
+    try:
+        hist = model.fit(
+            **fit_args,
+            validation_data=(np.asarray(x_val, np.float32), y_val) if has_val else None,
+            epochs=epochs,
+            callbacks=callbacks,
+            verbose=0,
+        )
+        if os.path.exists(ckpt):
+            model.load_weights(ckpt)
+    finally:
+        if stop is not None:
+            stop()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(ckpt)
+    return {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+
+
+def predict_batched(model: Any, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """``model`` outputs for ``x`` in chunks (``predict_on_batch`` avoids predict's overhead)."""
+    x = np.asarray(x, dtype=np.float32)
+    if len(x) == 0:
+        return np.zeros((0, *model.output_shape[1:]), np.float32)
+    parts = [np.asarray(model.predict_on_batch(x[i : i + batch_size]))
+             for i in range(0, len(x), batch_size)]
+    return np.concatenate(parts).astype(np.float32)
+
+
+class BiLSTMClassifier:
+    """scikit-learn style wrapper of the paper's classifier: ``fit(X, y)`` with string labels.
+
+    Fitted attributes: ``classes_`` (sorted names = output order), ``model_`` (Keras),
+    ``history_`` (per-epoch loss / accuracy / val_loss / val_accuracy / learning_rate)."""
+
+    def __init__(
+        self,
+        lstm_units: int = 256,
+        dense_units: Sequence[int] = (128, 64),
+        dropout: float = 0.4,
+        epochs: int = 100,
+        batch_size: int = 32,
+        patience: int = 15,
+        learning_rate: float = 1e-3,
+        augment: Augmenter | None = None,
+        seed: int = 0,
+        verbose: int = 0,
+        checkpoint_dir: str | Path | None = None,
+    ) -> None:
+        self.lstm_units = lstm_units
+        self.dense_units = tuple(dense_units)
+        self.dropout = dropout
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.patience = patience
+        self.learning_rate = learning_rate
+        self.augment = augment
+        self.seed = seed
+        self.verbose = verbose
+        self.checkpoint_dir = checkpoint_dir
+
+    def get_params(self) -> dict[str, Any]:
+        return {
+            "lstm_units": self.lstm_units,
+            "dense_units": list(self.dense_units),
+            "dropout": self.dropout,
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "patience": self.patience,
+            "learning_rate": self.learning_rate,
+            "augment": None if self.augment is None else self.augment.to_dict(),
+            "seed": self.seed,
+        }
+
+    def fit(
+        self,
+        x: np.ndarray,
+        y: Sequence[str],
+        x_val: np.ndarray | None = None,
+        y_val: Sequence[str] | None = None,
+    ) -> BiLSTMClassifier:
+        keras = _keras()
+        from repcoach.model_dir import LabelEncoder
+
+        x = np.asarray(x, dtype=np.float32)
+        if x.ndim != 3:
+            raise ValueError(f"X must be (n, seq_len, n_features), got {x.shape}")
+        names = np.asarray([str(v) for v in y], dtype=object)
+        enc = LabelEncoder().fit(names)
+        self.classes_ = np.asarray(enc.classes_, dtype=object)
+        keras.utils.set_random_seed(self.seed)
+        model = build_bilstm(
+            len(self.classes_), x.shape[1], x.shape[2], self.lstm_units, self.dense_units,
+            self.dropout,
+        )  # fmt: skip
+        model.compile(
+            optimizer=keras.optimizers.Adam(self.learning_rate),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        yv = None
+        if x_val is not None and len(x_val):
+            known = set(self.classes_)
+            keep = np.asarray([str(v) in known for v in y_val])
+            x_val = np.asarray(x_val, np.float32)[keep]
+            yv = enc.transform([v for v, k in zip(y_val, keep, strict=True) if k])
+        self.history_ = fit_keras_model(
+            model, x, enc.transform(names), names, x_val, yv,
+            epochs=self.epochs, batch_size=self.batch_size, patience=self.patience,
+            augment=self.augment, seed=self.seed, verbose=self.verbose,
+            checkpoint_dir=self.checkpoint_dir, title="classifier",
+        )  # fmt: skip
+        self.model_ = model
+        return self
+
+    @classmethod
+    def from_model(cls, model: Any, classes: Sequence[str]) -> BiLSTMClassifier:
+        """Wrap an already trained Keras model (e.g. loaded from a model folder)."""
+        self = cls()
+        self.model_ = model
+        self.classes_ = np.asarray(list(classes), dtype=object)
+        self.history_ = {}
+        return self
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        return predict_batched(self.model_, x)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return self.classes_[self.predict_proba(x).argmax(axis=1)]
+
+    def score(self, x: np.ndarray, y: Sequence[str]) -> float:
+        return float(np.mean(self.predict(x) == np.asarray(y, dtype=object)))

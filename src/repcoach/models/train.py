@@ -1,0 +1,231 @@
+"""Training driver: dataset folder -> samples -> cross-subject split -> classifier and
+per-exercise scorers -> model folder (:mod:`repcoach.model_dir`).
+
+Split protocol: rows of an index ``split`` column when present; otherwise 70/15/15 by group,
+where a group is the participant, or each clip when subjects are unknown (Penn Action), or the
+value of ``SampleOptions.group_col`` (e.g. PushFit's ``source_group`` blocks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from repcoach.errors import DataError
+from repcoach.models.splits import (
+    groups_per_split,
+    sample_groups,
+    split_from_column,
+    subject_split,
+)
+from repcoach.samples import SampleOptions, Samples, load_samples
+
+TASKS = ("exercise", "correctness")
+
+
+@dataclass
+class TrainOptions:
+    """What to train and how. Classifier sizes default to the paper's (V.E); scorer sizes are
+    smaller (see :mod:`repcoach.models.scorer`). ``quick`` shrinks both for smoke runs."""
+
+    task: str = "exercise"
+    epochs: int = 100
+    batch_size: int = 32
+    patience: int = 15
+    learning_rate: float = 1e-3
+    lstm_units: int = 256
+    dense_units: tuple[int, ...] = (128, 64)
+    dropout: float = 0.4
+    scorer_lstm_units: int = 64
+    scorer_dense_units: tuple[int, ...] = (64, 32)
+    scorer_dropout: float = 0.3
+    scorers: bool = True
+    augment: bool = True
+    fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
+    seed: int = 0
+    verbose: int = 1
+    quick: bool = False
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ValueError(f"task must be one of {TASKS}, got {self.task!r}")
+        if self.quick:
+            self.epochs = min(self.epochs, 15)
+            self.patience = min(self.patience, 5)
+            self.lstm_units = min(self.lstm_units, 32)
+            self.dense_units = (32, 16)
+            self.scorer_lstm_units = min(self.scorer_lstm_units, 16)
+            self.scorer_dense_units = (16,)
+
+
+@dataclass
+class TrainResult:
+    """What training produced (the model folder holds the same in files)."""
+
+    model_dir: Path
+    config: dict[str, Any]
+    n_samples: dict[str, int]
+    val_accuracy: float | None = None
+    val_score_mae: dict[str, float] = field(default_factory=dict)
+    history: dict[str, Any] = field(default_factory=dict)
+
+
+def group_values(samples: Samples) -> np.ndarray:
+    """The split group of every sample (see :func:`repcoach.models.splits.sample_groups`)."""
+    use_col = samples.meta.get("group_col") or (len(samples) and any(samples.group != ""))
+    return sample_groups(samples.subject, samples.clip_id, samples.group if use_col else None)
+
+
+def make_split(
+    samples: Samples, fractions: tuple[float, float, float] = (0.7, 0.15, 0.15), seed: int = 0
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Indices per split and the record stored in config.json ``split``."""
+    groups = group_values(samples)
+    if any(samples.split != ""):
+        idx = split_from_column(samples.split)
+        record: dict[str, Any] = {"source": "split column"}
+    else:
+        idx = subject_split(samples.subject, samples.y, fractions, seed, groups=groups)
+        record = {"source": "group split", "fractions": list(fractions), "seed": seed}
+    kinds = sorted({g.split(":", 1)[0] for g in groups})
+    record["group_by"] = {"subject": "participant", "clip": "clip", "group": "group column"}.get(
+        kinds[0], kinds[0]) if len(kinds) == 1 else "+".join(kinds)  # fmt: skip
+    record["groups"] = groups_per_split(groups, idx)
+    record["n_samples"] = {k: int(len(v)) for k, v in idx.items()}
+    return idx, record
+
+
+def split_for_samples(samples: Samples, record: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Re-create a recorded split on (possibly other) samples: the split column when the
+    record says so, else by group; samples of groups not seen in training count as test."""
+    if record.get("source") == "split column" and any(samples.split != ""):
+        return split_from_column(samples.split)
+    groups = group_values(samples)
+    named = record.get("groups") or {}
+    where = {g: s for s in ("test", "val", "train") for g in named.get(s, [])}
+    names = np.asarray([where.get(g, "test") for g in groups])
+    return {s: np.flatnonzero(names == s) for s in ("train", "val", "test")}
+
+
+def _augmenter(samples: Samples, enabled: bool):
+    if not enabled:
+        return None
+    from repcoach.models.augment import Augmenter
+    from repcoach.skeleton import get_layout
+
+    return Augmenter(layout=get_layout(samples.layout))
+
+
+def train_model_dir(
+    data: str | Path,
+    out: str | Path,
+    sample_options: SampleOptions | None = None,
+    options: TrainOptions | None = None,
+    samples: Samples | None = None,
+) -> TrainResult:
+    """Train on ``data`` and write the model folder ``out``; returns a summary."""
+    from repcoach.model_dir import save_model_dir
+    from repcoach.models.classifier import BiLSTMClassifier
+    from repcoach.models.scorer import ScorerSet
+
+    sample_options = sample_options or SampleOptions()
+    options = options or TrainOptions()
+    out = Path(out)
+    if samples is None:
+        samples = load_samples(data, sample_options)
+    if len(samples) == 0:
+        raise DataError("no samples could be cut from the data", data)
+    samples.meta["group_col"] = sample_options.group_col
+    idx, split_record = make_split(samples, options.fractions, options.seed)
+    tr, va = samples.subset(idx["train"]), samples.subset(idx["val"])
+    if len(tr) == 0:
+        raise DataError("the training split is empty", data)
+    augment = _augmenter(samples, options.augment)
+    out.mkdir(parents=True, exist_ok=True)
+    history: dict[str, Any] = {}
+    classifier = None
+    val_acc = None
+    classes = sorted(set(samples.y))
+    if options.task == "exercise":
+        if len(set(tr.y)) < 2:
+            raise DataError(
+                f"--task exercise needs at least two labels in the training split, found "
+                f"{sorted(set(tr.y))}; for correct/incorrect data use --task correctness",
+                data,
+            )
+        classifier = BiLSTMClassifier(
+            lstm_units=options.lstm_units, dense_units=options.dense_units,
+            dropout=options.dropout, epochs=options.epochs, batch_size=options.batch_size,
+            patience=options.patience, learning_rate=options.learning_rate, augment=augment,
+            seed=options.seed, verbose=options.verbose, checkpoint_dir=out,
+        ).fit(tr.X, tr.y, va.X if len(va) else None, va.y if len(va) else None)  # fmt: skip
+        classes = [str(c) for c in classifier.classes_]
+        history["classifier"] = classifier.history_
+        if len(va):
+            val_acc = classifier.score(va.X, va.y)
+    scorer_set = None
+    val_mae: dict[str, float] = {}
+    if (options.task == "correctness" or options.scorers) and tr.has_scores:
+        scorer_set = ScorerSet(
+            lstm_units=options.scorer_lstm_units, dense_units=options.scorer_dense_units,
+            dropout=options.scorer_dropout, epochs=options.epochs, batch_size=options.batch_size,
+            patience=max(3, options.patience * 2 // 3), learning_rate=options.learning_rate,
+            augment=augment, seed=options.seed, verbose=options.verbose, checkpoint_dir=out,
+        ).fit(tr.X, tr.y, tr.score, va.X, va.y, va.score)  # fmt: skip
+        history["scorers"] = {k: s.history_ for k, s in scorer_set.scorers.items()}
+        if len(va):
+            pred = scorer_set.predict(va.X, va.y)
+            for label in scorer_set.scorers:
+                m = (va.y == label) & np.isfinite(va.score)
+                if m.any():
+                    val_mae[label] = float(np.mean(np.abs(pred[m] - va.score[m])))
+    elif options.task == "correctness":
+        raise DataError(
+            "--task correctness needs correctness scores (index.csv 'correctness' column or "
+            "annotations.csv 'score') in the training split",
+            data,
+        )
+    if options.task == "correctness":
+        classes = sorted(scorer_set.scorers) if scorer_set else classes
+    score_values = samples.score[np.isfinite(samples.score)]
+    binary = bool(len(score_values)) and bool(np.isin(score_values, (0.0, 1.0)).all())
+    config: dict[str, Any] = {
+        "task": options.task,
+        "modality": "pose",
+        "layout": samples.layout,
+        "seq_len": samples.seq_len,
+        "n_features": samples.n_features,
+        "resample": sample_options.resample,
+        "preprocess": ["clean", "normalize", "resample"],
+        "classes": classes,
+        **{k: v for k, v in sample_options.to_dict().items() if k not in ("seq_len", "resample")},
+        "data": str(Path(data).resolve()),
+        "data_form": samples.meta.get("form"),
+        "split": split_record,
+        "score_target": "binary" if binary else ("continuous" if len(score_values) else None),
+        "train_params": {
+            "classifier": None if classifier is None else classifier.get_params(),
+            "scorers": None if scorer_set is None else {
+                "lstm_units": options.scorer_lstm_units,
+                "dense_units": list(options.scorer_dense_units),
+                "dropout": options.scorer_dropout,
+                "loss": "mean_squared_error",
+            },
+            "options": {k: (list(v) if isinstance(v, tuple) else v)
+                        for k, v in asdict(options).items()},
+        },  # fmt: skip
+    }
+    save_model_dir(out, config, classifier, scorer_set.scorers if scorer_set else None, history)
+    from repcoach.model_dir import load_model_config
+
+    return TrainResult(
+        model_dir=out,
+        config=load_model_config(out),
+        n_samples={k: int(len(v)) for k, v in idx.items()},
+        val_accuracy=val_acc,
+        val_score_mae=val_mae,
+        history=history,
+    )

@@ -1,0 +1,104 @@
+"""Fixed-length model input: one repetition -> ``(length, joints * dims)``.
+
+The classifier takes a fixed number of frames (the paper: 30 frames x 99 features). A repetition
+is either time-resampled to that length (``"interpolate"``, the default: every repetition is seen
+whole, whatever its tempo) or padded/truncated as the paper describes (``"pad"``, ``"truncate"``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from repcoach.errors import DataError
+from repcoach.types import PoseSequence, Repetition
+
+__all__ = ["METHODS", "repetition_inputs", "resample", "to_model_input"]
+
+#: ``interpolate``: linear resampling over time, first and last frames kept.
+#: ``pad``: cut at the end when longer; zero-pad at the end when shorter (the paper's
+#: "padded or truncated"; zeros are the hip centre in normalised space).
+#: ``truncate``: cut at the end when longer; repeat the last frame when shorter (never zeros).
+METHODS = ("interpolate", "pad", "truncate")
+
+
+def resample(
+    x: PoseSequence | np.ndarray, length: int = 30, method: str = "interpolate"
+) -> np.ndarray:
+    """Return a float32 ``(length, features)`` array from a sequence or a ``(frames, features)``
+    / ``(frames, joints, dims)`` array. NaNs left after cleaning become 0 (the hip centre in
+    normalised space) after resampling, so the model never sees NaN."""
+    if method not in METHODS:
+        raise ValueError(f"unknown resample method {method!r}; choose one of {METHODS}")
+    if length < 1:
+        raise ValueError(f"length must be >= 1, got {length}")
+    if isinstance(x, PoseSequence):
+        feats = x.features().astype(np.float64)
+        t = x.timestamps - x.timestamps[0] if x.n_frames else np.zeros(0)
+        source = x.source
+    else:
+        arr = np.asarray(x, dtype=np.float64)
+        if arr.ndim == 3:
+            arr = arr.reshape(arr.shape[0], -1)
+        if arr.ndim != 2:
+            raise ValueError(
+                f"expected (frames, features) or (frames, joints, dims), got {arr.shape}"
+            )
+        feats, t, source = arr, np.arange(arr.shape[0], dtype=np.float64), None
+    n, f = feats.shape
+    if n == 0:
+        raise DataError("cannot resample an empty sequence (0 frames)", source)
+
+    if method == "interpolate":
+        if n == 1:
+            out = np.repeat(feats, length, axis=0)
+        else:
+            pos = np.linspace(t[0], t[-1], length)
+            hi = np.clip(np.searchsorted(t, pos, side="right"), 1, n - 1)
+            lo = hi - 1
+            w = ((pos - t[lo]) / (t[hi] - t[lo]))[:, None]
+            # A NaN neighbour makes the sample NaN (then 0), except at exact hits.
+            with np.errstate(invalid="ignore"):
+                out = np.where(
+                    w <= 0,
+                    feats[lo],
+                    np.where(w >= 1, feats[hi], (1 - w) * feats[lo] + w * feats[hi]),
+                )
+    else:
+        out = feats[:length]
+        if n < length:
+            fill = (
+                np.zeros((length - n, f))
+                if method == "pad"
+                else np.repeat(feats[-1:], length - n, axis=0)
+            )
+            out = np.concatenate([out, fill])
+    return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
+
+
+def to_model_input(
+    seq: PoseSequence, length: int = 30, method: str = "interpolate", **clean_options: float
+) -> np.ndarray:
+    """The canonical chain for one repetition: clean -> normalize -> resample."""
+    from repcoach.pose.clean import clean
+    from repcoach.pose.normalize import normalize
+
+    return resample(normalize(clean(seq, **clean_options)), length, method)
+
+
+def repetition_inputs(
+    seq: PoseSequence,
+    repetitions: list[Repetition] | list[tuple[int, int]],
+    length: int = 30,
+    method: str = "interpolate",
+    **clean_options: float,
+) -> np.ndarray:
+    """``(reps, length, features)`` model inputs for the repetitions of one recording: each
+    repetition is cut from the raw recording and run through :func:`to_model_input`, so training
+    and inference see the same chain."""
+    out = []
+    for r in repetitions:
+        start, end = (r.start, r.end) if isinstance(r, Repetition) else r
+        out.append(to_model_input(seq.slice(start, end), length, method, **clean_options))
+    if not out:
+        return np.zeros((0, length, seq.layout.n_features), np.float32)
+    return np.stack(out)

@@ -1,0 +1,174 @@
+"""Reading and writing thermal clips (FLIR One Pro: 160x120 at 8.7 FPS).
+
+Supported inputs for :func:`read_thermal`:
+
+* a radiometric array file ``.npz`` with ``frames`` ``(T, H, W)`` (degrees C) and ``timestamps``
+  ``(T,)`` seconds (optional ``unit``); or ``.npy`` holding just ``(T, H, W)`` frames (timestamps
+  from ``fps``);
+* a folder of per-frame images (PNG / JPG / TIFF, sorted by name with numbers in natural order;
+  16-bit and float TIFFs are kept as they are), timestamps from ``fps``;
+* a video file (any format OpenCV's FFmpeg backend reads), converted to grayscale intensity,
+  timestamps from the container (or ``fps`` when it gives none).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from repcoach.errors import DataError
+from repcoach.io.atomic import atomic_write
+from repcoach.types import ThermalClip
+
+#: FLIR One Pro frame rate (paper III.A).
+FLIR_FPS = 8.7
+IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+VIDEO_EXTS = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm")
+
+
+def read_thermal(path: str | Path, fps: float = FLIR_FPS) -> ThermalClip:
+    """Read a thermal clip from an ``.npz``/``.npy`` array file, an image folder or a video."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError("thermal clip not found", path)
+    if path.is_dir():
+        return _read_folder(path, fps)
+    ext = path.suffix.lower()
+    if ext == ".npz":
+        return _read_npz(path)
+    if ext == ".npy":
+        frames = _load(path)
+        _check_frames(frames, path)
+        return ThermalClip(frames, np.arange(len(frames)) / fps, "celsius", str(path))
+    if ext in VIDEO_EXTS:
+        return _read_video(path, fps)
+    raise DataError(
+        f"unsupported thermal file type {ext!r}; expected .npz, .npy, an image folder or a "
+        f"video ({', '.join(VIDEO_EXTS)})",
+        path,
+    )
+
+
+def write_thermal_npz(path: str | Path, clip: ThermalClip, **extra: np.ndarray | float) -> Path:
+    """Write ``clip`` as a compressed ``.npz`` (frames, timestamps, unit, extras) atomically."""
+    path = Path(path)
+    with atomic_write(path, "wb") as fh:
+        np.savez_compressed(
+            fh,
+            frames=clip.frames,
+            timestamps=clip.timestamps,
+            unit=np.array(clip.unit),
+            **{k: np.asarray(v) for k, v in extra.items()},
+        )
+    return path
+
+
+def _load(path: Path) -> np.ndarray:
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise DataError(f"not a readable NumPy file ({e})", path) from None
+
+
+def _read_npz(path: Path) -> ThermalClip:
+    data = _load(path)
+    if "frames" not in data:
+        raise DataError(f"no 'frames' array (has {sorted(data.files)})", path)
+    frames = data["frames"]
+    _check_frames(frames, path)
+    if "timestamps" in data:
+        ts = np.asarray(data["timestamps"], dtype=np.float64)
+        if ts.shape != (len(frames),):
+            raise DataError(
+                f"'timestamps' has shape {ts.shape}, expected ({len(frames)},) (one per frame)",
+                path,
+            )
+        _check_timestamps(ts, path)
+    else:
+        fps = float(data["fps"]) if "fps" in data else FLIR_FPS
+        ts = np.arange(len(frames)) / fps
+    unit = str(data["unit"]) if "unit" in data else "celsius"
+    return ThermalClip(frames, ts, unit, str(path))
+
+
+def _check_frames(frames: np.ndarray, path: Path) -> None:
+    if frames.ndim != 3:
+        raise DataError(f"frames must be (frames, height, width), got shape {frames.shape}", path)
+    if frames.shape[0] == 0:
+        raise DataError("no frames", path)
+    if frames.shape[1] < 2 or frames.shape[2] < 2:
+        raise DataError(f"frames are too small: {frames.shape[1:]} pixels", path)
+    if not np.issubdtype(frames.dtype, np.number):
+        raise DataError(f"frames must be numeric, got dtype {frames.dtype}", path)
+
+
+def _check_timestamps(ts: np.ndarray, path: Path) -> None:
+    if not np.all(np.isfinite(ts)):
+        r = int(np.flatnonzero(~np.isfinite(ts))[0])
+        raise DataError(f"timestamp {r} is not a finite number", path, row=r)
+    steps = np.diff(ts)
+    if np.any(steps <= 0):
+        r = int(np.flatnonzero(steps <= 0)[0]) + 1
+        raise DataError(
+            f"timestamps must increase (frame {r}: {ts[r]} after {ts[r - 1]})", path, row=r
+        )
+
+
+def _natural_key(p: Path) -> list[object]:
+    return [int(s) if s.isdigit() else s.lower() for s in re.split(r"(\d+)", p.name)]
+
+
+def _read_folder(path: Path, fps: float) -> ThermalClip:
+    import cv2
+
+    files = sorted(
+        (p for p in path.iterdir() if p.suffix.lower() in IMAGE_EXTS and p.is_file()),
+        key=_natural_key,
+    )
+    if not files:
+        raise DataError(f"folder has no frame images ({', '.join(IMAGE_EXTS)})", path)
+    frames = []
+    for i, f in enumerate(files):
+        img = cv2.imread(str(f), cv2.IMREAD_UNCHANGED)
+        if img is None:
+            raise DataError("not a readable image", f, row=i)
+        if img.ndim == 3:
+            img = cv2.cvtColor(img[..., :3], cv2.COLOR_BGR2GRAY)
+        if frames and img.shape != frames[0].shape:
+            raise DataError(
+                f"frame size {img.shape} differs from the first frame's {frames[0].shape}",
+                f,
+                row=i,
+            )
+        frames.append(img)
+    arr = np.stack(frames)
+    unit = "celsius" if np.issubdtype(arr.dtype, np.floating) else "intensity"
+    return ThermalClip(arr, np.arange(len(arr)) / fps, unit, str(path))
+
+
+def _read_video(path: Path, fps: float) -> ThermalClip:
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    if not cap.isOpened():
+        raise DataError("video could not be opened (not a video, or an unsupported codec)", path)
+    native_fps = cap.get(cv2.CAP_PROP_FPS)
+    frames, ts = [], []
+    try:
+        while True:
+            ok, img = cap.read()
+            if not ok:
+                break
+            ts.append(cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0)
+            frames.append(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY) if img.ndim == 3 else img)
+    finally:
+        cap.release()
+    if not frames:
+        raise DataError("video has no frames", path)
+    t = np.asarray(ts, dtype=np.float64)
+    if len(t) > 1 and np.any(np.diff(t) <= 0):  # container gave no usable times
+        rate = native_fps if native_fps and native_fps > 0 else fps
+        t = np.arange(len(frames)) / rate
+    return ThermalClip(np.stack(frames), t - t[0], "intensity", str(path))

@@ -1,0 +1,78 @@
+"""`repcoach export` and `repcoach analyze` through typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from repcoach.cli import app
+from repcoach.errors import DataError
+from repcoach.io.pose_csv import write_pose_csv
+from repcoach.skeleton import MEDIAPIPE_33
+from repcoach.types import PoseSequence
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/tiny_model_dir.py helper
+from tiny_model_dir import CLASSES, build_tiny_model_dir  # noqa: E402
+
+runner = CliRunner()
+
+
+def arm_swings(seconds: float = 12.0, fps: float = 30.0) -> PoseSequence:
+    """A standing MediaPipe-33 body raising both arms every 2 s."""
+    rng = np.random.default_rng(0)
+    n = int(seconds * fps)
+    coords = np.zeros((n, 33, 3), np.float32)
+    coords[:, :, 0] = 0.5 + rng.normal(0, 0.05, 33)
+    coords[:, :, 1] = np.linspace(0.2, 0.9, 33)
+    coords[:, [11, 12], 1], coords[:, [23, 24], 1] = 0.35, 0.6
+    coords[:, [11, 23], 0], coords[:, [12, 24], 0] = 0.42, 0.58
+    swing = 0.15 * np.sin(2 * np.pi * 0.5 * np.arange(n) / fps)
+    coords[:, 13:17, 1] += swing[:, None].astype(np.float32)
+    return PoseSequence.from_array(coords + rng.normal(0, 0.002, coords.shape), MEDIAPIPE_33, fps)
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    return build_tiny_model_dir(tmp_path_factory.mktemp("model"), units=4, seed=2)
+
+
+def test_export_then_analyze_writes_documented_json(model_dir, tmp_path):
+    res = runner.invoke(app, ["export", "--model", str(model_dir), "--samples", "8"])
+    assert res.exit_code == 0, res.output
+    assert "classifier" in res.output and "int8" in res.output
+    info = json.loads((model_dir / "export.json").read_text())
+    assert info["n_samples"] == 8 and "synthetic" in info["sample_source"]
+
+    csv = tmp_path / "clip.csv"
+    write_pose_csv(arm_swings(), csv)
+    out = tmp_path / "out" / "analysis.json"
+    res = runner.invoke(app, ["analyze", str(csv), "--model", str(model_dir), "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    d = json.loads(out.read_text())
+    assert {"exercise", "confidence", "votes", "rep_count", "repetitions"} <= set(d)
+    assert d["exercise"] in CLASSES and d["rep_count"] == len(d["repetitions"]) >= 4
+    assert sum(d["votes"].values()) == d["rep_count"]
+    for r in d["repetitions"]:
+        assert {"start_s", "end_s", "label", "probability", "score"} <= set(r)
+        assert r["end_s"] > r["start_s"] and 0 <= r["score"] <= 1
+    assert d["exercise"] in res.output and "repetitions: " in res.output
+
+    res = runner.invoke(app, ["analyze", str(csv), "--model", str(model_dir),
+                              "--precision", "fp32", "--json", str(out)])
+    assert res.exit_code == 0 and json.loads(out.read_text())["precision"] == "fp32"
+
+
+def test_analyze_rejects_bad_options(model_dir, tmp_path):
+    csv = tmp_path / "clip.csv"
+    write_pose_csv(arm_swings(seconds=3), csv)
+    res = runner.invoke(app, ["analyze", str(csv), "--model", str(model_dir),
+                              "--annotate", str(tmp_path / "a.mp4")])
+    assert isinstance(res.exception, DataError) and "needs a video" in str(res.exception)
+    res = runner.invoke(app, ["analyze", str(csv), "--model", str(model_dir),
+                              "--precision", "fp16"])
+    assert res.exit_code != 0 and "int8 or fp32" in res.output

@@ -1,0 +1,153 @@
+"""Clip analysis: vote, confidence, scorer selection, cues, window fallback, file loading."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from repcoach.analyze import Analyzer, AnalyzerOptions, analyze_file, vote, window_spans
+from repcoach.errors import DataError
+from repcoach.io.pose_csv import write_pose_csv
+from repcoach.skeleton import MEDIAPIPE_33, PENN_13
+from repcoach.types import PoseSequence, Repetition
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/tiny_model_dir.py helper
+from tiny_model_dir import CLASSES, build_tiny_model_dir  # noqa: E402
+
+
+def moving_body(seconds: float = 8.0, fps: float = 30.0, rate_hz: float = 0.5, seed: int = 0):
+    """A MediaPipe-33 body in image coordinates whose arms swing at ``rate_hz``."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * fps)
+    t = np.arange(n) / fps
+    base = np.zeros((33, 3), np.float32)
+    base[:, 0] = 0.5 + rng.normal(0, 0.05, 33)
+    base[:, 1] = np.linspace(0.2, 0.9, 33)
+    base[[23, 24], 1] = 0.6  # hips
+    base[[11, 12], 1] = 0.35  # shoulders
+    base[23, 0], base[24, 0], base[11, 0], base[12, 0] = 0.45, 0.55, 0.42, 0.58
+    coords = np.repeat(base[None], n, axis=0)
+    swing = 0.15 * np.sin(2 * np.pi * rate_hz * t)
+    for j in (13, 14, 15, 16):  # elbows, wrists
+        coords[:, j, 1] += swing.astype(np.float32)
+    coords += rng.normal(0, 0.002, coords.shape).astype(np.float32)
+    return PoseSequence.from_array(coords, MEDIAPIPE_33, fps=fps, source="body.csv")
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    from repcoach.export import export_model_dir, synthetic_pose_inputs
+
+    d = build_tiny_model_dir(tmp_path_factory.mktemp("model"), units=4, seed=5)
+    export_model_dir(d, parity_samples=synthetic_pose_inputs(4, seed=9))
+    return d
+
+
+SPANS = [(0, 60), (60, 120), (120, 180), (180, 240)]
+
+
+def fixed_segmenter(seq):
+    return [Repetition(s, e) for s, e in SPANS if e <= seq.n_frames]
+
+
+def test_vote_majority_ties_and_abstention():
+    classes = ["a", "b", "c"]
+    p = np.array([[0.9, 0.1, 0.0], [0.6, 0.4, 0.0], [0.2, 0.8, 0.0]])
+    assert vote(p, classes) == ("a", pytest.approx(0.75), {"a": 2, "b": 1})
+    # tie 1-1: the higher summed probability wins (b: 0.1 + 0.95 > a: 0.55 + 0.05)
+    tie = np.array([[0.55, 0.45, 0.0], [0.05, 0.95, 0.0]])
+    ex, conf, votes = vote(tie, classes)
+    assert ex == "b" and conf == pytest.approx(0.95) and votes == {"b": 1, "a": 1}
+    # reps under min_probability abstain
+    ex, _, votes = vote(p, classes, min_probability=0.7)
+    assert votes == {"a": 1, "b": 1} and ex == "a"  # tie: a 0.9+0.2 vs b 0.1+0.8
+    assert vote(np.zeros((0, 3)), classes) == (None, 0.0, {})
+
+
+def test_analyze_reps_vote_scores_and_cues(model_dir):
+    seq = moving_body()
+    an = Analyzer(model_dir, options=AnalyzerOptions(segmenter=fixed_segmenter))
+    res = an.analyze(seq)
+    assert res.rep_count == 4 and sum(res.votes.values()) == 4
+    assert res.exercise in CLASSES and res.exercise == max(
+        res.votes, key=lambda k: (res.votes[k], k == res.exercise))
+    x = an.model_inputs(seq, SPANS)
+    probs = an.models.classifier.predict(x)
+    want_labels = [CLASSES[i] for i in probs.argmax(-1)]
+    assert [r.label for r in res.repetitions] == want_labels
+    voted = [r.probability for r in res.repetitions if r.label == res.exercise]
+    assert res.confidence == pytest.approx(np.mean(voted), abs=1e-6)
+    # scorer selected by the clip's vote, for every repetition
+    want_scores = an.models.scorers[res.exercise].predict(x)[:, 0]
+    np.testing.assert_allclose([r.score for r in res.repetitions], want_scores, atol=1e-6)
+    for r, (s, e) in zip(res.repetitions, SPANS, strict=True):
+        assert (r.start, r.end) == (s, e)
+        assert r.start_s == pytest.approx(s / 30) and r.end_s == pytest.approx(e / 30)
+        assert r.cues[0] in ("good form", "check form", "poor form")
+        assert ("good form" in r.cues) == (r.score >= 0.7)
+    d = res.to_dict()
+    assert d["segmentation"] == "repetitions" and d["precision"] == "int8"
+    assert d["scorer_selection"] == "clip" and d["rep_count"] == 4
+    assert set(d["repetitions"][0]) >= {"start_s", "end_s", "label", "probability", "score"}
+
+
+def test_rep_scorer_selection_and_precision(model_dir):
+    seq = moving_body()
+    opts = AnalyzerOptions(segmenter=fixed_segmenter, scorer_label="rep", precision="fp32")
+    an = Analyzer.create_from_options(AnalyzerOptions(model_dir=model_dir, **{
+        k: getattr(opts, k) for k in ("segmenter", "scorer_label", "precision")}))
+    res = an.analyze(seq)
+    x = an.model_inputs(seq, SPANS)
+    for i, r in enumerate(res.repetitions):
+        assert r.score == pytest.approx(float(an.models.scorers[r.label].predict(x[i])[0, 0]),
+                                        abs=1e-6)
+    assert res.extra["precision"] == "fp32"
+
+
+def test_no_repetitions_falls_back_to_windows(model_dir):
+    seq = moving_body(seconds=5.0)
+    an = Analyzer(model_dir, options=AnalyzerOptions(segmenter=lambda s: [], window_s=2, hop_s=1))
+    res = an.analyze(seq)
+    assert res.rep_count == 0 and res.exercise in CLASSES
+    assert res.extra["segmentation"] == "windows"
+    spans = [(w["start_frame"], w["end_frame"]) for w in res.extra["windows"]]
+    assert spans == [(0, 60), (30, 90), (60, 120), (90, 150)]
+    assert sum(res.votes.values()) == len(spans) and "no repetitions" in res.extra["note"]
+    off = Analyzer(model_dir, options=AnalyzerOptions(segmenter=lambda s: [],
+                                                      window_fallback=False)).analyze(seq)
+    assert off.exercise is None and off.rep_count == 0
+
+
+def test_window_spans_short_clip():
+    seq = moving_body(seconds=1.0)
+    assert window_spans(seq, 2.0, 1.0) == [(0, 30)]
+    assert window_spans(moving_body(seconds=3.5), 2.0, 1.0)[-1] == (45, 105)
+
+
+def test_analyze_file_csv_and_errors(model_dir, tmp_path):
+    seq = moving_body()
+    csv = tmp_path / "clip.csv"
+    write_pose_csv(seq, csv)
+    res = analyze_file(csv, model_dir, options=AnalyzerOptions(segmenter=fixed_segmenter))
+    assert res.rep_count == 4 and res.source == str(csv)
+    (tmp_path / "x.txt").write_text("x")
+    with pytest.raises(DataError, match="unsupported recording type"):
+        analyze_file(tmp_path / "x.txt", model_dir)
+    with pytest.raises(DataError, match="not found"):
+        analyze_file(tmp_path / "missing.csv", model_dir)
+    penn = PoseSequence.from_array(np.random.rand(60, 13, 2), PENN_13)
+    with pytest.raises(DataError, match="penn13"):
+        Analyzer(model_dir).analyze(penn)
+
+
+def test_default_segmenter_counts_reps_and_short_clip_uses_windows(model_dir):
+    an = Analyzer(model_dir)
+    res = an.analyze(moving_body(seconds=12.0, rate_hz=0.5))
+    assert 4 <= res.rep_count <= 6 and res.extra["segmentation"] == "repetitions"
+    assert all(1.5 <= r.end_s - r.start_s <= 2.5 for r in res.repetitions)
+    short = an.analyze(moving_body(seconds=1.5))
+    assert short.rep_count == 0 and short.extra["segmentation"] == "windows"
+    assert short.exercise in CLASSES

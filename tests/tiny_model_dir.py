@@ -1,0 +1,57 @@
+"""Test helper (not a test): a tiny model folder in the training output format, random weights.
+
+Used by test_export.py, test_runtime.py, test_analyze.py and cli/test_cli_analyze.py so those
+tests do not depend on training. Layout: config.json, classifier.keras/.h5, scorers/<label>.keras.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+CLASSES = ["steam_engine", "jumping_jacks", "sit_ups", "high_knees"]
+
+
+def build_tiny_model_dir(
+    out: Path, seq_len: int = 30, n_features: int = 99, units: int = 8, seed: int = 0,
+    labels_json: bool = False,
+) -> Path:
+    """Write a random-weight BiLSTM classifier and four sigmoid scorers into ``out``."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    keras.utils.set_random_seed(seed)
+
+    def bilstm(n_out: int, activation: str) -> keras.Model:
+        inp = keras.Input((seq_len, n_features))
+        x = keras.layers.Bidirectional(keras.layers.LSTM(units))(inp)
+        x = keras.layers.Dense(8, activation="relu")(x)
+        x = keras.layers.Dropout(0.4)(x)
+        return keras.Model(inp, keras.layers.Dense(n_out, activation=activation)(x))
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "scorers").mkdir(exist_ok=True)
+    clf = bilstm(len(CLASSES), "softmax")
+    clf.save(out / "classifier.keras")
+    clf.save(out / "classifier.h5")
+    for label in CLASSES:
+        bilstm(1, "sigmoid").save(out / "scorers" / f"{label}.keras")
+    config = {
+        "format_version": 1, "task": "exercise", "modality": "pose", "layout": "mediapipe33",
+        "seq_len": seq_len, "n_features": n_features, "resample": "interpolate",
+        "classes": CLASSES, "clip_mode": "repetitions",
+    }
+    (out / "config.json").write_text(json.dumps(config, indent=2))
+    if labels_json:
+        (out / "labels.json").write_text(json.dumps({"classes": CLASSES}))
+    return out
+
+
+def held_out_inputs(n: int = 48, seq_len: int = 30, n_features: int = 99, seed: int = 1):
+    """Pose-like inputs not used anywhere else (the export default uses seed 0)."""
+    from repcoach.export import synthetic_pose_inputs
+
+    return synthetic_pose_inputs(n, seq_len, n_features, seed=seed)
+
+

@@ -10,7 +10,7 @@ import pytest
 
 from repcoach.analyze import Analyzer, AnalyzerOptions, analyze_file, vote, window_spans
 from repcoach.errors import DataError
-from repcoach.io.pose_csv import write_pose_csv
+from repcoach.io.pose_csv import read_pose_csv, write_pose_csv
 from repcoach.skeleton import MEDIAPIPE_33, PENN_13
 from repcoach.types import PoseSequence, Repetition
 
@@ -151,3 +151,61 @@ def test_default_segmenter_counts_reps_and_short_clip_uses_windows(model_dir):
     short = an.analyze(moving_body(seconds=1.5))
     assert short.rep_count == 0 and short.extra["segmentation"] == "windows"
     assert short.exercise in CLASSES
+
+
+def test_window_trained_model_is_fed_windows(model_dir):
+    opts = AnalyzerOptions(clip_mode="windows", segmenter=fixed_segmenter)
+    an = Analyzer(model_dir, options=opts)
+    res = an.analyze(moving_body(seconds=8.0))
+    assert res.extra["segmentation"] == "windows" and res.extra["clip_mode"] == "windows"
+    assert res.rep_count == 4  # counted by segmentation ...
+    assert all(r.score is None and r.label == res.exercise for r in res.repetitions)
+    w = res.extra["windows"]  # ... while windows are classified and scored
+    assert len(w) == 7 and all(0 <= x["score"] <= 1 for x in w)
+    whole = Analyzer(model_dir, options=AnalyzerOptions(clip_mode="whole")).analyze(
+        moving_body(seconds=8.0))
+    assert whole.extra["segmentation"] == "whole" and sum(whole.votes.values()) == 1
+
+
+@pytest.mark.slow
+def test_end_to_end_generated_data_held_out_participant(tmp_path):
+    """Generate participants, train a small model, export, analyse a held-out participant's
+    recordings: the exercise must be right and the count within 1 of the annotations."""
+    import pandas as pd
+
+    synth = pytest.importorskip("repcoach.synth")
+    if not hasattr(synth, "generate_dataset"):
+        pytest.skip("repcoach.synth.generate_dataset not available")
+    from repcoach.export import export_model_dir
+    from repcoach.io.ejust import EXERCISES
+    from repcoach.models.train import TrainOptions, train_model_dir
+    from repcoach.samples import SampleOptions
+
+    data = tmp_path / "data"
+    synth.generate_dataset(data, n_participants=6, seed=3)
+    model = tmp_path / "model"
+    train_model_dir(
+        data, model, SampleOptions(progress=False),
+        TrainOptions(quick=True, epochs=12, verbose=0, augment=False, seed=0),
+    )
+    result = export_model_dir(model)
+    assert result.sample_source.startswith("test split")
+    assert result.get("classifier", "int8").class_agreement >= 0.9
+
+    import json
+
+    cfg = json.loads((model / "config.json").read_text())
+    test_people = [g.split(":", 1)[-1] for g in cfg["split"]["groups"]["test"]]
+    trained = [g.split(":", 1)[-1] for g in cfg["split"]["groups"]["train"]]
+    assert test_people and not set(test_people) & set(trained)
+    person = test_people[0]
+    ann = pd.read_csv(data / "annotations.csv")
+    analyzer = Analyzer(model)
+    for code, label in EXERCISES.items():
+        csv = next((data / person / code / "frontal").glob("*-frontal.csv"))
+        res = analyzer.analyze(read_pose_csv(csv))
+        true_n = int(((ann.participant == person) & (ann.exercise == code)).sum())
+        assert res.exercise == label, (person, code, res.votes)
+        assert abs(res.rep_count - true_n) <= 1, (person, code, res.rep_count, true_n)
+        assert all(0 <= r.score <= 1 for r in res.repetitions)
+

@@ -17,6 +17,9 @@ Decisions (also in docs/deployment.md):
   simple: the scorer gives one number, not which joint was wrong.
 - If no repetition is found (a clip too short or too irregular), the clip is classified over
   sliding windows instead; ``rep_count`` is then 0 and ``extra["segmentation"] == "windows"``.
+- Models trained on windows or whole clips (``clip_mode`` in ``config.json``, e.g. generic
+  indexed datasets) are fed windows / the whole clip, never repetition cuts; repetitions are
+  then still counted by segmentation but not classified or scored one by one.
 
 Uses LiteRT only (:mod:`repcoach.runtime`); never imports TensorFlow.
 """
@@ -24,7 +27,7 @@ Uses LiteRT only (:mod:`repcoach.runtime`); never imports TensorFlow.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +41,7 @@ from repcoach.types import ClipAnalysis, PoseSequence, Repetition
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv")
 
-Segmenter = Callable[[PoseSequence], Sequence[Repetition]]
+CLIP_MODES = ("reps", "windows", "whole")
 
 
 @dataclass
@@ -49,8 +52,11 @@ class AnalyzerOptions:
     ``segment(seq)`` method; None uses :func:`repcoach.segment.segment_repetitions` with
     ``segmenter_options`` as keyword arguments.
     ``good_score`` / ``check_score``: score thresholds for the "good form" / "check form" /
-    "poor form" cues. ``window_s`` / ``hop_s``: sliding windows used when no repetition is
-    found (``window_fallback``).
+    "poor form" cues. ``clip_mode``: what the models were trained on (None: the model's
+    ``config.json``): ``"reps"`` (one input per repetition, the paper), ``"windows"`` (sliding
+    windows) or ``"whole"`` (one input per clip). ``window_s`` / ``hop_s``: the windows (None:
+    from ``config.json``, else 2 s every 1 s), also used when a ``reps`` model finds no
+    repetition (``window_fallback``).
     """
 
     model_dir: str | Path | None = None
@@ -63,16 +69,21 @@ class AnalyzerOptions:
     good_score: float = 0.7
     check_score: float = 0.4
     window_fallback: bool = True
-    window_s: float = 2.0
-    hop_s: float = 1.0
+    window_s: float | None = None
+    hop_s: float | None = None
+    clip_mode: str | None = None
 
     def __post_init__(self) -> None:
         if self.scorer_label not in ("clip", "rep"):
             raise ValueError(f"scorer_label must be 'clip' or 'rep', got {self.scorer_label!r}")
         if not 0.0 <= self.min_rep_probability <= 1.0:
             raise ValueError("min_rep_probability must be in [0, 1]")
-        if self.window_s <= 0 or self.hop_s <= 0:
+        if (self.window_s is not None and self.window_s <= 0) or (
+            self.hop_s is not None and self.hop_s <= 0
+        ):
             raise ValueError("window_s and hop_s must be positive")
+        if self.clip_mode not in (None, *CLIP_MODES):
+            raise ValueError(f"clip_mode must be one of {CLIP_MODES}, got {self.clip_mode!r}")
 
 
 class Analyzer:
@@ -97,7 +108,18 @@ class Analyzer:
                 raise ValueError("give model_dir (a folder written by training + export)")
             models = RuntimeModels.load(options.model_dir, options.precision, options.num_threads)
         self.models = models
-        self.resample_method = str(models.config.get("resample", "interpolate"))
+        cfg = models.config
+        self.resample_method = str(cfg.get("resample", "interpolate"))
+        mode = options.clip_mode or str(cfg.get("clip_mode", "reps"))
+        self.clip_mode = "reps" if mode == "repetitions" else mode
+        if self.clip_mode not in CLIP_MODES:
+            raise DataError(f"unknown clip_mode {mode!r} in config.json", models.model_dir)
+        win = cfg.get("window") if isinstance(cfg.get("window"), dict) else {}
+        self.window_s = float(options.window_s or win.get("length_s") or 2.0)
+        self.hop_s = float(options.hop_s or win.get("stride_s") or 1.0)
+        if models.classifier is None:
+            raise DataError("the model folder has no classifier (a scorers-only folder cannot "
+                            "name the exercise)", models.model_dir)
 
     @classmethod
     def create_from_options(cls, options: AnalyzerOptions) -> Analyzer:
@@ -123,13 +145,15 @@ class Analyzer:
         if seq.n_frames < 2:
             raise DataError(f"recording has {seq.n_frames} frame(s); need at least 2", seq.source)
         reps = [r for r in self.segment(seq) if r.end - r.start >= 2]
+        if self.clip_mode != "reps":
+            return self._analyze_spans(seq, reps)
         if not reps:
             if not self.options.window_fallback:
                 return ClipAnalysis(
                     exercise=None, confidence=0.0, votes={}, repetitions=(),
                     source=seq.source, extra=self._extra("repetitions", []),
                 )
-            return self._analyze_windows(seq)
+            return self._analyze_spans(seq, [])
 
         x = self.model_inputs(seq, [(r.start, r.end) for r in reps])
         probs = self.models.classifier.predict(x)
@@ -214,28 +238,46 @@ class Analyzer:
                 scores[i] = float(np.clip(v, 0.0, 1.0))
         return scores
 
-    def _analyze_windows(self, seq: PoseSequence) -> ClipAnalysis:
-        spans = window_spans(seq, self.options.window_s, self.options.hop_s)
+    def _analyze_spans(self, seq: PoseSequence, reps: list[Repetition]) -> ClipAnalysis:
+        """Classify windows (or the whole clip) instead of repetitions: for models trained on
+        windows / whole clips, and as the fallback when a repetition model finds no repetition.
+        Windows are scored only when the model was trained on windows (a repetition scorer
+        says nothing about an arbitrary 2 s cut)."""
+        whole = self.clip_mode == "whole"
+        spans = [(0, seq.n_frames)] if whole else window_spans(seq, self.window_s, self.hop_s)
         x = self.model_inputs(seq, spans)
         probs = self.models.classifier.predict(x)
         exercise, confidence, votes = vote(probs, self.models.classes,
                                            self.options.min_rep_probability)
+        scores = self._score(x, [exercise] * len(spans)) if self.clip_mode != "reps" else None
         windows = []
-        for (s, e), p in zip(spans, probs, strict=True):
-            r = Repetition(start=s, end=e)
-            start_s, end_s = _times(seq, r)
+        for i, ((s, e), p) in enumerate(zip(spans, probs, strict=True)):
+            start_s, end_s = _times(seq, Repetition(start=s, end=e))
             windows.append({
                 "start_frame": s, "end_frame": e, "start_s": start_s, "end_s": end_s,
                 "label": self.models.classes[int(p.argmax())], "probability": float(p.max()),
+                "score": None if scores is None else scores[i],
             })
-        extra = self._extra("windows", windows)
+        kind = "whole" if whole else "windows"
+        extra = self._extra(kind, windows)
         extra["mean_probabilities"] = _named(probs.mean(0), self.models.classes)
-        extra["note"] = (
-            "no repetitions found; the exercise was voted over sliding windows and no "
-            "repetition was counted or scored"
-        )
+        out: list[Repetition] = []
+        if self.clip_mode == "reps":
+            extra["note"] = (
+                "no repetitions found; the exercise was voted over sliding windows and no "
+                "repetition was counted or scored"
+            )
+        else:
+            extra["note"] = (
+                f"the model was trained on {'whole clips' if whole else 'windows'}: the exercise "
+                f"is voted over {kind}; repetitions are counted by segmentation, not scored"
+            )
+            for r in reps:
+                start_s, end_s = _times(seq, r)
+                out.append(Repetition(start=r.start, end=r.end, start_s=start_s, end_s=end_s,
+                                      label=exercise))
         return ClipAnalysis(
-            exercise=exercise, confidence=confidence, votes=votes, repetitions=(),
+            exercise=exercise, confidence=confidence, votes=votes, repetitions=tuple(out),
             source=seq.source, modality="pose", extra=extra,
         )
 
@@ -244,11 +286,13 @@ class Analyzer:
             "segmentation": segmentation,
             "precision": self.models.precision,
             "scorer_selection": self.options.scorer_label,
+            "clip_mode": self.clip_mode,
             "model_dir": str(self.models.model_dir),
         }
         if segmentation == "windows":
-            extra["window_s"] = self.options.window_s
-            extra["hop_s"] = self.options.hop_s
+            extra["window_s"] = self.window_s
+            extra["hop_s"] = self.hop_s
+        if segmentation in ("windows", "whole"):
             extra["windows"] = windows
         return extra
 

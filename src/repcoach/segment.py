@@ -128,10 +128,11 @@ def segment_signal(
     *,
     min_period_s: float = 0.4,
     max_period_s: float = 6.0,
-    prominence: float = 0.3,
+    prominence: float = 0.2,
     smooth_s: float | None = None,
     rest_level: float = 0.15,
     pause_frac: float = 0.35,
+    min_pause_s: float = 0.3,
     cycles_per_rep: int = 1,
     period_s: float | None = None,
 ) -> list[tuple[int, int]]:
@@ -141,8 +142,9 @@ def segment_signal(
     ``prominence``: a valley must sit this fraction of the signal's typical swing (5-95 %
     range) below its neighbouring peaks. ``smooth_s``: Gaussian sigma (default a tenth of the
     estimated period). ``rest_level``/``pause_frac``: samples within ``rest_level`` of the swing
-    above a valley count as rest; a rest stretch longer than ``pause_frac`` of the period is a
-    pause or idle time and is left out of the repetitions. ``period_s``: skip the estimate.
+    above a valley count as rest; a rest stretch longer than ``pause_frac`` of the repetition
+    period (and than ``min_pause_s``) is a pause or idle time and is left out of the
+    repetitions. ``period_s``: skip the estimate.
     """
     from scipy.signal import find_peaks
 
@@ -188,6 +190,7 @@ def segment_signal(
 
     # Bounds apply to repetitions; a cycle may be a fraction of one.
     lo_p, hi_p = min_period_s / cycles_per_rep, max_period_s
+    max_rest = max(pause_frac * p * cycles_per_rep, min_pause_s * rate_hz)
     cycles: list[tuple[int, int]] = []
     rest = xs  # alias for readability below
     for a, b in zip(valleys[:-1], valleys[1:], strict=True):
@@ -195,7 +198,7 @@ def segment_signal(
         peak = rest[a : b + 1].max()
         if peak - max(rest[a], rest[b]) < min_prom:
             continue
-        start, end = _trim_rest(rest, a, b, rest_level * swing, pause_frac * p)
+        start, end = _trim_rest(rest, a, b, rest_level * swing, max_rest)
         if lo_p <= (end - start) / rate_hz <= hi_p or lo_p <= dur <= hi_p:
             cycles.append((int(start), int(end)))
     if cycles_per_rep > 1:
@@ -371,9 +374,12 @@ def analyse_array(
         dist = np.linalg.norm(x - x[:n_head].mean(axis=0), axis=1)
         p_d, s_d = estimate_period(dist, rate, min_period_s / 2, max_period_s)
         if np.isfinite(p_d):
-            cpr = max(1, int(round(period / p_d)))
-            if cpr <= 3 and abs(period / p_d - cpr) < 0.25:
-                return MotionSignal(dist, rate, p_d, s_d, -1, cpr)
+            # Does the whole pose repeat better after two distance cycles than after one?
+            lag1 = int(round(p_d * rate))
+            if 2 * lag1 < x.shape[0] - 1:
+                ac = _acf(np.diff(x, axis=0), 2 * lag1)
+                cpr = 2 if ac[2 * lag1] > ac[lag1] + 0.02 else 1
+            return MotionSignal(dist, rate, p_d, s_d, -1, cpr)
     return MotionSignal(sig, rate, period, strength, best, cpr)
 
 
@@ -397,7 +403,7 @@ class Segmenter:
 
     min_period_s: float = 0.4
     max_period_s: float = 6.0
-    prominence: float = 0.3
+    prominence: float = 0.2
     smooth_s: float | None = None
     rest_level: float = 0.15
     pause_frac: float = 0.35

@@ -266,3 +266,15 @@ def test_write_index_csv(tmp_path):
     other = write_index_csv(idx, tmp_path / "elsewhere" / "imu.csv", modality=["lwrist_acc"])
     files = pd.read_csv(other)["file"]
     assert len(files) == 4 and all((other.parent / f).is_file() for f in files)
+
+
+def test_json_side_files_are_kept_apart(tmp_path):
+    root = build(tmp_path)
+    side = touch(root, "ahmed-attia/JJ/frontal/ahmed-attiaJJ-frontal.sync.json", "{}")
+    idx = scan_dataset(root)
+    assert [e.path for e in idx.sidecars] == [side]
+    assert side not in {e.path for e in idx.entries} and len(idx.entries) == 24
+    bad = touch(root, "ahmed-attia/JJ/side/ahmed-attiaJJ-frontal.sync.json", "{}")
+    with pytest.raises(DataError, match="misplaced") as e:
+        scan_dataset(root)
+    assert e.value.path == bad

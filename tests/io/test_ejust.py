@@ -87,3 +87,20 @@ def test_participant_slug_and_check():
     assert is_participant_name("omar-el-sayed")
     for bad in ("ahmed", "Ahmed-attia", "ahmed_attia", "ahmed-attia2", "-ahmed", ""):
         assert not is_participant_name(bad)
+
+
+def test_parse_sidecar():
+    from repcoach.io.ejust import parse_sidecar
+
+    r = parse_sidecar("ahmed-attiaJJ-frontal.sync.json")
+    assert (r.participant, r.code, r.modality, r.ext) == (
+        "ahmed-attia",
+        "JJ",
+        "frontal",
+        "sync.json",
+    )
+    assert r.relpath() == Path("ahmed-attia/JJ/frontal/ahmed-attiaJJ-frontal.sync.json")
+    assert parse_sidecar("ahmed-attiaJJ-frontal.csv") is None
+    assert parse_sidecar("ahmed-attiaXX-frontal.sync.json") is None
+    with pytest.raises(DataError):  # not a recording either
+        parse_name("ahmed-attiaJJ-frontal.sync.json")

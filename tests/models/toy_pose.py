@@ -60,13 +60,12 @@ def toy_motion(label: str, n_frames: int, period: float, amp: float) -> np.ndarr
             j[f"{s}_ankle"] += np.c_[sign * 0.25 * up * amp, 0 * up]
             j[f"{s}_knee"] += np.c_[sign * 0.12 * up * amp, 0 * up]
     elif label == "sit_ups":
+        # lying down at rest, curling up to sitting mid-repetition
         for k in ("nose", "left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
                   "left_wrist", "right_wrist"):
-            rel = j[k] - j["left_hip"] * [0, 1]
-            ang = (1 - up * amp) * np.pi / 2.2
-            x = rel[:, 0] * 0 + np.sin(ang) * rel[:, 1]
-            y = np.cos(ang) * rel[:, 1]
-            j[k] = np.c_[j[k][:, 0] * 0.3 + x, 0.95 + y - 0.9 * (1 - up * amp) * 0]
+            h = j[k][:, 1] - 0.95
+            lift = 0.15 + 0.85 * up * amp
+            j[k] = np.c_[j[k][:, 0] * 0.4 + 0.9 * h * (1 - lift), 0.95 + h * lift]
     elif label == "high_knees":
         left = np.clip(np.sin(ph), 0, None) * amp
         right = np.clip(-np.sin(ph), 0, None) * amp

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +22,10 @@ from procedural_pose import make_sequence  # noqa: E402
 def _torso(seq: PoseSequence) -> np.ndarray:
     ix = seq.layout.index
     c = seq.coords
-    sh = (c[:, ix("left_shoulder")] + c[:, ix("right_shoulder")]) / 2
-    hp = (c[:, ix("left_hip")] + c[:, ix("right_hip")]) / 2
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # one side missing: use the other
+        sh = np.nanmean(c[:, [ix("left_shoulder"), ix("right_shoulder")]], axis=1)
+        hp = np.nanmean(c[:, [ix("left_hip"), ix("right_hip")]], axis=1)
     return np.linalg.norm(sh - hp, axis=1)
 
 

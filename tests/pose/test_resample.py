@@ -69,7 +69,7 @@ def test_nan_becomes_zero_and_bad_input_is_refused() -> None:
 
 
 def test_chain_to_model_input_and_per_repetition_inputs() -> None:
-    seq, truth = make_sequence("jumping_jacks", [0.9, 1.1, 1.0], noise=0.002)
+    seq, truth = make_sequence("jumping_jacks", [0.9, 1.1, 1.0])
     x = to_model_input(seq.slice(*truth[0]))
     assert x.shape == (30, 99) and np.isfinite(x).all()
     # Hip-centred: hips near the origin in every resampled frame.

@@ -27,6 +27,7 @@ from repcoach.io.ejust import (
     RecordingName,
     is_participant_name,
     parse_name,
+    parse_sidecar,
 )
 from repcoach.io.metadata import ParticipantTable, load_participants
 
@@ -135,6 +136,8 @@ class DatasetIndex:
     entries: list[IndexEntry] = field(default_factory=list)
     participants: ParticipantTable = field(default_factory=ParticipantTable)
     problems: list[DataError] = field(default_factory=list)
+    #: JSON side files of recordings (e.g. ``...-frontal.sync.json``); not counted as recordings.
+    sidecars: list[IndexEntry] = field(default_factory=list)
 
     def entries_for(
         self,
@@ -248,12 +251,20 @@ def scan_dataset(root: str | Path, strict: bool = True) -> DatasetIndex:
     known = set(participants.names)
 
     candidates: list[tuple[Path, RecordingName]] = []
+    sidecars: list[tuple[Path, RecordingName]] = []
     for path in _walk(root):
         rel = path.relative_to(root)
         if len(rel.parts) == 1:
             low = rel.name.lower()
             if low in ROOT_FILES or low.startswith("readme"):
                 continue
+        side = parse_sidecar(path)
+        if side is not None:
+            if rel != side.relpath():
+                report(_misplaced(path, side))
+            else:
+                sidecars.append((path, side))
+            continue
         try:
             name = parse_name(path)
         except DataError as e:
@@ -261,12 +272,7 @@ def scan_dataset(root: str | Path, strict: bool = True) -> DatasetIndex:
             continue
         expected = name.relpath()
         if rel != expected:
-            report(
-                DataError(
-                    f"misplaced file: its name says it belongs in {expected.parent.as_posix()}/",
-                    path,
-                )
-            )
+            report(_misplaced(path, name))
             continue
         candidates.append((path, name))
 
@@ -298,17 +304,11 @@ def scan_dataset(root: str | Path, strict: bool = True) -> DatasetIndex:
             )
             continue
         seen[key] = path
-        index.entries.append(
-            IndexEntry(
-                path=path,
-                name=name,
-                participant=name.participant,
-                exercise=name.exercise,
-                modality=name.modality,
-                group=name.group,
-            )
-        )
+        index.entries.append(_entry(path, name))
 
+    index.sidecars = [
+        _entry(path, name) for path, name in sidecars if name.participant in known or not csv_usable
+    ]
     have = {e.participant for e in index.entries} | unknown | set(with_files)
     rows = _participant_rows(participants)
     for p in participants:
@@ -322,6 +322,22 @@ def scan_dataset(root: str | Path, strict: bool = True) -> DatasetIndex:
                 )
             )
     return index
+
+
+def _entry(path: Path, name: RecordingName) -> IndexEntry:
+    return IndexEntry(
+        path=path,
+        name=name,
+        participant=name.participant,
+        exercise=name.exercise,
+        modality=name.modality,
+        group=name.group,
+    )
+
+
+def _misplaced(path: Path, name: RecordingName) -> DataError:
+    where = name.relpath().parent.as_posix()
+    return DataError(f"misplaced file: its name says it belongs in {where}/", path)
 
 
 def _walk(root: Path) -> list[Path]:

@@ -56,6 +56,10 @@ _NAME_RE = re.compile(
     r"^(?P<participant>[a-z]+(?:-[a-z]+)+)(?P<code>[A-Z]{2})-(?P<modality>[a-z_]+)\.(?P<ext>[a-z0-9]+)$"
 )
 _PARTICIPANT_RE = re.compile(r"^[a-z]+(?:-[a-z]+)+$")
+_SIDECAR_RE = re.compile(
+    r"^(?P<participant>[a-z]+(?:-[a-z]+)+)(?P<code>[A-Z]{2})-(?P<modality>[a-z_]+)"
+    r"(?P<ext>(?:\.[a-z0-9_]+)?\.json)$"
+)
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,18 @@ def parse_name(name: str | Path) -> RecordingName:
     if ext not in EXTENSIONS:
         raise DataError(f"unknown file extension {ext!r}; known: {EXTENSIONS}", path)
     return RecordingName(m.group("participant"), code, modality, ext)
+
+
+def parse_sidecar(name: str | Path) -> RecordingName | None:
+    """Parse a JSON side file of a recording, e.g. ``ahmed-attiaJJ-frontal.sync.json`` (audio
+    beep timing), or return None when ``name`` is not one. ``ext`` is then ``sync.json`` (or
+    ``json``), so ``relpath()`` still says where the file belongs."""
+    m = _SIDECAR_RE.match(Path(name).name)
+    if not m or m.group("code") not in EXERCISES or m.group("modality") not in MODALITIES:
+        return None
+    return RecordingName(
+        m.group("participant"), m.group("code"), m.group("modality"), m.group("ext")[1:]
+    )
 
 
 def _known_exercises() -> str:

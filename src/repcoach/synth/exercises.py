@@ -8,10 +8,10 @@ and end in the rest pose and the motion is smooth at any sampling rate.
 
 * JJ jumping jacks: one rep = out and back in; arms abduct from the sides to overhead while the
   legs abduct; two small hops.
-* HK high knees: one rep = left knee up then right knee up; hip flexion to ~100-115 degrees
+* HK high knees: one rep = left knee up then right knee up; hip flexion to 100-115 degrees
   (knee above hip height), knee flexion, opposite arm pump, running bounce.
 * SU sit-ups: lying on the back, knees bent ~100 degrees with feet flat, hands behind the head;
-  the trunk rises 68-85 degrees from the floor (pelvis tilt + spinal curl) and lies back.
+  the trunk rises 85-100 degrees of pelvis tilt + spinal curl (shoulders ~60-70 degrees above the hips seen from the side) and lies back.
 * SE steam engine: standing with hands behind the head, elbows out; one rep = left knee up to
   the right elbow (trunk turns left, flexes and side-bends), then right knee to left elbow.
 """
@@ -89,10 +89,10 @@ def _hands_behind_head(style: dict[str, float], n: int) -> Angles:
 
 def _arms_style(rng: np.random.Generator) -> dict[str, float]:
     return {
-        "arm_abd": float(rng.uniform(95, 110)),
-        "arm_rot": float(rng.uniform(80, 95)),
+        "arm_abd": float(rng.uniform(118, 130)),
+        "arm_rot": float(rng.uniform(78, 92)),
         "arm_hflex": float(rng.uniform(-20, -5)),
-        "elbow": float(rng.uniform(135, 150)),
+        "elbow": float(rng.uniform(140, 155)),
     }
 
 
@@ -181,9 +181,9 @@ class SitUps(Exercise):
 
     def style(self, rng: np.random.Generator) -> dict[str, float]:
         return {
-            "rise_top": float(rng.uniform(68, 85)),
+            "rise_top": float(rng.uniform(85, 100)),
             "hip_base": float(rng.uniform(45, 55)),
-            "pelvis_share": float(rng.uniform(0.35, 0.5)),
+            "pelvis_share": float(rng.uniform(0.45, 0.6)),
             "neck": float(rng.uniform(10, 20)),
             "feet_apart": float(rng.uniform(4, 10)),
             "shape": float(rng.uniform(0.8, 1.2)),
@@ -229,11 +229,13 @@ class SteamEngine(Exercise):
 
     def style(self, rng: np.random.Generator) -> dict[str, float]:
         return {
-            "knee_top": float(rng.uniform(80, 95)),
-            "knee_bend": float(rng.uniform(85, 105)),
-            "rot_top": float(rng.uniform(28, 40)),
-            "flex_top": float(rng.uniform(22, 32)),
-            "lat_top": float(rng.uniform(12, 20)),
+            "knee_top": float(rng.uniform(105, 120)),
+            "knee_bend": float(rng.uniform(90, 110)),
+            "rot_top": float(rng.uniform(38, 48)),
+            "flex_top": float(rng.uniform(50, 62)),
+            "lat_top": float(rng.uniform(22, 32)),
+            "pelvis_tip": float(rng.uniform(0, 8)),
+            "arm_drop": float(rng.uniform(25, 40)),
             "shape": float(rng.uniform(0.8, 1.2)),
             **_arms_style(rng),
         }
@@ -248,8 +250,15 @@ class SteamEngine(Exercise):
         out["trunk_rot"] = style["rot_top"] * (left - right) * (1.0 - 0.9 * st.posture)
         out["trunk_flex"] = style["flex_top"] * (left + right)
         out["trunk_lat"] = style["lat_top"] * (left - right)
+        out["pelvis_pitch"] = style["pelvis_tip"] * (left + right)
+        # The working elbow (opposite the raised knee) drops and swings forward to meet it.
+        for s, work in (("l", right), ("r", left)):
+            out[f"shoulder_abd_{s}"] = out[f"shoulder_abd_{s}"] - style["arm_drop"] * work
+            out[f"shoulder_hflex_{s}"] = out[f"shoulder_hflex_{s}"] + 30.0 * work
         for s, lift in (("l", left), ("r", right)):
-            out[f"hip_flex_{s}"] = 5.0 + (style["knee_top"] - 5.0) * lift
+            out[f"hip_flex_{s}"] = style["pelvis_tip"] * (left + right) + 5.0 + (
+                style["knee_top"] - 5.0
+            ) * lift
             out[f"hip_abd_{s}"] = 3.0 - 12.0 * lift
             out[f"knee_flex_{s}"] = 5.0 + style["knee_bend"] * lift
             out[f"ankle_pf_{s}"] = 20.0 * lift

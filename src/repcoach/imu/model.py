@@ -1,0 +1,164 @@
+"""IMU window classifier (Keras): a small 1D-CNN or CNN+BiLSTM over ``(length, channels)``.
+
+Per-channel standardisation is a ``Normalization`` layer inside the model (mean/variance from
+the training windows), so the saved ``.keras``/``.h5`` and the TFLite export take raw windows
+(g, deg/s, uT) exactly as :func:`repcoach.imu.windows.sliding_windows` makes them. Training
+augmentation (random amplitude scaling, Gaussian noise) lives in layers that are inactive at
+inference. TensorFlow is imported lazily.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+ARCHITECTURES = ("cnn", "cnn_bilstm")
+
+
+def build_imu_model(
+    arch: str,
+    seq_len: int,
+    n_features: int,
+    n_classes: int,
+    mean: np.ndarray,
+    variance: np.ndarray,
+    learning_rate: float = 1e-3,
+    noise: float = 0.1,
+) -> Any:
+    """A compiled Keras model with softmax output over ``n_classes``.
+
+    ``cnn``: three Conv1D blocks (32-64-64 filters, BN, ReLU), global average pooling, dropout.
+    ``cnn_bilstm``: two Conv1D blocks, max-pool by 2, a 32-unit BiLSTM, dropout."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    from keras import layers
+
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"arch must be one of {ARCHITECTURES}, got {arch!r}")
+    inp = keras.Input((seq_len, n_features), name="imu_window")
+    x = layers.Normalization(axis=-1, mean=mean, variance=np.maximum(variance, 1e-6))(inp)
+    x = layers.GaussianNoise(noise)(x)
+    if arch == "cnn":
+        for filters, k in ((32, 7), (64, 5), (64, 3)):
+            x = layers.Conv1D(filters, k, padding="same", use_bias=False)(x)
+            x = layers.BatchNormalization()(x)
+            x = layers.Activation("relu")(x)
+            if filters == 32:
+                x = layers.MaxPooling1D(2)(x)
+        x = layers.GlobalAveragePooling1D()(x)
+    else:
+        for filters, k in ((32, 7), (64, 5)):
+            x = layers.Conv1D(filters, k, padding="same", activation="relu")(x)
+        x = layers.MaxPooling1D(2)(x)
+        x = layers.Bidirectional(layers.LSTM(32))(x)
+    x = layers.Dropout(0.3)(x)
+    out = layers.Dense(n_classes, activation="softmax", name="probabilities")(x)
+    model = keras.Model(inp, out, name=f"imu_{arch}")
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def _scale_augment(x: np.ndarray, rng: np.random.Generator, scale: float) -> np.ndarray:
+    """Random per-window amplitude scaling (sensor gain / subject size variation)."""
+    return x * rng.uniform(1 - scale, 1 + scale, size=(len(x), 1, 1)).astype(np.float32)
+
+
+class ImuClassifier:
+    """scikit-learn style window classifier: ``fit(X, y)``, ``predict_proba(X)``, ``predict``.
+
+    ``X``: ``(n, length, channels)`` raw windows; ``y``: string labels. Fitted attributes:
+    ``model_`` (Keras), ``classes_``, ``history_``."""
+
+    def __init__(
+        self,
+        arch: str = "cnn",
+        epochs: int = 30,
+        batch_size: int = 64,
+        learning_rate: float = 1e-3,
+        scale_augment: float = 0.15,
+        noise: float = 0.1,
+        seed: int = 0,
+        verbose: int = 0,
+    ) -> None:
+        self.arch = arch
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.scale_augment = scale_augment
+        self.noise = noise
+        self.seed = seed
+        self.verbose = verbose
+
+    def get_params(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in (
+            "arch", "epochs", "batch_size", "learning_rate", "scale_augment", "noise", "seed")}
+
+    def fit(
+        self,
+        X: np.ndarray,
+        y: np.ndarray | list[str],
+        validation: tuple[np.ndarray, np.ndarray | list[str]] | None = None,
+    ) -> ImuClassifier:
+        import keras
+
+        X = np.asarray(X, dtype=np.float32)
+        y = np.asarray([str(v) for v in y])
+        self.classes_ = np.asarray(sorted(set(y)))
+        yi = np.searchsorted(self.classes_, y)
+        keras.utils.set_random_seed(self.seed)
+        flat = X.reshape(-1, X.shape[-1])
+        self.model_ = build_imu_model(
+            self.arch, X.shape[1], X.shape[2], len(self.classes_),
+            flat.mean(axis=0), flat.var(axis=0), self.learning_rate, self.noise,
+        )  # fmt: skip
+        rng = np.random.default_rng(self.seed)
+        # class weights: balanced, so a rare exercise is not ignored
+        counts = np.bincount(yi, minlength=len(self.classes_)).astype(float)
+        cw = {i: float(len(yi) / (len(counts) * c)) for i, c in enumerate(counts) if c > 0}
+        val = None
+        if validation is not None:
+            vx, vy = validation
+            known = np.isin(np.asarray([str(v) for v in vy]), self.classes_)
+            if known.any():
+                val = (np.asarray(vx, np.float32)[known],
+                       np.searchsorted(self.classes_, np.asarray([str(v) for v in vy])[known]))
+        hist: dict[str, list[float]] = {}
+        for _ in range(self.epochs):  # fresh augmentation every epoch
+            xa = _scale_augment(X, rng, self.scale_augment) if self.scale_augment else X
+            h = self.model_.fit(xa, yi, batch_size=self.batch_size, epochs=1, verbose=0,
+                                class_weight=cw, validation_data=val, shuffle=True)
+            for k, v in h.history.items():
+                hist.setdefault(k, []).append(float(v[-1]))
+            if self.verbose:
+                print({k: round(v[-1], 4) for k, v in hist.items()})
+        self.history_ = hist
+        return self
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float32)
+        if len(X) == 0:
+            return np.zeros((0, len(self.classes_)), np.float32)
+        out = [self.model_.predict_on_batch(X[i : i + 512]) for i in range(0, len(X), 512)]
+        return np.concatenate([np.asarray(o) for o in out], axis=0)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def vote(proba: np.ndarray, classes: np.ndarray, clip_ids: np.ndarray) -> dict[str, tuple[str, np.ndarray]]:
+    """Per clip: majority vote over its windows (ties broken by summed probability) and the
+    mean probability vector (used by :mod:`repcoach.fusion`)."""
+    out: dict[str, tuple[str, np.ndarray]] = {}
+    pred = np.argmax(proba, axis=1)
+    for c in dict.fromkeys(clip_ids):
+        m = clip_ids == c
+        counts = np.bincount(pred[m], minlength=len(classes)).astype(float)
+        counts += 1e-3 * proba[m].sum(axis=0)  # tie-break
+        out[str(c)] = (str(classes[int(np.argmax(counts))]), proba[m].mean(axis=0))
+    return out

@@ -1,0 +1,283 @@
+"""Train and evaluate IMU window classifiers, cross-subject (SPAR, pt_exercises_imu, EJUST).
+
+Samples are ``(100, C)`` windows at 50 Hz with 50 % overlap; a *clip* is a recording
+(``unit="recording"``) or one annotated repetition (``unit="rep"``, pt_exercises_imu's
+reps.csv), and clips are labelled by majority vote over their windows. Reports use the shared
+writer :func:`repcoach.report.write_report`; model folders the shared format
+:mod:`repcoach.model_dir` with ``modality: "imu"``, ``seq_len`` = window length and
+``n_features`` = channels, so ``repcoach export`` converts them like the pose models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from repcoach.errors import DataError
+from repcoach.imu.windows import resolve_channels, sliding_windows
+
+
+@dataclass
+class WindowSet:
+    """Windows with their label, subject (group) and clip id; one row per window."""
+
+    X: np.ndarray
+    y: np.ndarray
+    groups: np.ndarray
+    clip_ids: np.ndarray
+    channels: tuple[str, ...]
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def subset(self, idx: np.ndarray) -> WindowSet:
+        return WindowSet(self.X[idx], self.y[idx], self.groups[idx], self.clip_ids[idx],
+                         self.channels, self.info)
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+
+def load_window_set(
+    data_dir: str | Path,
+    channels: str | list[str] | tuple[str, ...] | None = None,
+    length: int = 100,
+    overlap: float = 0.5,
+    unit: str = "recording",
+    label: str = "label",
+    progress: bool = True,
+) -> WindowSet:
+    """Windows of every recording of an indexed IMU dataset (``index.csv``) or an EJUST-GYM-3
+    folder (``<name>/<CODE>/imu``). ``label``: ``label`` (the exercise) or, with
+    ``unit="rep"``, ``execution_type`` / ``correctness`` from reps.csv. ``channels`` default:
+    the paper's 12 accelerometer channels for EJUST, ``acc+gyro`` for indexed data."""
+    from rich.progress import track
+
+    root = Path(data_dir)
+    xs, ys, gs, cs = [], [], [], []
+    names: tuple[str, ...] | None = None
+
+    def add(rec: Any, y: str, g: str, clip: str) -> None:
+        nonlocal names
+        if names is None:
+            names = resolve_channels(channels, rec.channels)
+        w, _ = sliding_windows(rec, length, overlap, names)
+        xs.append(w)
+        ys.extend([y] * len(w))
+        gs.extend([g] * len(w))
+        cs.extend([clip] * len(w))
+
+    if (root / "index.csv").exists():
+        from repcoach.io.imu_csv import load_imu_recording, read_imu_index, read_rep_annotations
+
+        if channels is None:
+            channels = "acc+gyro"
+        entries = read_imu_index(root)
+        reps = read_rep_annotations(root) if unit == "rep" else {}
+        for e in track(entries, description="loading", disable=not progress):
+            rec = load_imu_recording(e)
+            rel = str(e.path.relative_to(root))
+            if unit == "recording":
+                add(rec, e.label, e.subject, rel)
+                continue
+            rate = rec.rate_hz or 50.0
+            for k, a in enumerate(reps.get(rel, [])):
+                s, t = int(round(a.start_s * rate)), int(round(a.end_s * rate)) + 1
+                part = _slice(rec, s, min(t, rec.n_samples))
+                y = e.label if label == "label" else str(getattr(a, label))
+                add(part, y, e.subject, f"{rel}#{k}")
+    else:
+        from repcoach.io.ejust import EXERCISES
+        from repcoach.io.metamotion import read_metamotion_recording
+
+        folders = sorted(p for p in root.glob("*/*/imu") if p.is_dir())
+        if not folders:
+            raise DataError("neither index.csv nor <name>/<CODE>/imu folders found", root)
+        for f in track(folders, description="loading", disable=not progress):
+            participant, code = f.parent.parent.name, f.parent.name
+            rec = read_metamotion_recording(f)
+            add(rec, EXERCISES.get(code, code), participant, f"{participant}/{code}")
+    if not xs or names is None:
+        raise DataError("no IMU windows found", root)
+    return WindowSet(
+        np.concatenate(xs).astype(np.float32), np.asarray(ys), np.asarray(gs), np.asarray(cs),
+        names, {"data": str(root), "length": length, "overlap": overlap, "unit": unit,
+                "label": label},
+    )
+
+
+def _slice(rec: Any, s: int, e: int) -> Any:
+    from repcoach.types import ImuRecording
+
+    return ImuRecording(rec.timestamps[s:e], rec.data[s:e], rec.channels, rec.rate_hz,
+                        rec.source)
+
+
+def _predict(clf: Any, ws: WindowSet) -> dict[str, Any]:
+    from repcoach.evaluate import classification_section
+
+    proba = clf.predict_proba(ws.X)
+    pred = clf.classes_[np.argmax(proba, axis=1)]
+    return {"proba": proba, "pred": pred,
+            "section": classification_section(ws.y, pred, list(clf.classes_), ws.clip_ids,
+                                              proba)}  # fmt: skip
+
+
+def cross_subject(
+    ws: WindowSet,
+    test_groups: list[list[str]] | None = None,
+    progress: bool = True,
+    **clf_params: Any,
+) -> dict[str, Any]:
+    """Train on all other subjects, test on each list of ``test_groups`` (default: leave one
+    subject out); returns pooled per-window and per-clip accuracy and per-fold figures."""
+    from rich.progress import track
+
+    from repcoach.evaluate import classification_section
+    from repcoach.imu.model import ImuClassifier
+
+    subjects = sorted(set(ws.groups))
+    folds = test_groups or [[s] for s in subjects]
+    y_true, y_pred, clips, per_fold = [], [], [], []
+    classes = sorted(set(ws.y))
+    probas = []
+    for test in track(folds, description="folds", disable=not progress):
+        te = np.isin(ws.groups, test)
+        tr = ~te
+        if not te.any() or not tr.any():
+            raise ValueError(f"fold {test} leaves no train or no test windows")
+        clf = ImuClassifier(**clf_params).fit(ws.X[tr], ws.y[tr])
+        r = _predict(clf, ws.subset(np.flatnonzero(te)))
+        full = np.zeros((te.sum(), len(classes)), np.float32)
+        for j, c in enumerate(clf.classes_):
+            full[:, classes.index(c)] = r["proba"][:, j]
+        probas.append(full)
+        y_true.extend(ws.y[te])
+        y_pred.extend(r["pred"])
+        clips.extend(ws.clip_ids[te])
+        sec = r["section"]
+        per_fold.append({"test": list(test), "window_accuracy": sec["sample"]["accuracy"],
+                         "clip_accuracy": (sec["clip"] or {}).get("accuracy"),
+                         "n_windows": int(te.sum()),
+                         "n_clips": len(set(ws.clip_ids[te]))})  # fmt: skip
+    pooled = classification_section(y_true, y_pred, classes, clips, np.concatenate(probas))
+    return {
+        "protocol": "cross-subject: " + ("; ".join(f"test {f}" for f in folds)),
+        "params": clf_params,
+        "channels": list(ws.channels),
+        "window_accuracy": pooled["sample"]["accuracy"],
+        "clip_accuracy": (pooled["clip"] or {}).get("accuracy"),
+        "folds": per_fold,
+        "classification": pooled,
+    }
+
+
+def _train_params(opts: dict[str, Any]) -> dict[str, Any]:
+    quick = bool(opts.get("quick"))
+    return {
+        "arch": opts.get("arch", "cnn"),
+        "epochs": int(opts.get("epochs") or 30) if not quick else min(3, opts.get("epochs") or 3),
+        "batch_size": int(opts.get("batch_size") or 64),
+        "seed": int(opts.get("seed") or 0),
+        "verbose": int(opts.get("verbose") or 0) > 1,
+    }
+
+
+def train_imu(data_dir: str | Path, out_dir: str | Path, **opts: Any) -> dict[str, Any]:
+    """Train an IMU classifier on a cross-subject split and write a model folder + report.
+
+    Options: ``arch`` (cnn | cnn_bilstm), ``epochs``, ``batch_size``, ``seed``, ``quick``
+    (3 epochs), ``channels``, ``unit`` (recording | rep), ``label``, ``test_subjects`` (list;
+    default: repcoach.models.splits.subject_split 70/15/15 by subject). Returns the report."""
+    from repcoach.model_dir import save_model_dir
+    from repcoach.models.splits import groups_per_split, subject_split
+    from repcoach.report import write_report
+
+    data_dir, out = Path(data_dir), Path(out_dir)
+    ws = load_window_set(data_dir, opts.get("channels"), unit=opts.get("unit", "recording"),
+                         label=opts.get("label", "label"),
+                         progress=bool(opts.get("verbose", 1)))  # fmt: skip
+    test_subjects = opts.get("test_subjects")
+    if test_subjects:
+        te = np.isin(ws.groups, [str(s) for s in test_subjects])
+        split = {"train": np.flatnonzero(~te), "val": np.zeros(0, int), "test": np.flatnonzero(te)}
+    else:
+        split = subject_split(list(ws.groups), list(ws.y), (0.7, 0.15, 0.15),
+                              seed=int(opts.get("seed") or 0))  # fmt: skip
+    from repcoach.imu.model import ImuClassifier
+
+    params = _train_params(opts)
+    tr = ws.subset(split["train"])
+    val = (ws.X[split["val"]], ws.y[split["val"]]) if len(split["val"]) else None
+    clf = ImuClassifier(**params).fit(tr.X, tr.y, validation=val)
+    config = {
+        "task": "exercise",
+        "modality": "imu",
+        "seq_len": int(ws.X.shape[1]),
+        "n_features": int(ws.X.shape[2]),
+        "channels": list(ws.channels),
+        "rate_hz": 50.0,
+        "resample": "windows",
+        "classes": [str(c) for c in clf.classes_],
+        "clip_mode": "windows",
+        "window": {"length": int(ws.X.shape[1]),
+                   "stride": int(round(ws.X.shape[1] * (1 - ws.info["overlap"])))},
+        "unit": ws.info["unit"],
+        "label": ws.info["label"],
+        "data": str(data_dir.resolve()),
+        "split": {**groups_per_split(list(ws.groups), split), "source": "subject"},
+        "train_params": params,
+    }
+    history = {"classifier": clf.history_}
+    save_model_dir(out, config, classifier=clf, history=history)
+    report: dict[str, Any] = {"model": str(out), "data": str(data_dir), "task": "exercise",
+                              "modality": "imu"}  # fmt: skip
+    if len(split["test"]):
+        ts = ws.subset(split["test"])
+        r = _predict(clf, ts)
+        report["evaluated_on"] = {"split": "test", "n_samples": len(ts),
+                                  "n_clips": len(set(ts.clip_ids)),
+                                  "n_groups": len(set(ts.groups)),
+                                  "groups": sorted(set(ts.groups))}  # fmt: skip
+        report["classification"] = r["section"]
+    write_report(out, report, history)
+    return report
+
+
+def evaluate_imu(model_dir: str | Path, data_dir: str | Path, out_dir: str | Path) -> dict:
+    """Evaluate an IMU model folder on ``data_dir`` (subjects in the folder's train/val split
+    are left out, so figures are held-out) and write report.json / report.md / PNGs."""
+    from repcoach.evaluate import classification_section
+    from repcoach.model_dir import load_keras_models, load_model_config
+    from repcoach.report import write_report
+
+    cfg = load_model_config(model_dir)
+    if cfg.get("modality") != "imu":
+        raise DataError("not an IMU model folder (config.json modality is not 'imu')", model_dir)
+    ws = load_window_set(data_dir, cfg["channels"], cfg["seq_len"],
+                         1 - cfg["window"]["stride"] / cfg["seq_len"], cfg.get("unit", "recording"),
+                         cfg.get("label", "label"), progress=False)  # fmt: skip
+    seen = set((cfg.get("split") or {}).get("train", [])) | set(
+        (cfg.get("split") or {}).get("val", []))
+    held = ~np.isin(ws.groups, sorted(seen))
+    on_training = not held.any()
+    ts = ws if on_training else ws.subset(np.flatnonzero(held))
+    clf, _, classes = load_keras_models(model_dir)
+    proba = np.concatenate([np.asarray(clf.predict_on_batch(ts.X[i:i + 512]))
+                            for i in range(0, len(ts), 512)])  # fmt: skip
+    pred = np.asarray(classes)[proba.argmax(axis=1)]
+    report = {
+        "model": str(model_dir), "data": str(data_dir), "task": "exercise", "modality": "imu",
+        "evaluated_on": {
+            "split": "all (includes training subjects)" if on_training else "held-out subjects",
+            "n_samples": len(ts), "n_clips": len(set(ts.clip_ids)),
+            "n_groups": len(set(ts.groups)), "includes_training_subjects": on_training,
+            "warning": "NOT held-out results" if on_training else None,
+        },
+        "classification": classification_section(ts.y, pred, classes, ts.clip_ids, proba),
+    }  # fmt: skip
+    write_report(out_dir, report)
+    import json
+
+    return json.loads((Path(out_dir) / "report.json").read_text(encoding="utf-8"))

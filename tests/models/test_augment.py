@@ -1,0 +1,66 @@
+"""Augmentation: flips mirror left/right correctly, temporal transforms keep shapes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from repcoach.models.augment import Augmenter, drop_frames, flip_horizontal, local_shuffle
+from repcoach.skeleton import MEDIAPIPE_33, PENN_13
+
+
+@pytest.mark.parametrize("layout", [MEDIAPIPE_33, PENN_13])
+def test_flip_swaps_left_and_right_and_negates_x(layout):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 30, layout.n_features)).astype(np.float32)
+    f = flip_horizontal(x, layout)
+    a = x.reshape(2, 30, layout.n_joints, layout.dims)
+    b = f.reshape(2, 30, layout.n_joints, layout.dims)
+    li, ri = layout.index("left_wrist"), layout.index("right_wrist")
+    np.testing.assert_allclose(b[..., li, 0], -a[..., ri, 0])
+    np.testing.assert_allclose(b[..., li, 1:], a[..., ri, 1:])
+    np.testing.assert_allclose(b[..., ri, 0], -a[..., li, 0])
+    # a joint without a twin stays in place, mirrored
+    mid = layout.index("nose") if layout.has("nose") else layout.index("head")
+    np.testing.assert_allclose(b[..., mid, 0], -a[..., mid, 0])
+    np.testing.assert_allclose(flip_horizontal(f, layout), x)
+
+
+def test_flip_rejects_wrong_width():
+    with pytest.raises(ValueError, match="features"):
+        flip_horizontal(np.zeros((1, 30, 98)), MEDIAPIPE_33)
+
+
+def test_frame_drop_and_shuffle_keep_shape_and_values_range():
+    rng = np.random.default_rng(1)
+    x = np.cumsum(rng.normal(size=(30, 99)), axis=0).astype(np.float32)
+    d = drop_frames(x, 0.3, rng)
+    assert d.shape == x.shape and np.isfinite(d).all()
+    assert d.min() >= x.min() - 1e-5 and d.max() <= x.max() + 1e-5  # interpolation only
+    np.testing.assert_allclose(d[0], x[0])
+    np.testing.assert_allclose(d[-1], x[-1])
+    s = local_shuffle(x, 2, rng)
+    assert s.shape == x.shape
+    # same frames, each moved at most 2 places
+    pos = [int(np.flatnonzero((x == row).all(axis=1))[0]) for row in s]
+    assert sorted(pos) == list(range(30))
+    assert max(abs(p - i) for i, p in enumerate(pos)) <= 2
+
+
+def test_augmenter_flips_only_symmetric_labels():
+    x = np.random.default_rng(2).normal(size=(200, 30, 99)).astype(np.float32)
+    aug = Augmenter(frame_drop=0, local_shuffle=0, noise_std=0, flip_prob=1.0,
+                    flip_labels=frozenset({"jumping_jacks"}))
+    labels = ["jumping_jacks"] * 100 + ["other"] * 100
+    out = aug(x, labels, np.random.default_rng(0))
+    np.testing.assert_allclose(out[:100], flip_horizontal(x[:100], MEDIAPIPE_33))
+    np.testing.assert_allclose(out[100:], x[100:])
+    assert out is not x
+
+
+def test_augmenter_noise_changes_input_but_not_shape():
+    x = np.zeros((4, 30, 26), np.float32)
+    out = Augmenter(layout=PENN_13, noise_std=0.05)(x, ["squat"] * 4, np.random.default_rng(0))
+    assert out.shape == x.shape
+    assert 0.03 < out.std() < 0.07
+    assert (x == 0).all()  # input untouched

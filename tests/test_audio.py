@@ -1,4 +1,5 @@
-"""Reading audio: WAV files in several sample formats, and videos (ffmpeg or a sidecar WAV)."""
+"""Reading audio: WAV files in several sample formats and rates, the ffmpeg choice, and videos
+without ffmpeg (sidecar WAV). Videos through ffmpeg: tests/test_audio_video.py."""
 
 from __future__ import annotations
 
@@ -45,14 +46,35 @@ def test_video_without_ffmpeg_uses_sidecar_or_says_what_is_missing(tmp_path, mon
     assert rate == 16000 and len(y) == 800
 
 
-@pytest.mark.skipif(audio.find_ffmpeg() is None, reason="no ffmpeg executable on this machine")
-def test_video_audio_track_with_ffmpeg(tmp_path):  # pragma: no cover - needs ffmpeg
+def test_wav_resampled_on_request(tmp_path):
+    rate = 16000
+    x = 0.5 * np.sin(2 * np.pi * 440 * np.arange(rate) / rate)
+    p = audio.write_wav(tmp_path / "a.wav", x, rate)
+    y, r = audio.read_audio(p, rate=8000)
+    assert r == 8000 and abs(len(y) - 8000) <= 1
+    spec = np.abs(np.fft.rfft(y))
+    assert abs(np.argmax(spec) * 8000 / len(y) - 440) < 2  # same tone after resampling
+
+
+def test_repcoach_ffmpeg_override(monkeypatch, tmp_path):
+    real = audio.find_ffmpeg()
+    assert real is not None  # imageio-ffmpeg is pinned in requirements.lock
+    monkeypatch.setenv("REPCOACH_FFMPEG", real)
+    assert audio.find_ffmpeg() == real
+    monkeypatch.setenv("REPCOACH_FFMPEG", str(tmp_path / "no-such-ffmpeg"))
+    with pytest.raises(DataError, match="REPCOACH_FFMPEG"):
+        audio.find_ffmpeg()
+
+
+def test_wav_codec_scipy_cannot_read_goes_through_ffmpeg(tmp_path):
     import subprocess
 
-    exe = audio.find_ffmpeg()
-    wav = audio.write_wav(tmp_path / "s.wav", 0.3 * np.sin(np.arange(16000) / 3), 16000)
-    mp4 = tmp_path / "v.mp4"
-    subprocess.run([exe, "-v", "error", "-f", "lavfi", "-i", "color=c=black:s=64x64:d=1",
-                    "-i", str(wav), "-shortest", str(mp4)], check=True)  # fmt: skip
-    y, rate = audio.read_audio(mp4)
-    assert rate == 16000 and 0.9 * 16000 < len(y) < 1.1 * 16000
+    rate = 16000
+    x = 0.5 * np.sin(2 * np.pi * 1000 * np.arange(rate) / rate)
+    src = audio.write_wav(tmp_path / "a.wav", x, rate)
+    mulaw = tmp_path / "mulaw.wav"  # G.711 mu-law: scipy's reader rejects it
+    subprocess.run([audio.find_ffmpeg(), "-v", "error", "-i", str(src), "-c:a", "pcm_mulaw",
+                    str(mulaw)], check=True)  # fmt: skip
+    y, r = audio.read_audio(mulaw)
+    assert r == rate and len(y) == rate
+    assert np.abs(y - x).max() < 0.02  # mu-law quantisation

@@ -52,13 +52,15 @@ class Job:
 
 @dataclass
 class JobResult:
-    """Outcome of one job: ``status`` is ``done``, ``skipped`` (outputs existed) or ``failed``."""
+    """Outcome of one job: ``status`` is ``done``, ``skipped`` (outputs existed) or ``failed``.
+    ``frames`` counts output pose frames (after resampling), ``decoded_frames`` video frames."""
 
     video: str
     output: str
     status: str
     reason: str | None = None
     frames: int | None = None
+    decoded_frames: int | None = None
     detected_fraction: float | None = None
     video_fps: float | None = None
     seconds: float | None = None
@@ -166,6 +168,7 @@ def _run_job(job: Job) -> JobResult:
         str(job.output),
         "done",
         frames=res.pose.n_frames,
+        decoded_frames=res.n_decoded,
         detected_fraction=round(res.detected_fraction, 4),
         video_fps=res.video.fps,
         seconds=round(time.perf_counter() - t0, 3),

@@ -111,10 +111,12 @@ class LabelEncoder:
 
 def save_keras(model: Any, stem: Path) -> list[Path]:
     """Save a Keras model as ``stem.keras`` and ``stem.h5`` (both atomically)."""
+    from repcoach.models.classifier import quiet_tf_logs
+
     written = []
     for suffix in (".keras", ".h5"):
         target = stem.with_suffix(suffix)
-        with atomic_path(target) as tmp:
+        with atomic_path(target) as tmp, quiet_tf_logs():
             model.save(tmp)
         written.append(target)
     return written

@@ -80,12 +80,16 @@ def _acf(x: np.ndarray, max_lag: int) -> np.ndarray:
 
 
 def estimate_period(
-    x: np.ndarray, rate_hz: float, min_period_s: float = 0.4, max_period_s: float = 6.0
+    x: np.ndarray,
+    rate_hz: float,
+    min_period_s: float = 0.4,
+    max_period_s: float = 6.0,
+    first_peak: float = 0.85,
 ) -> tuple[float, float]:
     """Dominant period (seconds) of a (T,) or (T, F) signal and its autocorrelation strength
-    in [0, 1] (0 and NaN period when nothing repeats), from the autocorrelation of its velocity.
-    Prefers the half lag when the signal repeats almost as well there (avoids counting two
-    cycles as one)."""
+    in [0, 1] (0 and NaN period when nothing repeats), from the autocorrelation of its velocity:
+    the highest autocorrelation peak, or its half / third when that reaches ``first_peak`` of
+    it."""
     from scipy.signal import find_peaks
 
     x = np.asarray(x, dtype=np.float64)
@@ -103,9 +107,13 @@ def estimate_period(
     if peaks.size == 0 or ac[peaks].max() <= 0.1:
         return float("nan"), 0.0
     best = int(peaks[np.argmax(ac[peaks])])
-    half = peaks[np.abs(peaks - best / 2) <= max(1, 0.15 * best)]
-    if half.size and ac[half].max() >= 0.85 * ac[best]:
-        best = int(half[np.argmax(ac[half])])
+    # Prefer a shorter lag that repeats nearly as well: a multiple of the period (or a lag that
+    # happens to line up when tempo varies) must not win over the period itself.
+    for div in (2,):
+        near = peaks[np.abs(peaks - best / div) <= max(1, 0.15 * best / div)]
+        if near.size and ac[near].max() >= first_peak * ac[best]:
+            best = int(near[np.argmax(ac[near])])
+            break
     # Parabolic refinement of the lag.
     if 0 < best < len(ac) - 1:
         a, b, c = ac[best - 1], ac[best], ac[best + 1]
@@ -198,7 +206,9 @@ def segment_signal(
         peak = rest[a : b + 1].max()
         if peak - max(rest[a], rest[b]) < min_prom:
             continue
-        start, end = _trim_rest(rest, a, b, rest_level * swing, max_rest)
+        # Tempo may slow down: a slow repetition's longer rest is not a pause.
+        local_rest = max(max_rest, pause_frac * (b - a))
+        start, end = _trim_rest(rest, a, b, rest_level * swing, local_rest)
         if lo_p <= (end - start) / rate_hz <= hi_p or lo_p <= dur <= hi_p:
             cycles.append((int(start), int(end)))
     if cycles_per_rep > 1:
@@ -312,8 +322,10 @@ def analyse_motion(
     most variance that repeats at that period and not at half of it; its sign puts the
     recording's start (the rest pose) low, so valleys are rest points. When the start is not
     near either extreme of that component (further than ``alternating_rest`` of its swing), the
-    signal is instead the distance from the starting pose, with ``cycles_per_rep`` set from the
-    ratio of the two periods (``component`` is then -1)."""
+    signal is instead the distance from the starting pose (which assumes the recording starts
+    at rest, as EJUST-GYM-3 recordings do; pass ``alternating_rest=0.5`` to disable), with
+    ``cycles_per_rep`` = 2 when the whole pose repeats better after two of its cycles than
+    after one (``component`` is then -1)."""
     rate = seq.fps if seq.n_frames > 1 else 30.0
     return analyse_array(
         _pose_features(seq, use_z),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -161,11 +162,15 @@ def detect_beep(
     return find_beep(samples, rate, freq_range, **kwargs).onset_s
 
 
-def detect_beep_file(path: str, **kwargs: Any) -> Beep:
-    """Find the sync beep in a WAV file or a video's audio track."""
+def detect_beep_file(path: str | Path, **kwargs: Any) -> Beep:
+    """Find the sync beep in a WAV file or a video's audio track (read through ffmpeg);
+    ``kwargs`` go to :func:`find_beep`. A missing track, a silent track or no beep ->
+    :class:`DataError` naming the file."""
     from repcoach.audio import read_audio
 
     samples, rate = read_audio(path)
+    if not np.any(samples):
+        raise DataError("the audio track is silent (every sample is zero): no sync beep", path)
     try:
         return find_beep(samples, rate, **kwargs)
     except DataError as e:

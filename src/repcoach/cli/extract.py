@@ -40,7 +40,6 @@ def extract_cmd(
 ) -> None:
     """Extract 33 MediaPipe landmarks per frame from videos into pose CSVs (resumable)."""
     from rich.console import Console
-    from rich.table import Table
 
     from repcoach.batch import run_batch
     from repcoach.pose.extract import PoseExtractorOptions
@@ -73,9 +72,7 @@ def extract_cmd(
         f"manifest: {summary.manifest}"
     )
     failed = summary.by_status("failed")
+    for r in failed:
+        console.print(f"[red]failed[/] {r.video}: {r.reason}", highlight=False, soft_wrap=True)
     if failed:
-        table = Table("video", "reason", title="failed videos", title_justify="left")
-        for r in failed:
-            table.add_row(r.video, r.reason or "")
-        console.print(table)
         raise typer.Exit(1)

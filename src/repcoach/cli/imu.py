@@ -37,3 +37,36 @@ def count(
             b = summary["annotated_boundaries"]
             con.print(f"annotated reps found (IoU>=0.5): recall {b['recall_iou50']:.2f}, "
                       f"precision {b['precision_iou50']:.2f} over {b['n_recordings']} recordings")
+
+
+@app.command("imu-crossval")
+def imu_crossval(
+    data: Path = typer.Option(..., "--data", help="indexed IMU dataset or EJUST folder"),
+    out: Path = typer.Option(..., "--out", help="report folder"),
+    arch: str = typer.Option("cnn", help="cnn | cnn_bilstm"),
+    epochs: int = typer.Option(30),
+    channels: str = typer.Option("", help="acc | gyro | acc+gyro | all (default per dataset)"),
+    unit: str = typer.Option("recording", help="recording | rep (annotated repetitions)"),
+    label: str = typer.Option("label", help="label | execution_type | correctness"),
+    fold: list[str] = typer.Option(
+        None, "--fold", help="test subject(s) of one fold, comma-separated; repeat for more "
+        "folds (default: leave one subject out)"),
+    seed: int = typer.Option(0),
+    quiet: bool = typer.Option(False, "--quiet"),
+) -> None:
+    """Cross-subject evaluation of the IMU classifier: per-window and per-clip (vote) accuracy."""
+    from rich.console import Console
+
+    from repcoach.imu.train import cross_subject, load_window_set
+    from repcoach.io.atomic import write_json
+    from repcoach.report import write_report
+
+    ws = load_window_set(data, channels or None, unit=unit, label=label, progress=not quiet)
+    folds = [f.split(",") for f in fold] if fold else None
+    res = cross_subject(ws, folds, progress=not quiet, arch=arch, epochs=epochs, seed=seed)
+    write_json(out / "crossval.json", {k: v for k, v in res.items() if k != "classification"})
+    write_report(out, {"data": str(data), "modality": "imu", "task": label,
+                       "protocol": res["protocol"], "classification": res["classification"]})
+    con = Console()
+    con.print(f"{res['protocol']}: window accuracy {100 * res['window_accuracy']:.1f}%, "
+              f"per {unit} (vote) {100 * (res['clip_accuracy'] or 0):.1f}% -> {out}")

@@ -1,4 +1,5 @@
-"""`repcoach sync beep FILE` and `repcoach thermal gei FILE`: the sync beep and thermal GEIs."""
+"""`repcoach sync beep|mux|extract` (the sync beep, a video's sound track) and
+`repcoach thermal gei FILE` (thermal GEIs)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ app.add_typer(thermal_app, name="thermal")
 
 @sync_app.command("beep")
 def beep(
-    file: Path = typer.Argument(..., help="WAV file or video (video audio needs ffmpeg)."),
+    file: Path = typer.Argument(..., help="WAV file or video (its audio track, read with ffmpeg)."),
     low_hz: float = typer.Option(800.0, help="Lowest beep frequency searched."),
     high_hz: float = typer.Option(5000.0, help="Highest beep frequency searched."),
     strongest: bool = typer.Option(False, help="Take the strongest tone, not the first."),
@@ -37,6 +38,36 @@ def beep(
                                "snr_db": round(b.snr_db, 1)}))  # fmt: skip
     else:
         typer.echo(f"{b.onset_s:.4f}")
+
+
+@sync_app.command("mux")
+def mux_cmd(
+    video: Path = typer.Argument(..., help="Video whose picture is kept (copied, not re-encoded)."),
+    audio: Path = typer.Argument(..., help="WAV (or other audio) to use as the sound track."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output video (.mp4/.mov/.mkv/.avi)."),
+    shortest: bool = typer.Option(False, help="Cut the output to the shorter stream."),
+) -> None:
+    """Put AUDIO under VIDEO's picture as its only sound track (e.g. a separately recorded
+    track with the sync beep)."""
+    from repcoach.audio import mux_audio, probe_media
+
+    mux_audio(video, audio, out, shortest=shortest)
+    info = probe_media(out)
+    typer.echo(f"{out}: {info.duration_s:.2f} s, audio {info.audio_codec} {info.audio_rate} Hz")
+
+
+@sync_app.command("extract")
+def extract_cmd(
+    file: Path = typer.Argument(..., help="Video (or audio file) to read the sound track of."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output WAV (16-bit PCM, mono)."),
+    rate: int | None = typer.Option(None, help="Resample to this rate (default: the file's)."),
+) -> None:
+    """Write FILE's audio track as a mono WAV."""
+    from repcoach.audio import read_audio, write_wav
+
+    x, r = read_audio(file, rate=rate)
+    write_wav(out, x, r)
+    typer.echo(f"{out}: {len(x) / r:.2f} s at {r} Hz")
 
 
 @thermal_app.command("gei")

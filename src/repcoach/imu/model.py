@@ -151,7 +151,9 @@ class ImuClassifier:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
-def vote(proba: np.ndarray, classes: np.ndarray, clip_ids: np.ndarray) -> dict[str, tuple[str, np.ndarray]]:
+def vote(
+    proba: np.ndarray, classes: np.ndarray, clip_ids: np.ndarray
+) -> dict[str, tuple[str, np.ndarray]]:
     """Per clip: majority vote over its windows (ties broken by summed probability) and the
     mean probability vector (used by :mod:`repcoach.fusion`)."""
     out: dict[str, tuple[str, np.ndarray]] = {}

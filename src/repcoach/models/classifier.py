@@ -169,13 +169,31 @@ def fit_keras_model(
     return {k: [float(v) for v in vals] for k, vals in hist.history.items()}
 
 
+@contextlib.contextmanager
+def quiet_tf_logs() -> Any:
+    """Silence TF/absl warnings that are noise here (tf.function retracing for a new batch
+    size; "HDF5 is legacy" when saving the paper's .h5 copy)."""
+    import logging
+
+    loggers = [logging.getLogger(n) for n in ("tensorflow", "absl")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for lg, lv in zip(loggers, levels, strict=True):
+            lg.setLevel(lv)
+
+
 def predict_batched(model: Any, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """``model`` outputs for ``x`` in chunks (``predict_on_batch`` avoids predict's overhead)."""
     x = np.asarray(x, dtype=np.float32)
     if len(x) == 0:
         return np.zeros((0, *model.output_shape[1:]), np.float32)
-    parts = [np.asarray(model.predict_on_batch(x[i : i + batch_size]))
-             for i in range(0, len(x), batch_size)]
+    with quiet_tf_logs():
+        parts = [np.asarray(model.predict_on_batch(x[i : i + batch_size]))
+                 for i in range(0, len(x), batch_size)]
     return np.concatenate(parts).astype(np.float32)
 
 

@@ -229,3 +229,64 @@ def train_model_dir(
         val_score_mae=val_mae,
         history=history,
     )
+
+
+def cross_validate(
+    samples: Samples,
+    k: int = 5,
+    options: TrainOptions | None = None,
+    val_fraction: float = 0.15,
+) -> dict[str, Any]:
+    """Grouped, stratified k-fold cross-validation (for measuring, not for the saved model).
+
+    Each fold's test groups are unseen in its training; a validation part (``val_fraction`` of
+    the remaining groups) drives early stopping. Returns pooled sample- and clip-level figures
+    and per-fold accuracies. ``task="exercise"`` trains the classifier, ``"correctness"`` the
+    scorers (accuracy at 0.5 for 0/1 targets)."""
+    from repcoach.evaluate import classification_section, scoring_section
+    from repcoach.models.classifier import BiLSTMClassifier
+    from repcoach.models.scorer import ScorerSet
+    from repcoach.models.splits import subject_kfold
+
+    options = options or TrainOptions()
+    groups = group_values(samples)
+    augment = _augmenter(samples, options.augment)
+    folds = subject_kfold(groups, k=k, seed=options.seed, labels=samples.y)
+    pred = np.empty(len(samples), dtype=object)
+    score = np.full(len(samples), np.nan, np.float32)
+    per_fold: list[float] = []
+    for f, (tr_all, te) in enumerate(folds):
+        inner = subject_split(
+            samples.subject[tr_all], samples.y[tr_all], (1 - val_fraction, val_fraction, 0.0),
+            seed=options.seed + f, groups=groups[tr_all],
+        )  # fmt: skip
+        tr, va, ts = (samples.subset(tr_all[inner["train"]]),
+                      samples.subset(tr_all[inner["val"]]), samples.subset(te))  # fmt: skip
+        if options.task == "exercise":
+            clf = BiLSTMClassifier(
+                lstm_units=options.lstm_units, dense_units=options.dense_units,
+                dropout=options.dropout, epochs=options.epochs, batch_size=options.batch_size,
+                patience=options.patience, learning_rate=options.learning_rate, augment=augment,
+                seed=options.seed, verbose=options.verbose,
+            ).fit(tr.X, tr.y, va.X, va.y)  # fmt: skip
+            pred[te] = clf.predict(ts.X)
+            per_fold.append(float(np.mean(pred[te] == ts.y)))
+        else:
+            sset = ScorerSet(
+                lstm_units=options.scorer_lstm_units, dense_units=options.scorer_dense_units,
+                dropout=options.scorer_dropout, epochs=options.epochs,
+                batch_size=options.batch_size, patience=max(3, options.patience * 2 // 3),
+                learning_rate=options.learning_rate, augment=augment, seed=options.seed,
+                verbose=options.verbose,
+            ).fit(tr.X, tr.y, tr.score, va.X, va.y, va.score)  # fmt: skip
+            score[te] = sset.predict(ts.X, ts.y)
+            per_fold.append(float(np.mean((score[te] >= 0.5) == (ts.score >= 0.5))))
+    out: dict[str, Any] = {"k": k, "n_samples": len(samples), "n_groups": len(set(groups)),
+                           "per_fold_sample_accuracy": per_fold}  # fmt: skip
+    if options.task == "exercise":
+        out["classification"] = classification_section(
+            samples.y, pred, sorted(set(samples.y)), samples.clip_id
+        )
+    else:
+        out["scoring"] = scoring_section(samples.y, samples.score, score, samples.clip_id)
+    return out

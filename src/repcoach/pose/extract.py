@@ -17,9 +17,12 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 import types
 import zipfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,6 +65,8 @@ class PoseExtractorOptions:
     ``target_fps``: resample landmarks in time onto this uniform clock (None = keep the video's
     own frames and timestamps). ``max_frames``: decode at most this many frames.
     ``strict``: a video whose decoding stops well before its announced length is an error.
+    ``quiet``: hide MediaPipe's native start-up log lines (GPU/EGL, XNNPACK, feedback manager)
+    by silencing file descriptor 2 while a landmarker starts and runs its first frame.
     """
 
     model_asset_path: str | None = None
@@ -72,6 +77,7 @@ class PoseExtractorOptions:
     target_fps: float | None = MODEL_FPS
     max_frames: int | None = None
     strict: bool = True
+    quiet: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -92,6 +98,28 @@ class ExtractionResult:
     def detected_fraction(self) -> float:
         """Fraction of output frames where a person was found."""
         return float(self.pose.detected.mean()) if self.pose.n_frames else 0.0
+
+
+@contextlib.contextmanager
+def native_stderr_silenced(enabled: bool = True) -> Iterator[None]:
+    """Send C/C++ writes to stderr (fd 2) to /dev/null for a moment (MediaPipe's absl logs)."""
+    if not enabled:
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # pragma: no cover - no real stderr
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def resolve_model_path(model_asset_path: str | Path | None) -> Path:
@@ -125,6 +153,7 @@ class PoseExtractor:
         self.model_path = model_path
         self._landmarker: Any = None
         self._last_ms = -1
+        self._warm = False
 
     @classmethod
     def create_from_options(cls, options: PoseExtractorOptions | None = None) -> PoseExtractor:
@@ -163,10 +192,12 @@ class PoseExtractor:
         )
         self.close()
         try:
-            self._landmarker = vision.PoseLandmarker.create_from_options(opts)
+            with native_stderr_silenced(self.options.quiet):
+                self._landmarker = vision.PoseLandmarker.create_from_options(opts)
         except (RuntimeError, ValueError) as e:
             raise DataError(f"cannot load the pose model: {e}", self.model_path) from None
         self._last_ms = -1
+        self._warm = False
 
     def close(self) -> None:
         """Release the MediaPipe graph."""
@@ -190,12 +221,14 @@ class PoseExtractor:
         if self._landmarker is None:
             self._open()
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image_rgb))
-        if self.options.running_mode == "video":
-            ms = max(int(round(timestamp_s * 1000.0)), self._last_ms + 1)
-            self._last_ms = ms
-            res = self._landmarker.detect_for_video(image, ms)
-        else:
-            res = self._landmarker.detect(image)
+        with native_stderr_silenced(self.options.quiet and not self._warm):
+            if self.options.running_mode == "video":
+                ms = max(int(round(timestamp_s * 1000.0)), self._last_ms + 1)
+                self._last_ms = ms
+                res = self._landmarker.detect_for_video(image, ms)
+            else:
+                res = self._landmarker.detect(image)
+        self._warm = True
         if not res.pose_landmarks:
             return None
         lms = res.pose_landmarks[0]

@@ -5,18 +5,23 @@ the first repetition; that time goes to a sidecar JSON (``<name><CODE>-frontal.s
 ``beep_s``, ``beep_hz``, ``beep_duration_s``, ``rate``) so detection can be checked. Background:
 pink-ish noise, mains hum (50/100 Hz), and a thump (broadband, low-passed) at each repetition
 boundary, as feet landing or a back touching the mat.
+
+:func:`write_beep_video` puts such a track (optionally with white noise at a chosen SNR) under a
+real video's picture, or under a generated test pattern, to test reading audio from videos.
 """
 
 from __future__ import annotations
 
+import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from repcoach.audio import write_wav
-from repcoach.io.atomic import write_json
+from repcoach.audio import find_ffmpeg, mux_audio, probe_media, write_wav
+from repcoach.io.atomic import atomic_path, write_json
 
 
 @dataclass(frozen=True)
@@ -131,4 +136,69 @@ def write_audio(
         })  # fmt: skip
         out = out or wav
     assert out is not None
+    return out
+
+
+def white_noise_for_snr(
+    n: int, beep: BeepSpec, snr_db: float, rng: np.random.Generator
+) -> np.ndarray:
+    """White noise whose RMS is ``snr_db`` below the beep's RMS (amplitude / sqrt 2) over the
+    full band, the SNR definition the beep-detection accuracy figures use."""
+    sigma = beep.amplitude / np.sqrt(2.0) / 10 ** (snr_db / 20.0)
+    return rng.normal(0.0, sigma, n)
+
+
+def pattern_video(
+    out: str | Path, duration_s: float, fps: float = 30.0, size: tuple[int, int] = (160, 120)
+) -> Path:
+    """A silent H.264 test-pattern video (ffmpeg's ``testsrc2``), written atomically."""
+    exe = find_ffmpeg()
+    if exe is None:
+        raise RuntimeError("making a test video needs ffmpeg (imageio-ffmpeg)")
+    out = Path(out)
+    w, h = size
+    with atomic_path(out) as tmp:
+        subprocess.run(
+            [exe, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+             f"testsrc2=size={w}x{h}:rate={fps:g}:duration={duration_s:g}", "-an",
+             "-c:v", "libx264", "-pix_fmt", "yuv420p", str(tmp)],
+            check=True, capture_output=True, timeout=300,
+        )  # fmt: skip
+    return out
+
+
+def write_beep_video(
+    out: str | Path,
+    beep: BeepSpec,
+    rng: np.random.Generator,
+    video: str | Path | None = None,
+    duration_s: float | None = None,
+    rate: int = 48000,
+    snr_db: float | None = None,
+    noise_level: float = 0.002,
+    events_s: list[float] | None = None,
+) -> Path:
+    """Write ``out`` (.mp4/.mov/.mkv/.avi): ``video``'s picture (copied; a generated test pattern
+    of ``duration_s`` when None) with a sound track holding ``beep`` over room noise, plus white
+    noise at ``snr_db`` relative to the beep when given. The truth goes to
+    ``<out stem>.sync.json`` (``beep_s``, ``beep_hz``, ``beep_duration_s``, ``rate``,
+    ``snr_db``). The intermediate WAV lives in a temporary folder that is always removed."""
+    out = Path(out)
+    with tempfile.TemporaryDirectory(prefix="repcoach-beep-") as tmpdir:
+        if video is None:
+            video = pattern_video(Path(tmpdir) / "pattern.mp4", duration_s or 5.0)
+        if duration_s is None:
+            duration_s = probe_media(video).duration_s
+            if not np.isfinite(duration_s):
+                raise ValueError(f"cannot tell the duration of {video}; pass duration_s")
+        x = synth_audio(float(duration_s), beep, rng, rate, events_s, noise_level)
+        if snr_db is not None:
+            x = x + white_noise_for_snr(len(x), beep, snr_db, rng)
+        wav = write_wav(Path(tmpdir) / "track.wav", np.clip(x, -1.0, 1.0), rate)
+        mux_audio(video, wav, out)
+    write_json(out.with_name(out.stem + ".sync.json"), {
+        "beep_s": beep.onset_s, "beep_hz": beep.freq_hz, "beep_duration_s": beep.duration_s,
+        "beep_amplitude": beep.amplitude, "rate": rate, "snr_db": snr_db,
+        "duration_s": float(duration_s),
+    })  # fmt: skip
     return out

@@ -62,7 +62,7 @@ class FormProfile:
     @classmethod
     def sample(cls, rng: np.random.Generator) -> FormProfile:
         return cls(
-            fault_rate=float(rng.uniform(0.2, 0.65)),
+            fault_rate=float(rng.uniform(0.35, 0.8)),
             habits=rng.dirichlet(np.full(len(DEVIATIONS), 1.5)),
         )
 
@@ -81,5 +81,5 @@ def sample_deviations(
         if rng.random() < np.clip(profile.fault_rate + 0.2 * (fatigue - 0.5), 0.05, 0.95):
             n_faults = int(rng.choice([1, 2, 3], p=[0.5, 0.35, 0.15]))
             which = rng.choice(k, size=n_faults, replace=False, p=profile.habits)
-            out[i, which] = rng.uniform(0.35, 1.0, n_faults)
+            out[i, which] = rng.uniform(0.4, 1.0, n_faults)
     return out

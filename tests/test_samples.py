@@ -1,0 +1,85 @@
+"""Datasets -> model samples: EJUST layout per annotated repetition, indexed clips per
+repetition / window / whole clip, Penn-style placeholders masked."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "models"))
+from toy_pose import LABELS, toy_sequence, write_ejust, write_indexed  # noqa: E402
+
+from repcoach.errors import DataError  # noqa: E402
+from repcoach.samples import SampleOptions, detect_form, load_samples  # noqa: E402
+
+
+def test_ejust_layout_one_sample_per_annotated_rep(tmp_path):
+    root = write_ejust(tmp_path / "ej", n_subjects=2, n_reps=3)
+    s = load_samples(root, SampleOptions(progress=False))
+    assert detect_form(root) == "ejust"
+    assert s.X.shape == (2 * 4 * 3, 30, 99) and s.X.dtype == np.float32
+    assert np.isfinite(s.X).all()
+    assert sorted(set(s.y)) == sorted(LABELS)
+    assert set(s.subject) == {"anna-test", "bilal-test"}
+    assert np.isfinite(s.score).all() and (0 <= s.score).all() and (s.score <= 1).all()
+    assert all(c.endswith("/frontal") for c in s.clip_id)
+    # the annotation boundaries are kept
+    _, bounds = toy_sequence("high_knees", 0, 3)
+    m = (s.subject == "anna-test") & (s.y == "high_knees")
+    assert list(zip(s.start[m], s.end[m], strict=True)) == bounds
+    both = load_samples(root, SampleOptions(view="both", progress=False))
+    assert len(both) == 2 * len(s)
+    assert {c.rsplit("/", 1)[1] for c in both.clip_id} == {"frontal", "side"}
+
+
+def test_indexed_modes(tmp_path):
+    root = write_indexed(tmp_path / "idx", n_subjects=2, n_reps=4)
+    whole = load_samples(root, SampleOptions(clip_mode="whole", progress=False))
+    assert len(whole) == 8 and len(set(whole.clip_id)) == 8
+    win = load_samples(root, SampleOptions(clip_mode="windows", window_s=1.0, stride_s=0.5,
+                                           progress=False))
+    assert len(win) > 3 * len(whole)
+    assert (win.end - win.start == 30).all()  # 1 s at 30 fps
+    assert set(win.clip_id) == set(whole.clip_id)
+    reps = load_samples(root, SampleOptions(clip_mode="reps", progress=False))
+    assert len(reps) >= len(whole)
+    assert np.isfinite(reps.X).all()
+
+
+def test_penn_like_placeholders_are_masked(tmp_path):
+    """Invisible joints carry placeholder pixel values (0-1) that must not reach the model."""
+    import csv
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for f in range(40):
+        row = {"frame": f + 1}
+        for j in range(13):
+            x, y = 200 + 40 * np.sin(f / 5) + 10 * j + rng.normal(), 100 + 20 * j + rng.normal()
+            vis = 0 if j == 12 else 1
+            row.update({f"lm{j:02d}_x": 0.5 if vis == 0 else x, f"lm{j:02d}_y": 1.0 if vis == 0
+                        else y, f"lm{j:02d}_vis": vis})
+        rows.append(row)
+    (tmp_path / "seq").mkdir()
+    with open(tmp_path / "seq" / "c.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    (tmp_path / "index.csv").write_text("file,subject,label\nseq/c.csv,unknown,squat\n")
+    s = load_samples(tmp_path, SampleOptions(clip_mode="whole", progress=False))
+    assert s.X.shape == (1, 30, 26) and s.layout == "penn13"
+    x = s.X[0].reshape(30, 13, 2)
+    # normalised body coordinates stay small; a placeholder (0.5, 1.0) px among ~200 px joints
+    # would sit several torso lengths away
+    assert np.abs(x).max() < 3.0
+    assert np.allclose(x[:, 12], 0.0)  # the never-visible joint is "missing" -> 0
+
+
+def test_not_a_dataset(tmp_path):
+    with pytest.raises(DataError, match="index.csv.*participants.csv"):
+        detect_form(tmp_path)
+    with pytest.raises(ValueError, match="clip_mode"):
+        SampleOptions(clip_mode="frames")

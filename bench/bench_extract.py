@@ -47,7 +47,12 @@ def bare_model(videos: list[str], model_path: str) -> tuple[int, float, float]:
     Returns (frames, start wall time, end wall time); when run in a pool the workers wait on a
     barrier after decoding so their timed parts overlap.
     """
-    from repcoach.pose.extract import PoseExtractor, PoseExtractorOptions, import_mediapipe
+    from repcoach.pose.extract import (
+        PoseExtractor,
+        PoseExtractorOptions,
+        import_mediapipe,
+        native_stderr_silenced,
+    )
     from repcoach.video.io import read_frames
 
     mpipe = import_mediapipe()
@@ -64,8 +69,9 @@ def bare_model(videos: list[str], model_path: str) -> tuple[int, float, float]:
     t0 = time.time()
     for video_images in images:
         ex._open()  # fresh landmarker per video, as in extract(); its cost is included
-        for img, f in video_images:
-            ex._landmarker.detect_for_video(img, int(round(f.timestamp_s * 1000)))
+        for k, (img, f) in enumerate(video_images):
+            with native_stderr_silenced(k == 0):  # MediaPipe logs once at the first frame
+                ex._landmarker.detect_for_video(img, int(round(f.timestamp_s * 1000)))
             n += 1
     t1 = time.time()
     ex.close()
@@ -102,8 +108,9 @@ def main() -> None:
 
     info = probe_video(args.video)
     model_path = str(resolve_model_path(None))
+    load = os.getloadavg()[0]
     print(f"video: {args.video.name} {info.width}x{info.height} @ {info.fps:g} FPS, "
-          f"{info.n_frames} frames; {os.cpu_count()} CPUs; load avg {os.getloadavg()[0]:.2f}")  # fmt: skip
+          f"{info.n_frames} frames; {os.cpu_count()} CPUs; load average {load:.2f}")  # fmt: skip
     tmp = Path(tempfile.mkdtemp(prefix="bench_extract_"))
     try:
         shards = []

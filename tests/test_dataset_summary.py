@@ -130,7 +130,7 @@ def test_summary_of_generated_dataset_matches_its_participants_csv(tmp_path):
     from repcoach.io.dataset_index import load_annotations
 
     out = tmp_path / "gen"
-    synth.generate_dataset(out, n_participants=3, seed=0)
+    synth.generate_dataset(out, n_participants=3, seed=0, exercises=["JJ", "SU"], progress=False)
     index = scan_dataset(out)  # strict: any layout problem fails the test
     s = summarize(index)
     raw = pd.read_csv(out / "participants.csv")
@@ -145,7 +145,11 @@ def test_summary_of_generated_dataset_matches_its_participants_csv(tmp_path):
     healthy = int(raw["healthy_eater"].astype(int).sum())
     assert [c.count for c in s.diet] == [healthy, 3 - healthy]
     assert s.n_participants_with_files == 3
-    assert s.n_files == sum(1 for p in out.rglob("*") if p.is_file() and p.parent != out)
+    on_disk = [p for p in out.rglob("*") if p.is_file() and p.parent != out]
+    assert s.n_files == sum(1 for p in on_disk if p.suffix != ".json")
+    assert s.n_recordings == 3 * 2
+    assert set(s.file_counts["jumping_jacks"]) >= {"frontal", "side"}
+    assert s.file_counts["high_knees"] == {}
     ann = load_annotations(out)
     if ann is not None:
         assert set(ann["participant"]) <= set(raw["name"])

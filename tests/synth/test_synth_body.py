@@ -13,7 +13,7 @@ from repcoach.synth.generate import generate_dataset
 from repcoach.synth.kinematics import forward, landmarks, local_rotations
 from repcoach.types import Participant
 
-I = L.index
+IX = L.index
 PERSON = Participant("P001", "ahmed-attia", 20, 178.0, 75.0, 7.0, False, True)
 # Bones that cross the bending spine are the only non-rigid MediaPipe connections.
 NON_RIGID = {(11, 23), (12, 24)}
@@ -31,26 +31,28 @@ def _pose(angles: dict[str, float], height: float = 1.78) -> np.ndarray:
 def test_rest_pose_proportions_and_frame():
     p = _pose({})
     # Faces +z (nose in front of the ears), x toward the person's left, y up.
-    assert p[I("nose"), 2] > p[I("left_ear"), 2] + 0.05
-    assert p[I("left_shoulder"), 0] > 0 > p[I("right_shoulder"), 0]
-    assert p[I("nose"), 1] > p[I("left_shoulder"), 1] > p[I("left_hip"), 1] > p[I("left_knee"), 1]
+    assert p[IX("nose"), 2] > p[IX("left_ear"), 2] + 0.05
+    assert p[IX("left_shoulder"), 0] > 0 > p[IX("right_shoulder"), 0]
+    assert (
+        p[IX("nose"), 1] > p[IX("left_shoulder"), 1] > p[IX("left_hip"), 1] > p[IX("left_knee"), 1]
+    )
     # Winter: hip-to-knee 0.245 H, shoulder-to-elbow 0.186 H.
-    assert np.linalg.norm(p[I("left_hip")] - p[I("left_knee")]) == pytest.approx(0.245 * 1.78)
-    assert np.linalg.norm(p[I("left_shoulder")] - p[I("left_elbow")]) == pytest.approx(
+    assert np.linalg.norm(p[IX("left_hip")] - p[IX("left_knee")]) == pytest.approx(0.245 * 1.78)
+    assert np.linalg.norm(p[IX("left_shoulder")] - p[IX("left_elbow")]) == pytest.approx(
         0.186 * 1.78
     )
 
 
 def test_joint_angle_conventions():
     up = _pose({"shoulder_abd_l": 170.0})
-    assert up[I("left_wrist"), 1] > up[I("nose"), 1] + 0.2  # arm overhead
-    assert up[I("right_wrist"), 1] < up[I("right_hip"), 1] + 0.1  # other arm still down
+    assert up[IX("left_wrist"), 1] > up[IX("nose"), 1] + 0.2  # arm overhead
+    assert up[IX("right_wrist"), 1] < up[IX("right_hip"), 1] + 0.1  # other arm still down
     knee = _pose({"hip_flex_l": 90.0, "knee_flex_l": 90.0})
-    assert knee[I("left_knee"), 1] == pytest.approx(knee[I("left_hip"), 1], abs=1e-9)
-    assert knee[I("left_knee"), 2] > 0.3  # knee forward
+    assert knee[IX("left_knee"), 1] == pytest.approx(knee[IX("left_hip"), 1], abs=1e-9)
+    assert knee[IX("left_knee"), 2] > 0.3  # knee forward
     bent = _pose({"trunk_flex": 40.0, "trunk_rot": 30.0})
-    assert bent[I("nose"), 2] > 0.3  # leaning forward
-    assert bent[I("right_shoulder"), 2] > bent[I("left_shoulder"), 2]  # turned to the left
+    assert bent[IX("nose"), 2] > 0.3  # leaning forward
+    assert bent[IX("right_shoulder"), 2] > bent[IX("left_shoulder"), 2]  # turned to the left
 
 
 def test_world_bones_are_rigid_over_a_whole_recording():
@@ -76,8 +78,8 @@ def test_api_for_other_modalities():
         assert rec.segment_positions(t50, seg).shape == (len(t50), 3)
     joints = rec.joint_positions(t50)
     lm = rec.landmarks_world(t50)
-    np.testing.assert_allclose(joints["wrist_l"], lm[:, I("left_wrist")])
-    np.testing.assert_allclose(joints["knee_r"], lm[:, I("right_knee")])
+    np.testing.assert_allclose(joints["wrist_l"], lm[:, IX("left_wrist")])
+    np.testing.assert_allclose(joints["knee_r"], lm[:, IX("right_knee")])
     # The forearm ends at the wrist (forearm length along the segment's -y).
     fore = rec.body.lengths["forearm"]
     np.testing.assert_allclose(

@@ -36,7 +36,9 @@ def test_layout_and_metadata(small):
             for view in ("frontal", "side"):
                 f = small / p.name / code / view / f"{p.name}{code}-{view}.csv"
                 seq = read_pose_csv(f)
-                assert seq.layout.name == MEDIAPIPE_33.name and seq.fps == pytest.approx(30.0, rel=1e-3)
+                assert seq.layout.name == MEDIAPIPE_33.name and seq.fps == pytest.approx(
+                    30.0, rel=1e-3
+                )
                 ok = seq.coords[seq.detected]
                 assert np.isfinite(ok).all()
                 # Most landmarks land inside the image, visibilities in [0, 1].
@@ -79,7 +81,10 @@ def test_score_formula_and_mixture():
     from repcoach.synth.form import FormProfile, sample_deviations
 
     s = np.concatenate(
-        [score_from_deviations(sample_deviations(rng, 10, FormProfile.sample(rng))) for _ in range(500)]
+        [
+            score_from_deviations(sample_deviations(rng, 10, FormProfile.sample(rng)))
+            for _ in range(500)
+        ]
     )
     assert 0.4 < (s > 0.8).mean() < 0.65  # roughly half the reps are good
     assert np.quantile(s, 0.05) < 0.45 and (s < 0.3).mean() > 0.01  # the rest spread down
@@ -106,7 +111,9 @@ def test_dropped_frames_present_and_flagged(small):
 
 def test_same_seed_same_bytes_different_seed_differs(tmp_path):
     kw = dict(n_participants=1, exercises=["JJ", "SU"], reps=(3, 3), progress=False)
-    a, b, c = (generate_dataset(tmp_path / n, seed=s, **kw) for n, s in (("a", 5), ("b", 5), ("c", 6)))
+    a, b, c = (
+        generate_dataset(tmp_path / n, seed=s, **kw) for n, s in (("a", 5), ("b", 5), ("c", 6))
+    )
     fa, fb, fc = _files(a), _files(b), _files(c)
     assert fa == fb and len(fa) == 6
     assert (a / "participants.csv").read_bytes() != (c / "participants.csv").read_bytes()

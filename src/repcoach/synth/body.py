@@ -76,14 +76,14 @@ class Body:
         return build_body(p.height_cm / 100.0, bmi, rng)
 
 
-def build_body(
-    height_m: float, bmi: float = 22.5, rng: np.random.Generator | None = None
-) -> Body:
+def build_body(height_m: float, bmi: float = 22.5, rng: np.random.Generator | None = None) -> Body:
     """Build a :class:`Body` of ``height_m`` metres (see the module doc for the proportions)."""
     h = float(height_m)
 
     def var(sd: float = 0.02) -> float:
-        return 1.0 if rng is None else float(np.clip(rng.normal(1.0, sd), 1 - 2.5 * sd, 1 + 2.5 * sd))
+        return (
+            1.0 if rng is None else float(np.clip(rng.normal(1.0, sd), 1 - 2.5 * sd, 1 + 2.5 * sd))
+        )
 
     arm, leg, trunk, width = var(), var(), var(), var(0.03)
     hip_w = 0.062 * h * width * (bmi / 22.5) ** 0.25

@@ -157,7 +157,9 @@ def observe(
     scale = scale[None, :] * (1.0 + (nz.occluded_factor - 1.0) * occ)
     white = rng.normal(0.0, nz.jitter_px, (n, j, 3))
     rho = nz.drift_rho
-    wob = lfilter([np.sqrt(1 - rho**2)], [1.0, -rho], rng.normal(0.0, nz.drift_px, (n, j, 3)), axis=0)
+    wob = lfilter(
+        [np.sqrt(1 - rho**2)], [1.0, -rho], rng.normal(0.0, nz.drift_px, (n, j, 3)), axis=0
+    )
     px = (white + wob) * scale[..., None]
     coords = np.empty((n, j, 3))
     coords[..., 0] = xy[..., 0] + px[..., 0] / camera.width

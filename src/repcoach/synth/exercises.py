@@ -11,7 +11,8 @@ and end in the rest pose and the motion is smooth at any sampling rate.
 * HK high knees: one rep = left knee up then right knee up; hip flexion to 100-115 degrees
   (knee above hip height), knee flexion, opposite arm pump, running bounce.
 * SU sit-ups: lying on the back, knees bent ~100 degrees with feet flat, hands behind the head;
-  the trunk rises 85-100 degrees of pelvis tilt + spinal curl (shoulders ~60-70 degrees above the hips seen from the side) and lies back.
+  the trunk rises by 85-100 degrees of pelvis tilt + spinal curl (the shoulders end up
+  ~60-70 degrees above the hips seen from the side) and lies back.
 * SE steam engine: standing with hands behind the head, elbows out; one rep = left knee up to
   the right elbow (trunk turns left, flexes and side-bends), then right knee to left elbow.
 """
@@ -71,7 +72,9 @@ class Exercise:
     def style(self, rng: np.random.Generator) -> dict[str, float]:
         raise NotImplementedError
 
-    def angles(self, st: RepState, style: dict[str, float], body: Body) -> tuple[Angles, np.ndarray]:
+    def angles(
+        self, st: RepState, style: dict[str, float], body: Body
+    ) -> tuple[Angles, np.ndarray]:
         raise NotImplementedError
 
 
@@ -115,16 +118,22 @@ class JumpingJacks(Exercise):
             "shape": float(rng.uniform(0.8, 1.2)),
         }
 
-    def angles(self, st: RepState, style: dict[str, float], body: Body) -> tuple[Angles, np.ndarray]:
+    def angles(
+        self, st: RepState, style: dict[str, float], body: Body
+    ) -> tuple[Angles, np.ndarray]:
         b = bump(st.phase, style["shape"])
         flight = np.sin(2 * np.pi * st.phase) ** 2
         amp = 1.0 - 0.55 * st.rom
         fl, fr = st.side_factors()
         out: Angles = {"trunk_flex": style["lean"] + 30.0 * st.posture * b}
         for s, f in (("l", fl), ("r", fr)):
-            out[f"shoulder_abd_{s}"] = style["arm_rest"] + (style["arm_top"] - style["arm_rest"]) * b * amp * f
+            out[f"shoulder_abd_{s}"] = (
+                style["arm_rest"] + (style["arm_top"] - style["arm_rest"]) * b * amp * f
+            )
             out[f"shoulder_flex_{s}"] = style["arm_flex_top"] * b
-            out[f"elbow_flex_{s}"] = style["elbow_rest"] + (style["elbow_top"] - style["elbow_rest"]) * b
+            out[f"elbow_flex_{s}"] = (
+                style["elbow_rest"] + (style["elbow_top"] - style["elbow_rest"]) * b
+            )
             out[f"hip_abd_{s}"] = 2.0 + (style["leg_top"] - 2.0) * b * amp * f
             out[f"hip_rot_{s}"] = 8.0 + 4.0 * b
             out[f"knee_flex_{s}"] = style["knee"] + 10.0 * flight
@@ -150,7 +159,9 @@ class HighKnees(Exercise):
             "shape": float(rng.uniform(0.8, 1.2)),
         }
 
-    def angles(self, st: RepState, style: dict[str, float], body: Body) -> tuple[Angles, np.ndarray]:
+    def angles(
+        self, st: RepState, style: dict[str, float], body: Body
+    ) -> tuple[Angles, np.ndarray]:
         bl, br = half_bumps(st.phase, style["shape"])
         amp = 1.0 - 0.5 * st.rom
         fl, fr = st.side_factors()
@@ -194,7 +205,9 @@ class SitUps(Exercise):
         """Height of the hip joints above the floor when lying on the back."""
         return 0.05 * body.height_m
 
-    def angles(self, st: RepState, style: dict[str, float], body: Body) -> tuple[Angles, np.ndarray]:
+    def angles(
+        self, st: RepState, style: dict[str, float], body: Body
+    ) -> tuple[Angles, np.ndarray]:
         n = st.phase.shape[0]
         b = bump(st.phase, style["shape"])
         rise = style["rise_top"] * b * (1.0 - 0.6 * st.rom)
@@ -240,7 +253,9 @@ class SteamEngine(Exercise):
             **_arms_style(rng),
         }
 
-    def angles(self, st: RepState, style: dict[str, float], body: Body) -> tuple[Angles, np.ndarray]:
+    def angles(
+        self, st: RepState, style: dict[str, float], body: Body
+    ) -> tuple[Angles, np.ndarray]:
         n = st.phase.shape[0]
         bl, br = half_bumps(st.phase, style["shape"])
         amp = 1.0 - 0.5 * st.rom
@@ -256,9 +271,9 @@ class SteamEngine(Exercise):
             out[f"shoulder_abd_{s}"] = out[f"shoulder_abd_{s}"] - style["arm_drop"] * work
             out[f"shoulder_hflex_{s}"] = out[f"shoulder_hflex_{s}"] + 30.0 * work
         for s, lift in (("l", left), ("r", right)):
-            out[f"hip_flex_{s}"] = style["pelvis_tip"] * (left + right) + 5.0 + (
-                style["knee_top"] - 5.0
-            ) * lift
+            out[f"hip_flex_{s}"] = (
+                style["pelvis_tip"] * (left + right) + 5.0 + (style["knee_top"] - 5.0) * lift
+            )
             out[f"hip_abd_{s}"] = 3.0 - 12.0 * lift
             out[f"knee_flex_{s}"] = 5.0 + style["knee_bend"] * lift
             out[f"ankle_pf_{s}"] = 20.0 * lift

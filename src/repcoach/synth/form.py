@@ -67,9 +67,7 @@ class FormProfile:
         )
 
 
-def sample_deviations(
-    rng: np.random.Generator, n_reps: int, profile: FormProfile
-) -> np.ndarray:
+def sample_deviations(rng: np.random.Generator, n_reps: int, profile: FormProfile) -> np.ndarray:
     """``(n_reps, 4)`` severities in [0, 1] (columns in :data:`DEVIATIONS` order)."""
     k = len(DEVIATIONS)
     out = np.zeros((n_reps, k))

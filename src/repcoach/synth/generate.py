@@ -51,7 +51,9 @@ def stream_rng(seed: int, participant_index: int, code: str, stream: str) -> np.
 
 def participants_for_seed(n: int, seed: int) -> list[Participant]:
     """The participants a dataset with this seed and size has."""
-    return sample_participants(n, np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0,))))
+    return sample_participants(
+        n, np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0,)))
+    )
 
 
 @dataclass(frozen=True)

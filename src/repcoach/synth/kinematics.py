@@ -143,6 +143,9 @@ def joints(body: Body, origins: dict, rots: dict) -> dict[str, np.ndarray]:
     """World positions ``(N, 3)`` of every named body joint."""
     names = list(body.joints)
     pts = points_on(
-        origins, rots, [body.joints[n][0] for n in names], np.stack([body.joints[n][1] for n in names])
+        origins,
+        rots,
+        [body.joints[n][0] for n in names],
+        np.stack([body.joints[n][1] for n in names]),
     )
     return {n: pts[:, i] for i, n in enumerate(names)}

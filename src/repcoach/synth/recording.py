@@ -102,7 +102,9 @@ class Recording:
         t = np.asarray(times, dtype=np.float64)
         starts = np.array([r.start_s for r in self.reps])
         ends = np.array([r.end_s for r in self.reps])
-        dev = np.array([[r.deviations[k] for k in ("rom", "asymmetry", "posture")] for r in self.reps])
+        dev = np.array(
+            [[r.deviations[k] for k in ("rom", "asymmetry", "posture")] for r in self.reps]
+        )
         weak = np.array([r.weak_side == "left" for r in self.reps] + [False])
         dev = np.vstack([dev.reshape(-1, 3), np.zeros((1, 3))])
         idx = np.searchsorted(starts, t, side="right") - 1
@@ -241,7 +243,11 @@ def simulate(
     t = float(rng.uniform(0.5, 1.5))
     infos: list[RepInfo] = []
     for i in range(n_reps):
-        normal = base * (1 + drift * i / max(1, n_reps - 1)) * float(np.clip(rng.normal(1, 0.04), 0.9, 1.1))
+        normal = (
+            base
+            * (1 + drift * i / max(1, n_reps - 1))
+            * float(np.clip(rng.normal(1, 0.04), 0.9, 1.1))
+        )
         dur = normal * (1.0 - MAX_RUSH * dev[i, DEVIATIONS.index("tempo")])
         d = {k: round(float(dev[i, j]), 4) for j, k in enumerate(DEVIATIONS)}
         infos.append(

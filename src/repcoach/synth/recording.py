@@ -102,17 +102,15 @@ class Recording:
         t = np.asarray(times, dtype=np.float64)
         starts = np.array([r.start_s for r in self.reps])
         ends = np.array([r.end_s for r in self.reps])
-        dev = np.array(
-            [[r.deviations[k] for k in ("rom", "asymmetry", "posture")] for r in self.reps]
-        )
+        keys = ("rom", "asymmetry", "posture")
+        # One extra all-zero row (and phase 0) for times outside every repetition.
+        dev = np.array([[r.deviations[k] for k in keys] for r in self.reps] + [[0.0] * 3])
         weak = np.array([r.weak_side == "left" for r in self.reps] + [False])
-        dev = np.vstack([dev.reshape(-1, 3), np.zeros((1, 3))])
         idx = np.searchsorted(starts, t, side="right") - 1
-        inside = (idx >= 0) & (t < ends[np.clip(idx, 0, None)]) if len(starts) else idx < -1
-        k = np.where(inside, idx, len(self.reps))  # row of zeros outside reps
-        ks = np.clip(k, 0, max(len(self.reps) - 1, 0))
-        span = (ends - starts)[ks] if len(starts) else np.ones_like(t)
-        phase = np.where(inside, (t - starts[ks]) / span if len(starts) else 0.0, 0.0)
+        ks = np.clip(idx, 0, len(self.reps) - 1)
+        inside = (idx >= 0) & (t < ends[ks])
+        k = np.where(inside, ks, len(self.reps))
+        phase = np.where(inside, (t - starts[ks]) / (ends[ks] - starts[ks]), 0.0)
         return RepState(
             phase=np.clip(phase, 0.0, 1.0),
             rom=dev[k, 0],

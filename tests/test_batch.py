@@ -123,7 +123,7 @@ def test_batch_survives_sigkill(tmp_path, pushfit_videos):
     data, out = tmp_path / "data", tmp_path / "out"
     vids = _tree(data, pushfit_videos)  # 8 videos
     base = [sys.executable, "-c", _RUNNER, "extract", str(data), "--out", str(out)]
-    base += ["--max-frames", "24", "--quiet"]
+    base += ["--max-frames", "12", "--quiet"]
     cmd = [*base, "--workers", "2"]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     proc = subprocess.Popen(
@@ -146,7 +146,7 @@ def test_batch_survives_sigkill(tmp_path, pushfit_videos):
     assert 1 <= len(first) < len(vids)
     stamp = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in first}
     for p in first:  # every CSV present after the kill is complete
-        assert read_pose_csv(p).n_frames == 28  # 24 frames @ 25 FPS -> 28 on a 30 FPS clock
+        assert read_pose_csv(p).n_frames == 14  # 12 frames @ 25 FPS -> 14 on a 30 FPS clock
 
     rerun_cmd = [*base, "--workers", "1"]  # in-process: no worker start-up
     rerun = subprocess.run(rerun_cmd, capture_output=True, text=True, env=env, timeout=180)
@@ -159,4 +159,4 @@ def test_batch_survives_sigkill(tmp_path, pushfit_videos):
     man = json.loads((out / MANIFEST_NAME).read_text())
     assert man["counts"] == {"done": len(vids) - len(first), "skipped": len(first), "failed": 0}
     for p in final:
-        assert read_pose_csv(p).n_frames == 28
+        assert read_pose_csv(p).n_frames == 14

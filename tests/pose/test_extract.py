@@ -123,7 +123,7 @@ def test_stock_videos_person_found(realdata):
 
 def test_extract_pose_resamples_to_30fps_and_writes_csv(realdata, tmp_path):
     video = realdata("pushfit_pushup_form", "videos", "correct002.mp4")  # 54 frames @ 25 FPS
-    pose = extract_pose(video, PoseExtractorOptions(max_frames=25))  # default target 30 FPS
+    pose = extract_pose(video, max_frames=25)  # default target 30 FPS
     assert pose.n_frames == int(np.floor(24 / 25 * 30)) + 1  # 29 frames on a 30 FPS clock
     assert pose.fps == pytest.approx(30.0)
     with PoseExtractor.create_from_options(PoseExtractorOptions(max_frames=10)) as ex:
@@ -177,6 +177,8 @@ def test_errors_name_the_file(tmp_path, realdata):
         PoseExtractor.create_from_options(PoseExtractorOptions(model_asset_path=str(notzip)))
     with pytest.raises(ValueError, match="running_mode"):
         PoseExtractor.create_from_options(PoseExtractorOptions(running_mode="live"))
+    with pytest.raises(TypeError, match="unknown PoseExtractorOptions"):
+        extract_pose(cut, fps=30)
 
 
 def test_user_task_file_is_accepted(tmp_path):

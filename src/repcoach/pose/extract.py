@@ -23,7 +23,7 @@ import sys
 import types
 import zipfile
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -291,9 +291,18 @@ class PoseExtractor:
 
 
 def extract_pose(
-    video_path: str | Path, options: PoseExtractorOptions | None = None
+    video_path: str | Path, options: PoseExtractorOptions | None = None, **overrides: Any
 ) -> PoseSequence:
-    """Image-space landmarks of one video (the shortcut used by ``repcoach analyze``)."""
+    """Image-space landmarks of one video (the shortcut used by ``repcoach analyze``).
+
+    ``overrides`` replace fields of ``options``, e.g. ``extract_pose(p, target_fps=None)``.
+    """
+    options = options or PoseExtractorOptions()
+    if overrides:
+        unknown = set(overrides) - set(options.to_dict())
+        if unknown:
+            raise TypeError(f"unknown PoseExtractorOptions field(s): {sorted(unknown)}")
+        options = replace(options, **overrides)
     with PoseExtractor.create_from_options(options) as ex:
         return ex.extract(video_path).pose
 

@@ -182,13 +182,15 @@ def test_end_to_end_generated_data_held_out_participant(tmp_path):
     from repcoach.samples import SampleOptions
 
     data = tmp_path / "data"
-    synth.generate_dataset(data, n_participants=6, seed=3)
+    # two exercises (one symmetric, one alternating) keep training and export small
+    synth.generate_dataset(data, n_participants=4, seed=3, exercises=["JJ", "HK"], reps=(6, 9),
+                           progress=False)
     model = tmp_path / "model"
     train_model_dir(
         data, model, SampleOptions(progress=False),
-        TrainOptions(quick=True, epochs=12, verbose=0, augment=False, seed=0),
+        TrainOptions(quick=True, epochs=8, verbose=0, augment=False, seed=0),
     )
-    result = export_model_dir(model)
+    result = export_model_dir(model, quantize=("int8",))
     assert result.sample_source.startswith("test split")
     assert result.get("classifier", "int8").class_agreement >= 0.9
 
@@ -201,7 +203,8 @@ def test_end_to_end_generated_data_held_out_participant(tmp_path):
     person = test_people[0]
     ann = pd.read_csv(data / "annotations.csv")
     analyzer = Analyzer(model)
-    for code, label in EXERCISES.items():
+    for code in ("JJ", "HK"):
+        label = EXERCISES[code]
         csv = next((data / person / code / "frontal").glob("*-frontal.csv"))
         res = analyzer.analyze(read_pose_csv(csv))
         true_n = int(((ann.participant == person) & (ann.exercise == code)).sum())

@@ -243,9 +243,10 @@ def run_batch(
                     _WORKER = None
         elif todo:
             ctx = mp.get_context("spawn")
-            with ProcessPoolExecutor(
+            pool = ProcessPoolExecutor(
                 n_workers, mp_context=ctx, initializer=_worker_init, initargs=(options,)
-            ) as pool:
+            )
+            try:
                 pending: dict[Future[JobResult], Job] = {pool.submit(_run_job, j): j for j in todo}
                 while pending:
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -262,6 +263,10 @@ def run_batch(
                             )
                         record(r)
                         advance(r)
+            except BaseException:  # Ctrl-C: do not start queued videos, finish in-flight ones
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+            pool.shutdown(wait=True)
 
     order = {str(j.video): i for i, j in enumerate(jobs)}
     summary.results.sort(key=lambda r: order.get(r.video, 0))

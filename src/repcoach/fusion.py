@@ -185,6 +185,7 @@ def run_fusion_experiment(
     xstd = np.nanstd(pose.X[ptr], axis=(0, 1)) + 1e-6
     model = build_bilstm(len(classes), pose.X.shape[1], pose.X.shape[2], lstm_units=32,
                          dense_units=(32,))  # fmt: skip
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
 
     def prep(x: np.ndarray) -> np.ndarray:
         return np.nan_to_num((x - xmean) / xstd).astype(np.float32)

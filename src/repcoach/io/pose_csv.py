@@ -150,4 +150,4 @@ def write_pose_csv(seq: PoseSequence, path: str | Path, decimals: int = 5) -> No
         data[f"lm{i:02d}_vis"] = vis[:, i]
     df = pd.DataFrame(data, columns=pose_columns(layout, with_detected=True))
     with atomic_write(path, "w", encoding="utf-8", newline="") as fh:
-        df.to_csv(fh, index=False, float_format=f"%.{decimals}f", lineterminator="\n")
+        df.to_csv(fh, index=False, lineterminator="\n")

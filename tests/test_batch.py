@@ -160,3 +160,17 @@ def test_batch_survives_sigkill(tmp_path, pushfit_videos):
     assert man["counts"] == {"done": len(vids) - len(first), "skipped": len(first), "failed": 0}
     for p in final:
         assert read_pose_csv(p).n_frames == 14
+
+
+def test_read_only_dataset_is_not_written_into(tmp_path, pushfit_videos):
+    """Outputs beside the videos of a read-only folder: refused up front (even for root)."""
+    data = tmp_path / "ro"
+    data.mkdir()
+    shutil.copy(pushfit_videos[0], data / "a.mp4")
+    data.chmod(0o555)
+    try:
+        with pytest.raises(DataError, match="not writable.*--out"):
+            run_batch(data, progress=False)
+        assert sorted(p.name for p in data.iterdir()) == ["a.mp4"]
+    finally:
+        data.chmod(0o755)

@@ -24,8 +24,9 @@ def model_and_data(tmp_path_factory):
     root = tmp_path_factory.mktemp("ev")
     data = write_indexed(root / "data", n_subjects=5, n_reps=3, correctness=True,
                          split={3: "val", 4: "test"})
-    opts = TrainOptions(lstm_units=8, dense_units=(8, 8), epochs=3, patience=2,
-                        scorer_lstm_units=4, scorer_dense_units=(4,), verbose=0)
+    opts = TrainOptions(lstm_units=8, dense_units=(8, 8), epochs=2, patience=2,
+                        scorer_lstm_units=4, scorer_dense_units=(4,), scorer_epochs=1,
+                        verbose=0)
     sopts = SampleOptions(clip_mode="windows", window_s=1.0, stride_s=0.5, progress=False)
     res = train_model_dir(data, root / "model", sopts, opts)
     return res, data, root

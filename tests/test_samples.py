@@ -24,7 +24,7 @@ def test_ejust_layout_one_sample_per_annotated_rep(tmp_path):
     assert np.isfinite(s.X).all()
     assert sorted(set(s.y)) == sorted(LABELS)
     assert set(s.subject) == {"anna-test", "bilal-test"}
-    assert np.isfinite(s.score).all() and (0 <= s.score).all() and (s.score <= 1).all()
+    assert np.isfinite(s.score).all() and (s.score >= 0).all() and (s.score <= 1).all()
     assert all(c.endswith("/frontal") for c in s.clip_id)
     # the annotation boundaries are kept
     _, bounds = toy_sequence("high_knees", 0, 3)

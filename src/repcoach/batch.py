@@ -205,6 +205,9 @@ def run_batch(
     t_start = time.perf_counter()
     options = options or PoseExtractorOptions()
     jobs = plan_jobs(source, out_dir, world=world)
+    src = Path(source)
+    base = Path(out_dir) if out_dir is not None else (src.parent if src.is_file() else src)
+    _check_writable(base, beside=out_dir is None)
     remove_stale_temps(jobs)
     summary = BatchSummary(options=options.to_dict())
     todo: list[Job] = []
@@ -272,12 +275,22 @@ def run_batch(
     summary.results.sort(key=lambda r: order.get(r.video, 0))
     summary.seconds = time.perf_counter() - t_start
     if manifest_path is None:
-        src = Path(source)
-        base = Path(out_dir) if out_dir is not None else (src.parent if src.is_file() else src)
         manifest_path = base / MANIFEST_NAME
     summary.manifest = Path(manifest_path)
     write_json(summary.manifest, summary.to_dict())
     return summary
+
+
+def _check_writable(base: Path, beside: bool) -> None:
+    """Fail early, with a hint, when outputs cannot be written (e.g. a read-only dataset)."""
+    probe = base
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    # Also honour permission bits that deny everyone write access (read-only datasets): root
+    # passes os.access regardless, and should not write into a folder meant to stay read-only.
+    if not os.access(probe, os.W_OK) or not probe.stat().st_mode & 0o222:
+        hint = "; pass --out DIR to write the CSVs elsewhere" if beside else ""
+        raise DataError(f"output folder is not writable{hint}", base)
 
 
 @contextlib.contextmanager

@@ -267,11 +267,275 @@ def _group(cycles: list[tuple[int, int]], k: int) -> list[tuple[int, int]]:
     return reps
 
 
+@dataclass
+class ExcursionInfo:
+    """What :func:`segment_array` found: the distance-from-rest signal and its excursions.
+
+    ``distance`` (samples,) is the distance of the smoothed, PCA-denoised pose from the rest
+    pose; ``excursions`` the ``(start, peak, end)`` of every departure from rest and return;
+    ``labels`` the side (0/1) of each excursion for alternating movements (all 0 otherwise);
+    ``cycles_per_rep`` 2 when two alternating excursions make one repetition; ``amplitude``
+    the typical excursion height; ``rest`` the rest pose (features)."""
+
+    distance: np.ndarray
+    excursions: list[tuple[int, int, int]]
+    labels: np.ndarray
+    cycles_per_rep: int
+    amplitude: float
+    rest: np.ndarray
+
+
+def _rest_offset(d: np.ndarray, i: int, floor: float, step: int, cap: float) -> float:
+    """How many samples before (``step`` -1) or after (+1) index ``i`` the movement leaves or
+    reaches rest, extrapolating the distance near rest as quadratic in time (a smooth start
+    from rest: ``d - floor ~ c t^2`` so ``t = 2 (d - floor) / |d'|``)."""
+    j = int(np.clip(i - step, 0, len(d) - 1))
+    k = int(np.clip(i + step, 0, len(d) - 1))
+    slope = abs(d[k] - d[j]) / max(abs(k - j), 1)
+    h = max(d[i] - floor, 0.0)
+    if slope <= 1e-12:
+        return 0.0
+    return float(min(2.0 * h / slope, cap))
+
+
+def _impute_low_rank(x: np.ndarray, rank: int, iterations: int = 10) -> np.ndarray:
+    """Fill NaNs of a ``(samples, channels)`` array from its leading principal components
+    (joints hidden for a while are predicted from the visible ones, as the movement is nearly
+    low-dimensional); start from linear interpolation over time. Linear interpolation alone
+    would draw a straight line through a whole hidden repetition."""
+    x = np.asarray(x, dtype=np.float64)
+    miss = ~np.isfinite(x)
+    filled = np.column_stack([_fill_nan(c) for c in x.T])
+    if not miss.any() or x.shape[1] < 3:
+        return filled
+    k = max(1, min(rank, x.shape[1] - 1))
+    for _ in range(iterations):
+        mu = filled.mean(axis=0)
+        u, s, vt = np.linalg.svd(filled - mu, full_matrices=False)
+        recon = (u[:, :k] * s[:k]) @ vt[:k] + mu
+        step = np.abs(filled[miss] - recon[miss]).max()
+        filled[miss] = recon[miss]
+        if step < 1e-4:
+            break
+    return filled
+
+
+def segment_array(
+    x: np.ndarray,
+    rate_hz: float,
+    *,
+    rest: np.ndarray | None = None,
+    prominence: float = 0.15,
+    rest_level: float = 0.12,
+    smooth_s: float = 0.033,
+    n_components: int = 6,
+    min_excursion_s: float = 0.12,
+    alternating: bool | None = None,
+    return_info: bool = False,
+):
+    """Repetition boundaries ``[(start, end), ...]`` (end exclusive) of a multichannel
+    ``(samples, channels)`` recording (pose coordinates, joint angles) that returns to a rest
+    pose between repetitions.
+
+    Tempo-free: no period is estimated. The recording is smoothed (``smooth_s``), reduced to its
+    ``n_components`` leading principal components (denoising) and turned into the distance from
+    the rest pose (``rest``, default: the pose at the start, refined to the median pose at the
+    found rest points). Every departure from rest and return ("excursion": a peak of that
+    distance at least ``prominence`` of the typical peak height above its surroundings) is one
+    repetition, or half of one for alternating movements (high knees, steam engine), detected
+    when consecutive excursions point in clearly different directions while every second one
+    points the same way (``alternating`` forces it). Each boundary is where the distance
+    returns to rest: the rest stretch below ``rest_level`` of the typical height is found, and
+    the moment of leaving / reaching rest extrapolated from the slope at its edges, so a pause
+    or idle time between repetitions belongs to no repetition.
+    With ``return_info`` returns ``(bounds, ExcursionInfo)``.
+    """
+    from scipy.signal import find_peaks
+
+    rate = float(rate_hz)
+    x = np.asarray(x, dtype=np.float64)
+    x = x[:, None] if x.ndim == 1 else x
+    n = x.shape[0]
+    empty = ExcursionInfo(np.zeros(n), [], np.zeros(0, int), 1, 0.0, np.zeros(x.shape[1:]))
+    if n < 5 or x.size == 0 or not np.isfinite(rate) or rate <= 0:
+        return ([], empty) if return_info else []
+    x = _impute_low_rank(x, n_components)
+    x = _smooth(x, smooth_s * rate)
+    n_head = max(1, int(round(0.5 * rate)))
+    r = np.median(x[:n_head], axis=0) if rest is None else np.asarray(rest, dtype=np.float64)
+
+    def distance(r: np.ndarray) -> np.ndarray:
+        y = x - r
+        _u, s, vt = np.linalg.svd(y - y.mean(axis=0), full_matrices=False)
+        k = min(n_components, len(s))
+        return np.linalg.norm(y @ vt[:k].T, axis=1)
+
+    result = None
+    for it in range(2 if rest is None else 1):
+        d = distance(r)
+        result = _excursions(d, rate, prominence, rest_level, min_excursion_s)
+        if result is None:
+            return ([], empty) if return_info else []
+        exc, rest_idx, amp = result
+        if it == 0 and rest is None and len(rest_idx):
+            r = np.median(x[rest_idx], axis=0)
+    assert result is not None
+    exc, _rest_idx, amp = result
+    peaks_pose = np.array([x[p] - r for _s, p, _e in exc]).reshape(len(exc), -1)
+    labels, alt = _alternation(peaks_pose, np.array([d[p] for _s, p, _e in exc]))
+    if alternating is not None:
+        alt = alternating
+        if not alt:
+            labels = np.zeros(len(exc), int)
+    if alt:
+        half = np.median([e - s for s, _p, e in exc])
+        bounds = _pair(exc, labels, max_gap=max(2.0, 0.5 * half))
+    else:
+        bounds = [(s, e) for s, _p, e in exc]
+    info = ExcursionInfo(d, exc, labels, 2 if alt else 1, amp, r)
+    return (bounds, info) if return_info else bounds
+
+
+def _excursions(
+    d: np.ndarray, rate: float, prominence: float, rest_level: float, min_excursion_s: float
+) -> tuple[list[tuple[int, int, int]], np.ndarray, float] | None:
+    """Excursions ``(start, peak, end)`` of a distance-from-rest signal, the indices of rest
+    samples, and the typical excursion height; None when nothing moves."""
+    from scipy.signal import find_peaks
+
+    n = d.size
+    floor = float(np.percentile(d, 5))
+    top = float(np.percentile(d, 98))
+    if top - floor <= 1e-9:
+        return None
+    cand, _ = find_peaks(np.concatenate([[floor], d, [floor]]), prominence=0.1 * (top - floor))
+    cand = cand - 1
+    if cand.size == 0:
+        return None
+    # Typical height: the median of the taller half of candidate peaks (low, faulty
+    # repetitions must not pull it down; noise wiggles are not candidates).
+    heights = np.sort(d[cand] - floor)
+    amp = float(np.median(heights[heights.size // 2 :]))
+    peaks, _ = find_peaks(
+        np.concatenate([[floor], d, [floor]]),
+        prominence=prominence * amp,
+        distance=max(1, int(round(min_excursion_s * rate))),
+    )
+    peaks = peaks - 1
+    if peaks.size == 0:
+        return None
+    level = floor + rest_level * amp
+    low = d <= level
+    cap = 0.25 * rate
+    exc: list[tuple[int, int, int]] = []
+    rest_idx: list[np.ndarray] = []
+    # Boundaries between consecutive peaks (and before the first / after the last).
+    cuts: list[tuple[float, float] | None] = []  # (end of previous, start of next)
+    edges = [0, *peaks.tolist(), n - 1]
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        seg = low[a : b + 1]
+        if seg.any():
+            lo_i = a + int(np.argmax(seg))
+            hi_i = a + len(seg) - 1 - int(np.argmax(seg[::-1]))
+            rest_idx.append(np.arange(lo_i, hi_i + 1))
+            end_prev = lo_i + _rest_offset(d, lo_i, floor, -1, cap) if lo_i > 0 else 0.0
+            start_next = hi_i - _rest_offset(d, hi_i, floor, 1, cap) if hi_i < n - 1 else n - 1
+            end_prev = max(end_prev, a)
+            start_next = min(start_next, b)
+            if end_prev >= start_next:  # touched rest only for an instant
+                mid = (end_prev + start_next) / 2
+                end_prev = start_next = mid
+            cuts.append((end_prev, start_next))
+        elif a == 0 or b == n - 1:
+            cuts.append(None)  # the clip starts / ends mid-movement
+        else:
+            m = a + int(np.argmin(d[a : b + 1]))
+            cuts.append((float(m), float(m)))
+    for k, p in enumerate(peaks):
+        before, after = cuts[k], cuts[k + 1]
+        if before is None or after is None:
+            continue  # a partial excursion cut by the clip's edge
+        s = int(round(before[1]))
+        e = int(round(after[0]))
+        exc.append((s, int(p), max(e, s + 1)))
+    idx = np.concatenate(rest_idx) if rest_idx else np.zeros(0, int)
+    return exc, idx, amp
+
+
+def _alternation(peak_poses: np.ndarray, heights: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Side labels (0/1) of excursions and whether they alternate: consecutive peak poses point
+    in clearly different directions while every second one points the same way."""
+    m = peak_poses.shape[0]
+    labels = np.zeros(m, int)
+    if m < 4:
+        return labels, False
+    u = peak_poses / np.maximum(np.linalg.norm(peak_poses, axis=1, keepdims=True), 1e-12)
+    c1 = np.median(np.sum(u[:-1] * u[1:], axis=1))
+    c2 = np.median(np.sum(u[:-2] * u[2:], axis=1))
+    # Two-means on the directions, seeded with the tallest excursion and the tall one least
+    # like it (low, faulty excursions point in less reliable directions).
+    tall = np.flatnonzero(heights >= 0.5 * np.median(heights))
+    i0 = int(np.argmax(heights))
+    i1 = int(tall[np.argmin(u[tall] @ u[i0])])
+    centres = np.stack([u[i0], u[i1]])
+    for _ in range(20):
+        labels = np.argmax(u @ centres.T, axis=1)
+        if labels.min() == labels.max():
+            break
+        new = np.stack([u[labels == j].mean(axis=0) for j in (0, 1)])
+        if np.allclose(new, centres):
+            break
+        centres = new
+    switches = float(np.mean(labels[1:] != labels[:-1]))
+    alt = bool(c1 < 0.7 and c2 > c1 + 0.25 and switches >= 0.6)
+    return labels, alt
+
+
+def _pair(
+    exc: list[tuple[int, int, int]], labels: np.ndarray, max_gap: float
+) -> list[tuple[int, int]]:
+    """Join alternating excursions into repetitions (one side then the other).
+
+    Every person starts their repetitions with the same side; that side is the one that leaves
+    fewest halves unpaired (then: smallest rest inside repetitions, then: the first excursion's
+    side). A half without its partner (the other side too weak to be detected, at most
+    ``max_gap`` samples of rest between them) is still one repetition, up to where the next one
+    starts."""
+    best: list[tuple[int, int]] = []
+    best_key: tuple[float, float, int] | None = None
+    for first in (int(labels[0]), 1 - int(labels[0])):
+        reps: list[tuple[int, int]] = []
+        inner, i, lone = 0.0, 0, 0
+        while i < len(exc):
+            s, _p, e = exc[i]
+            nxt = exc[i + 1] if i + 1 < len(exc) else None
+            if (
+                labels[i] == first
+                and nxt is not None
+                and labels[i + 1] != first
+                and nxt[0] - e <= max_gap
+            ):
+                reps.append((s, nxt[2]))
+                inner += max(nxt[0] - e, 0)
+                i += 2
+                continue
+            lone += 1
+            reps.append((s, e))
+            i += 1
+        key = (lone, inner, 0 if first == labels[0] else 1)
+        if best_key is None or key < best_key:
+            best, best_key = reps, key
+    return best
+
+
 # --------------------------------------------------------------------------- pose -> signal
 
 
-def _pose_features(seq: PoseSequence, use_z: bool | None = None) -> np.ndarray:
-    """Cleaned, normalised, gap-filled ``(frames, features)`` of the motion joints."""
+def _pose_features(
+    seq: PoseSequence, use_z: bool | None = None, fill: bool = True, min_finite: float = 0.5
+) -> np.ndarray:
+    """Cleaned, normalised ``(frames, features)`` of the motion joints seen in at least
+    ``min_finite`` of the frames; gaps linearly filled when ``fill`` (else left NaN)."""
     from repcoach.pose import preprocess
 
     norm = preprocess(seq)
@@ -281,11 +545,14 @@ def _pose_features(seq: PoseSequence, use_z: bool | None = None) -> np.ndarray:
         use_z = seq.layout.dims == 3 and seq.space == "world"
     dims = seq.layout.dims if use_z else 2
     x = norm.coords[:, idx, :dims].reshape(seq.n_frames, -1).astype(np.float64)
-    keep = np.isfinite(x).mean(axis=0) >= 0.5
+    seen = np.isfinite(x).mean(axis=0)
+    keep = seen >= min_finite
+    if min_finite > 0.5 and keep.sum() < 6:  # too few joints always seen: accept gaps
+        keep = seen >= 0.5
     x = x[:, keep]
     if x.shape[1] == 0:
         return np.zeros((seq.n_frames, 1))
-    return np.column_stack([_fill_nan(c) for c in x.T])
+    return np.column_stack([_fill_nan(c) for c in x.T]) if fill else x
 
 
 @dataclass
@@ -406,40 +673,75 @@ def motion_signal(seq: PoseSequence, **options: float) -> np.ndarray:
 
 @dataclass
 class Segmenter:
-    """Pose repetition segmenter: :func:`analyse_motion` then :func:`segment_signal`.
+    """Pose repetition segmenter.
 
-    Parameters are those of :func:`segment_signal`; ``min_period_s``/``max_period_s`` also
-    bound the period search. Attributes set by :meth:`segment`: ``signal_`` (the
-    :class:`MotionSignal` of the last sequence).
+    ``method="excursion"`` (default): :func:`segment_array` on the cleaned, normalised
+    coordinates of the main joints (tempo-free; alternating movements paired automatically).
+    ``method="period"``: the earlier approach, :func:`analyse_motion` then
+    :func:`segment_signal` (one principal component, valleys spaced by a global period).
+    ``prominence``, ``smooth_s`` and ``rest_level`` default to the chosen method's defaults;
+    ``min_period_s``/``max_period_s``/``pause_frac`` only apply to ``"period"``;
+    ``n_components``, ``alternating`` and ``min_excursion_s`` only to ``"excursion"``.
+    Attributes set by :meth:`segment`: ``signal_`` (the :class:`MotionSignal` of the last
+    sequence: the distance from rest for ``"excursion"``) and, for ``"excursion"``, ``info_``
+    (:class:`ExcursionInfo`).
     """
 
     min_period_s: float = 0.4
     max_period_s: float = 6.0
-    prominence: float = 0.2
+    prominence: float | None = None
     smooth_s: float | None = None
-    rest_level: float = 0.15
+    rest_level: float | None = None
     pause_frac: float = 0.35
+    method: str = "excursion"
+    n_components: int = 6
+    alternating: bool | None = None
+    min_excursion_s: float = 0.12
+    min_finite: float = 0.3
 
     def segment(self, seq: PoseSequence) -> list[Repetition]:
         """Repetitions of ``seq`` with frame indices and times from its timestamps."""
-        ms = analyse_motion(seq, min_period_s=self.min_period_s, max_period_s=self.max_period_s)
-        self.signal_ = ms
-        bounds = segment_signal(
-            ms.values,
-            ms.rate_hz,
-            min_period_s=self.min_period_s,
-            max_period_s=self.max_period_s,
-            prominence=self.prominence,
-            smooth_s=self.smooth_s,
-            rest_level=self.rest_level,
-            pause_frac=self.pause_frac,
-            cycles_per_rep=ms.cycles_per_rep,
-            period_s=ms.period_s if np.isfinite(ms.period_s) else None,
-        )
+        rate = seq.fps if seq.n_frames > 1 else 30.0
+        if self.method == "excursion":
+            bounds, info = segment_array(
+                _pose_features(seq, fill=False, min_finite=self.min_finite),
+                rate,
+                prominence=0.15 if self.prominence is None else self.prominence,
+                rest_level=0.12 if self.rest_level is None else self.rest_level,
+                smooth_s=0.033 if self.smooth_s is None else self.smooth_s,
+                n_components=self.n_components,
+                min_excursion_s=self.min_excursion_s,
+                alternating=self.alternating,
+                return_info=True,
+            )
+            self.info_ = info
+            self.signal_ = MotionSignal(
+                info.distance, rate, float("nan"), 0.0, -1, info.cycles_per_rep
+            )
+        elif self.method == "period":
+            ms = analyse_motion(
+                seq, min_period_s=self.min_period_s, max_period_s=self.max_period_s
+            )
+            self.signal_ = ms
+            bounds = segment_signal(
+                ms.values,
+                ms.rate_hz,
+                min_period_s=self.min_period_s,
+                max_period_s=self.max_period_s,
+                prominence=0.2 if self.prominence is None else self.prominence,
+                smooth_s=self.smooth_s,
+                rest_level=0.15 if self.rest_level is None else self.rest_level,
+                pause_frac=self.pause_frac,
+                cycles_per_rep=ms.cycles_per_rep,
+                period_s=ms.period_s if np.isfinite(ms.period_s) else None,
+            )
+        else:
+            raise ValueError(f"unknown segmentation method {self.method!r}; use excursion/period")
         ts = seq.timestamps
-        dt = 1.0 / ms.rate_hz
+        dt = 1.0 / rate
         reps = []
         for a, b in bounds:
+            a, b = int(np.clip(a, 0, seq.n_frames - 1)), int(np.clip(b, a + 1, seq.n_frames))
             end_s = ts[b] if b < len(ts) else ts[-1] + dt
             reps.append(Repetition(start=a, end=b, start_s=float(ts[a]), end_s=float(end_s)))
         return reps

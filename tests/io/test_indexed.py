@@ -28,7 +28,7 @@ def _seq_file(root, name="a.csv"):
 def test_load_index_reads_optional_columns(tmp_path):
     _seq_file(tmp_path, "a.csv")
     _seq_file(tmp_path, "b.csv")
-    _write(tmp_path, ["a.csv,s1,squat,1,test,25", "b.csv,,pushup,,,"], 
+    _write(tmp_path, ["a.csv,s1,squat,1,test,25", "b.csv,,pushup,,,"],
            "file,subject,label,correctness,split,fps")
     ds = load_index(tmp_path)
     a, b = ds.rows

@@ -25,8 +25,9 @@ def trained(generated, tmp_path_factory):
     from repcoach.samples import SampleOptions
 
     out = tmp_path_factory.mktemp("model") / "m"
-    opts = TrainOptions(lstm_units=24, dense_units=(24, 12), epochs=30, patience=8,
-                        scorer_lstm_units=8, scorer_dense_units=(8,), verbose=0, seed=0)
+    opts = TrainOptions(lstm_units=24, dense_units=(24, 12), epochs=20, patience=6,
+                        scorer_lstm_units=4, scorer_dense_units=(4,), scorer_epochs=2,
+                        verbose=0, seed=0)
     res = train_model_dir(generated, out, SampleOptions(progress=False), opts)
     return res
 
@@ -79,6 +80,7 @@ def test_history_and_config(trained):
     assert cfg["layout"] == "mediapipe33" and cfg["n_features"] == 99 and cfg["seq_len"] == 30
     assert cfg["clip_mode"] == "reps" and cfg["score_target"] == "continuous"
     assert cfg["train_params"]["classifier"]["lstm_units"] == 24
+    assert cfg["train_params"]["options"]["scorer_epochs"] == 2
     assert not list(d.glob(".checkpoint-*"))
 
 

@@ -64,6 +64,33 @@ def build_imu_model(
     return model
 
 
+_SWAP = {"lwrist": "rwrist", "rwrist": "lwrist", "lankle": "rankle", "rankle": "lankle",
+         "left": "right", "right": "left"}
+
+
+def mirror_map(
+    channels: tuple[str, ...] | list[str], axis: str = "x"
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(perm, signs)`` mapping a window to its left-right mirror image: ``x[:, :, perm] *
+    signs``. The reflection flips ``axis`` of every sensor: accelerometer (a vector) changes
+    sign on that axis, gyroscope (a pseudo-vector) on the two others; left and right sites swap.
+    On SPAR the left- and right-arm recordings differ exactly by the sign of acc_x."""
+    chans = list(channels)
+    perm, signs = [], []
+    for c in chans:
+        site, _, rest = c.rpartition(".")
+        other = f"{_SWAP.get(site, site)}.{rest}" if site else c
+        perm.append(chans.index(other) if other in chans else chans.index(c))
+        sig, _, ax = rest.rpartition("_")
+        if sig == "acc":
+            signs.append(-1.0 if ax == axis else 1.0)
+        elif sig == "gyro":
+            signs.append(1.0 if ax == axis else -1.0)
+        else:
+            signs.append(1.0)
+    return np.asarray(perm), np.asarray(signs, np.float32)
+
+
 def _scale_augment(x: np.ndarray, rng: np.random.Generator, scale: float) -> np.ndarray:
     """Random per-window amplitude scaling (sensor gain / subject size variation)."""
     return x * rng.uniform(1 - scale, 1 + scale, size=(len(x), 1, 1)).astype(np.float32)
@@ -72,7 +99,9 @@ def _scale_augment(x: np.ndarray, rng: np.random.Generator, scale: float) -> np.
 class ImuClassifier:
     """scikit-learn style window classifier: ``fit(X, y)``, ``predict_proba(X)``, ``predict``.
 
-    ``X``: ``(n, length, channels)`` raw windows; ``y``: string labels. Fitted attributes:
+    ``X``: ``(n, length, channels)`` raw windows; ``y``: string labels. ``mirror``: ``(perm,
+    signs)`` from :func:`mirror_map` to train on left-right mirrored copies of half the windows
+    every epoch (a left-arm exercise looks like a mirrored right-arm one). Fitted attributes:
     ``model_`` (Keras), ``classes_``, ``history_``."""
 
     def __init__(
@@ -85,6 +114,7 @@ class ImuClassifier:
         noise: float = 0.1,
         seed: int = 0,
         verbose: int = 0,
+        mirror: tuple[tuple[int, ...], tuple[float, ...]] | None = None,
     ) -> None:
         self.arch = arch
         self.epochs = epochs
@@ -94,10 +124,12 @@ class ImuClassifier:
         self.noise = noise
         self.seed = seed
         self.verbose = verbose
+        self.mirror = mirror
 
     def get_params(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in (
-            "arch", "epochs", "batch_size", "learning_rate", "scale_augment", "noise", "seed")}
+            "arch", "epochs", "batch_size", "learning_rate", "scale_augment", "noise", "seed",
+            "mirror")}
 
     def fit(
         self,
@@ -131,6 +163,11 @@ class ImuClassifier:
         hist: dict[str, list[float]] = {}
         for _ in range(self.epochs):  # fresh augmentation every epoch
             xa = _scale_augment(X, rng, self.scale_augment) if self.scale_augment else X
+            if self.mirror is not None:  # mirror half the windows (left <-> right side)
+                perm, signs = np.asarray(self.mirror[0]), np.asarray(self.mirror[1], np.float32)
+                flip = rng.random(len(xa)) < 0.5
+                xa = xa.copy()
+                xa[flip] = xa[flip][:, :, perm] * signs
             h = self.model_.fit(xa, yi, batch_size=self.batch_size, epochs=1, verbose=0,
                                 class_weight=cw, validation_data=val, shuffle=True)
             for k, v in h.history.items():

@@ -139,6 +139,11 @@ def cross_subject(
 
     subjects = sorted(set(ws.groups))
     folds = test_groups or [[s] for s in subjects]
+    if clf_params.get("mirror") in ("x", "y", "z"):
+        from repcoach.imu.model import mirror_map
+
+        perm, signs = mirror_map(ws.channels, clf_params["mirror"])
+        clf_params = {**clf_params, "mirror": (tuple(perm.tolist()), tuple(signs.tolist()))}
     y_true, y_pred, clips, per_fold = [], [], [], []
     classes = sorted(set(ws.y))
     probas = []
@@ -188,7 +193,9 @@ def train_imu(data_dir: str | Path, out_dir: str | Path, **opts: Any) -> dict[st
     """Train an IMU classifier on a cross-subject split and write a model folder + report.
 
     Options: ``arch`` (cnn | cnn_bilstm), ``epochs``, ``batch_size``, ``seed``, ``quick``
-    (3 epochs), ``channels``, ``unit`` (recording | rep), ``label``, ``test_subjects`` (list;
+    (3 epochs), ``channels``, ``unit`` (recording | rep), ``label``, ``mirror`` (x/y/z:
+    left-right mirror augmentation, see :func:`repcoach.imu.model.mirror_map`),
+    ``test_subjects`` (list;
     default: repcoach.models.splits.subject_split 70/15/15 by subject). Returns the report."""
     from repcoach.model_dir import save_model_dir
     from repcoach.models.splits import groups_per_split, subject_split
@@ -208,6 +215,11 @@ def train_imu(data_dir: str | Path, out_dir: str | Path, **opts: Any) -> dict[st
     from repcoach.imu.model import ImuClassifier
 
     params = _train_params(opts)
+    if opts.get("mirror") in ("x", "y", "z"):
+        from repcoach.imu.model import mirror_map
+
+        perm, signs = mirror_map(ws.channels, opts["mirror"])
+        params["mirror"] = (tuple(perm.tolist()), tuple(signs.tolist()))
     tr = ws.subset(split["train"])
     val = (ws.X[split["val"]], ws.y[split["val"]]) if len(split["val"]) else None
     clf = ImuClassifier(**params).fit(tr.X, tr.y, validation=val)

@@ -42,6 +42,7 @@ class TrainOptions:
     scorer_lstm_units: int = 64
     scorer_dense_units: tuple[int, ...] = (64, 32)
     scorer_dropout: float = 0.3
+    scorer_epochs: int | None = None  # None: same as epochs
     scorers: bool = True
     augment: bool = True
     fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
@@ -171,9 +172,10 @@ def train_model_dir(
     if (options.task == "correctness" or options.scorers) and tr.has_scores:
         scorer_set = ScorerSet(
             lstm_units=options.scorer_lstm_units, dense_units=options.scorer_dense_units,
-            dropout=options.scorer_dropout, epochs=options.epochs, batch_size=options.batch_size,
-            patience=max(3, options.patience * 2 // 3), learning_rate=options.learning_rate,
-            augment=augment, seed=options.seed, verbose=options.verbose, checkpoint_dir=out,
+            dropout=options.scorer_dropout, epochs=options.scorer_epochs or options.epochs,
+            batch_size=options.batch_size, patience=max(3, options.patience * 2 // 3),
+            learning_rate=options.learning_rate, augment=augment, seed=options.seed,
+            verbose=options.verbose, checkpoint_dir=out,
         ).fit(tr.X, tr.y, tr.score, va.X, va.y, va.score)  # fmt: skip
         history["scorers"] = {k: s.history_ for k, s in scorer_set.scorers.items()}
         if len(va):
@@ -236,13 +238,15 @@ def cross_validate(
     k: int = 5,
     options: TrainOptions | None = None,
     val_fraction: float = 0.15,
+    only_folds: list[int] | None = None,
 ) -> dict[str, Any]:
     """Grouped, stratified k-fold cross-validation (for measuring, not for the saved model).
 
     Each fold's test groups are unseen in its training; a validation part (``val_fraction`` of
     the remaining groups) drives early stopping. Returns pooled sample- and clip-level figures
     and per-fold accuracies. ``task="exercise"`` trains the classifier, ``"correctness"`` the
-    scorers (accuracy at 0.5 for 0/1 targets)."""
+    scorers (accuracy at 0.5 for 0/1 targets). ``only_folds`` runs a subset of the folds
+    (pooled figures then cover those folds' test samples only)."""
     from repcoach.evaluate import classification_section, scoring_section
     from repcoach.models.classifier import BiLSTMClassifier
     from repcoach.models.scorer import ScorerSet
@@ -255,7 +259,12 @@ def cross_validate(
     pred = np.empty(len(samples), dtype=object)
     score = np.full(len(samples), np.nan, np.float32)
     per_fold: list[float] = []
+    epochs_run: list[int] = []
+    done = np.zeros(len(samples), bool)
     for f, (tr_all, te) in enumerate(folds):
+        if only_folds is not None and f not in only_folds:
+            continue
+        done[te] = True
         inner = subject_split(
             samples.subject[tr_all], samples.y[tr_all], (1 - val_fraction, val_fraction, 0.0),
             seed=options.seed + f, groups=groups[tr_all],
@@ -270,23 +279,27 @@ def cross_validate(
                 seed=options.seed, verbose=options.verbose,
             ).fit(tr.X, tr.y, va.X, va.y)  # fmt: skip
             pred[te] = clf.predict(ts.X)
+            epochs_run.append(len(clf.history_["loss"]))
             per_fold.append(float(np.mean(pred[te] == ts.y)))
         else:
             sset = ScorerSet(
                 lstm_units=options.scorer_lstm_units, dense_units=options.scorer_dense_units,
-                dropout=options.scorer_dropout, epochs=options.epochs,
+                dropout=options.scorer_dropout, epochs=options.scorer_epochs or options.epochs,
                 batch_size=options.batch_size, patience=max(3, options.patience * 2 // 3),
                 learning_rate=options.learning_rate, augment=augment, seed=options.seed,
                 verbose=options.verbose,
             ).fit(tr.X, tr.y, tr.score, va.X, va.y, va.score)  # fmt: skip
             score[te] = sset.predict(ts.X, ts.y)
+            epochs_run.append(max(len(s.history_["loss"]) for s in sset.scorers.values()))
             per_fold.append(float(np.mean((score[te] >= 0.5) == (ts.score >= 0.5))))
-    out: dict[str, Any] = {"k": k, "n_samples": len(samples), "n_groups": len(set(groups)),
-                           "per_fold_sample_accuracy": per_fold}  # fmt: skip
+    out: dict[str, Any] = {"k": k, "n_samples": int(done.sum()), "n_groups": len(set(groups)),
+                           "per_fold_sample_accuracy": per_fold,
+                           "epochs_run": epochs_run}  # fmt: skip
+    ev = samples.subset(np.flatnonzero(done))
     if options.task == "exercise":
         out["classification"] = classification_section(
-            samples.y, pred, sorted(set(samples.y)), samples.clip_id
+            ev.y, pred[done], sorted(set(samples.y)), ev.clip_id
         )
     else:
-        out["scoring"] = scoring_section(samples.y, samples.score, score, samples.clip_id)
+        out["scoring"] = scoring_section(ev.y, ev.score, score[done], ev.clip_id)
     return out

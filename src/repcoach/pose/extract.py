@@ -247,8 +247,10 @@ class PoseExtractor:
         reader = VideoReader(
             path, rgb=True, max_frames=self.options.max_frames, strict=self.options.strict
         )
-        if self.options.running_mode == "video":
-            self._open()  # fresh tracking state and clock for every video
+        if self.options.running_mode == "video" and (
+            self._landmarker is None or self._last_ms >= 0
+        ):
+            self._open()  # fresh tracking state and clock for every video (unless unused)
         n = 33
         coords, world, vis, det, ts = [], [], [], [], []
         nan3 = np.full((n, 3), np.nan, np.float32)

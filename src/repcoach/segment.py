@@ -285,39 +285,17 @@ class ExcursionInfo:
     rest: np.ndarray
 
 
-def _rest_offset(d: np.ndarray, i: int, floor: float, step: int, cap: float) -> float:
-    """How many samples before (``step`` -1) or after (+1) index ``i`` the movement leaves or
-    reaches rest, extrapolating the distance near rest as quadratic in time (a smooth start
-    from rest: ``d - floor ~ c t^2`` so ``t = 2 (d - floor) / |d'|``)."""
-    j = int(np.clip(i - step, 0, len(d) - 1))
-    k = int(np.clip(i + step, 0, len(d) - 1))
-    slope = abs(d[k] - d[j]) / max(abs(k - j), 1)
-    h = max(d[i] - floor, 0.0)
-    if slope <= 1e-12:
-        return 0.0
-    return float(min(2.0 * h / slope, cap))
-
-
-def _impute_low_rank(x: np.ndarray, rank: int, iterations: int = 10) -> np.ndarray:
-    """Fill NaNs of a ``(samples, channels)`` array from its leading principal components
-    (joints hidden for a while are predicted from the visible ones, as the movement is nearly
-    low-dimensional); start from linear interpolation over time. Linear interpolation alone
-    would draw a straight line through a whole hidden repetition."""
-    x = np.asarray(x, dtype=np.float64)
-    miss = ~np.isfinite(x)
-    filled = np.column_stack([_fill_nan(c) for c in x.T])
-    if not miss.any() or x.shape[1] < 3:
-        return filled
-    k = max(1, min(rank, x.shape[1] - 1))
-    for _ in range(iterations):
-        mu = filled.mean(axis=0)
-        u, s, vt = np.linalg.svd(filled - mu, full_matrices=False)
-        recon = (u[:, :k] * s[:k]) @ vt[:k] + mu
-        step = np.abs(filled[miss] - recon[miss]).max()
-        filled[miss] = recon[miss]
-        if step < 1e-4:
-            break
-    return filled
+def _crossing(d: np.ndarray, i: int, step: int, level: float, stop: int) -> tuple[float, float]:
+    """Where ``d`` first rises above ``level`` walking from sample ``i`` (below it) by ``step``
+    (not past ``stop``): the interpolated position and the slope there (per sample)."""
+    j = i
+    while j != stop and d[j + step] <= level:
+        j += step
+    if j == stop:
+        return float(j), 0.0
+    rise = d[j + step] - d[j]
+    frac = (level - d[j]) / rise if rise > 0 else 0.0
+    return j + step * frac, float(rise)
 
 
 def segment_array(
@@ -331,6 +309,7 @@ def segment_array(
     n_components: int = 6,
     min_excursion_s: float = 0.12,
     alternating: bool | None = None,
+    edge_power: float = 3.0,
     return_info: bool = False,
 ):
     """Repetition boundaries ``[(start, end), ...]`` (end exclusive) of a multichannel
@@ -350,7 +329,6 @@ def segment_array(
     or idle time between repetitions belongs to no repetition.
     With ``return_info`` returns ``(bounds, ExcursionInfo)``.
     """
-    from scipy.signal import find_peaks
 
     rate = float(rate_hz)
     x = np.asarray(x, dtype=np.float64)
@@ -359,7 +337,7 @@ def segment_array(
     empty = ExcursionInfo(np.zeros(n), [], np.zeros(0, int), 1, 0.0, np.zeros(x.shape[1:]))
     if n < 5 or x.size == 0 or not np.isfinite(rate) or rate <= 0:
         return ([], empty) if return_info else []
-    x = _impute_low_rank(x, n_components)
+    x = np.column_stack([_fill_nan(c) for c in x.T])
     x = _smooth(x, smooth_s * rate)
     n_head = max(1, int(round(0.5 * rate)))
     r = np.median(x[:n_head], axis=0) if rest is None else np.asarray(rest, dtype=np.float64)
@@ -373,7 +351,7 @@ def segment_array(
     result = None
     for it in range(2 if rest is None else 1):
         d = distance(r)
-        result = _excursions(d, rate, prominence, rest_level, min_excursion_s)
+        result = _excursions(d, rate, prominence, rest_level, min_excursion_s, edge_power)
         if result is None:
             return ([], empty) if return_info else []
         exc, rest_idx, amp = result
@@ -397,7 +375,12 @@ def segment_array(
 
 
 def _excursions(
-    d: np.ndarray, rate: float, prominence: float, rest_level: float, min_excursion_s: float
+    d: np.ndarray,
+    rate: float,
+    prominence: float,
+    rest_level: float,
+    min_excursion_s: float,
+    edge_power: float = 3.0,
 ) -> tuple[list[tuple[int, int, int]], np.ndarray, float] | None:
     """Excursions ``(start, peak, end)`` of a distance-from-rest signal, the indices of rest
     samples, and the typical excursion height; None when nothing moves."""
@@ -426,31 +409,51 @@ def _excursions(
         return None
     level = floor + rest_level * amp
     low = d <= level
-    cap = 0.25 * rate
-    exc: list[tuple[int, int, int]] = []
+    cap = 0.3 * rate
     rest_idx: list[np.ndarray] = []
-    # Boundaries between consecutive peaks (and before the first / after the last).
-    cuts: list[tuple[float, float] | None] = []  # (end of previous, start of next)
+    # Rest stretches between consecutive peaks (and before the first / after the last): each
+    # edge is where the distance leaves (or reaches) rest, extrapolated from where it crosses
+    # ``level`` and its slope there, assuming ``d - floor ~ c t^edge_power`` near rest (a
+    # smooth start from rest: 2 for coordinates linear in the joint angles, more when they move
+    # as 1 - cos or the start is gentler; 3 measured best on generated recordings).
+    gaps: list[tuple[int, int, int, int] | None] = []  # (a, b, lo_i, hi_i) per interval
     edges = [0, *peaks.tolist(), n - 1]
-    for a, b in zip(edges[:-1], edges[1:], strict=True):
+    crossings: list[tuple[int, float, float]] = []  # (2 * gap + side, position, slope)
+    for g, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
         seg = low[a : b + 1]
-        if seg.any():
-            lo_i = a + int(np.argmax(seg))
-            hi_i = a + len(seg) - 1 - int(np.argmax(seg[::-1]))
-            rest_idx.append(np.arange(lo_i, hi_i + 1))
-            end_prev = lo_i + _rest_offset(d, lo_i, floor, -1, cap) if lo_i > 0 else 0.0
-            start_next = hi_i - _rest_offset(d, hi_i, floor, 1, cap) if hi_i < n - 1 else n - 1
-            end_prev = max(end_prev, a)
-            start_next = min(start_next, b)
-            if end_prev >= start_next:  # touched rest only for an instant
-                mid = (end_prev + start_next) / 2
-                end_prev = start_next = mid
-            cuts.append((end_prev, start_next))
-        elif a == 0 or b == n - 1:
-            cuts.append(None)  # the clip starts / ends mid-movement
-        else:
-            m = a + int(np.argmin(d[a : b + 1]))
-            cuts.append((float(m), float(m)))
+        if not seg.any():
+            gaps.append(None)
+            continue
+        lo_i = a + int(np.argmax(seg))
+        hi_i = a + len(seg) - 1 - int(np.argmax(seg[::-1]))
+        gaps.append((a, b, lo_i, hi_i))
+        rest_idx.append(np.arange(lo_i, hi_i + 1))
+        for i, step, stop in ((lo_i, -1, a), (hi_i, 1, b)):
+            if stop == i or (step == -1 and a == 0 and g == 0) or (step == 1 and b == n - 1):
+                continue
+            c1, s1 = _crossing(d, i, step, level, stop)
+            crossings.append((g * 2 + (step > 0), c1, s1))
+    edge_at = {}
+    for key, c1, s1 in crossings:
+        off = min(edge_power * (level - floor) / s1, cap) if s1 > 0 else 0.0
+        edge_at[key] = c1 + (off if key % 2 == 0 else -off)  # towards the rest stretch
+    cuts: list[tuple[float, float] | None] = []  # (end of previous, start of next)
+    for g, gap in enumerate(gaps):
+        a, b = edges[g], edges[g + 1]
+        if gap is None:
+            if a == 0 or b == n - 1:
+                cuts.append(None)  # the clip starts / ends mid-movement
+            else:
+                m = a + int(np.argmin(d[a : b + 1]))
+                cuts.append((float(m), float(m)))
+            continue
+        _a, _b, lo_i, hi_i = gap
+        end_prev = min(max(edge_at.get(2 * g, float(lo_i)), a), b)
+        start_next = max(min(edge_at.get(2 * g + 1, float(hi_i)), b), a)
+        if end_prev >= start_next:  # touched rest only for an instant
+            end_prev = start_next = (end_prev + start_next) / 2
+        cuts.append((end_prev, start_next))
+    exc: list[tuple[int, int, int]] = []
     for k, p in enumerate(peaks):
         before, after = cuts[k], cuts[k + 1]
         if before is None or after is None:
@@ -519,7 +522,12 @@ def _pair(
                 inner += max(nxt[0] - e, 0)
                 i += 2
                 continue
+            # A lone half: its partner was too weak to be seen; it took about as long.
             lone += 1
+            if labels[i] == first:
+                e = min(e + (e - s), nxt[0]) if nxt is not None else e
+            else:
+                s = max(s - (e - s), exc[i - 1][2]) if i > 0 else s
             reps.append((s, e))
             i += 1
         key = (lone, inner, 0 if first == labels[0] else 1)
@@ -697,7 +705,7 @@ class Segmenter:
     n_components: int = 6
     alternating: bool | None = None
     min_excursion_s: float = 0.12
-    min_finite: float = 0.3
+    min_finite: float = 0.9
 
     def segment(self, seq: PoseSequence) -> list[Repetition]:
         """Repetitions of ``seq`` with frame indices and times from its timestamps."""
@@ -719,9 +727,7 @@ class Segmenter:
                 info.distance, rate, float("nan"), 0.0, -1, info.cycles_per_rep
             )
         elif self.method == "period":
-            ms = analyse_motion(
-                seq, min_period_s=self.min_period_s, max_period_s=self.max_period_s
-            )
+            ms = analyse_motion(seq, min_period_s=self.min_period_s, max_period_s=self.max_period_s)
             self.signal_ = ms
             bounds = segment_signal(
                 ms.values,

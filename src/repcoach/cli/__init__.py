@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import sys
 
+from repcoach.cli import analyze as _analyze  # noqa: F401
 from repcoach.cli import dataset as _dataset  # noqa: F401
+from repcoach.cli import demo as _demo  # noqa: F401
+from repcoach.cli import extract as _extract  # noqa: F401
+from repcoach.cli import imu as _imu  # noqa: F401
+from repcoach.cli import sync as _sync  # noqa: F401
 from repcoach.cli import synth as _synth  # noqa: F401
 from repcoach.cli import train as _train  # noqa: F401
-from repcoach.cli import imu as _imu  # noqa: F401
-from repcoach.cli import extract as _extract  # noqa: F401
-from repcoach.cli import analyze as _analyze  # noqa: F401
-from repcoach.cli import sync as _sync  # noqa: F401
 from repcoach.cli.app import app
 from repcoach.errors import RepcoachError
 

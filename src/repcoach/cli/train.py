@@ -56,8 +56,9 @@ def train_cmd(
             group_col=group_col, verbose=0 if quiet else 1,
         )  # fmt: skip
         console.print(f"wrote IMU model folder [bold]{out}[/]")
-        if result is not None:
-            console.print(result)
+        if isinstance(result, dict) and result.get("accuracy") is not None:
+            console.print(f"held-out accuracy ({result.get('accuracy_level', '?')}): "
+                          f"{100 * result['accuracy']:.1f} %")
         return
     if modality != "pose":
         raise typer.BadParameter("modality must be pose or imu", param_hint="--modality")

@@ -91,6 +91,41 @@ def mirror_map(
     return np.asarray(perm), np.asarray(signs, np.float32)
 
 
+def rotation_groups(channels: tuple[str, ...] | list[str]) -> list[list[list[int]]]:
+    """Per site, the index triples (x, y, z) of each of its signals: a rotation of the sensor
+    rotates all of them together."""
+    chans = list(channels)
+    sites: dict[str, list[list[int]]] = {}
+    for c in chans:
+        site, _, rest = c.rpartition(".")
+        sig, _, ax = rest.rpartition("_")
+        if ax != "x":
+            continue
+        trip = [f"{site + '.' if site else ''}{sig}_{a}" for a in "xyz"]
+        if all(t in chans for t in trip):
+            sites.setdefault(site, []).append([chans.index(t) for t in trip])
+    return list(sites.values())
+
+
+def _rotate_augment(
+    x: np.ndarray, groups: list[list[list[int]]], max_deg: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Rotate every sensor's frame by a random rotation of up to ``max_deg`` per window (the
+    unit sits a little differently on every wrist)."""
+    from scipy.spatial.transform import Rotation
+
+    x = x.copy()
+    n = len(x)
+    for site in groups:
+        axis = rng.normal(size=(n, 3))
+        axis /= np.linalg.norm(axis, axis=1, keepdims=True)
+        ang = np.radians(max_deg) * rng.uniform(0, 1, size=(n, 1))
+        r = Rotation.from_rotvec(axis * ang).as_matrix().astype(np.float32)
+        for trip in site:
+            x[:, :, trip] = np.einsum("nij,ntj->nti", r, x[:, :, trip])
+    return x
+
+
 def _scale_augment(x: np.ndarray, rng: np.random.Generator, scale: float) -> np.ndarray:
     """Random per-window amplitude scaling (sensor gain / subject size variation)."""
     return x * rng.uniform(1 - scale, 1 + scale, size=(len(x), 1, 1)).astype(np.float32)
@@ -101,7 +136,9 @@ class ImuClassifier:
 
     ``X``: ``(n, length, channels)`` raw windows; ``y``: string labels. ``mirror``: ``(perm,
     signs)`` from :func:`mirror_map` to train on left-right mirrored copies of half the windows
-    every epoch (a left-arm exercise looks like a mirrored right-arm one). Fitted attributes:
+    every epoch (a left-arm exercise looks like a mirrored right-arm one). ``rotate_deg`` with
+    ``channels``: rotate each sensor's axes by a random rotation up to that angle per window
+    (placement varies between people). Fitted attributes:
     ``model_`` (Keras), ``classes_``, ``history_``."""
 
     def __init__(
@@ -115,6 +152,8 @@ class ImuClassifier:
         seed: int = 0,
         verbose: int = 0,
         mirror: tuple[tuple[int, ...], tuple[float, ...]] | None = None,
+        rotate_deg: float = 0.0,
+        channels: tuple[str, ...] | None = None,
     ) -> None:
         self.arch = arch
         self.epochs = epochs
@@ -125,11 +164,13 @@ class ImuClassifier:
         self.seed = seed
         self.verbose = verbose
         self.mirror = mirror
+        self.rotate_deg = rotate_deg
+        self.channels = channels
 
     def get_params(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in (
             "arch", "epochs", "batch_size", "learning_rate", "scale_augment", "noise", "seed",
-            "mirror")}
+            "mirror", "rotate_deg")}
 
     def fit(
         self,
@@ -163,6 +204,8 @@ class ImuClassifier:
         hist: dict[str, list[float]] = {}
         for _ in range(self.epochs):  # fresh augmentation every epoch
             xa = _scale_augment(X, rng, self.scale_augment) if self.scale_augment else X
+            if self.rotate_deg and self.channels:
+                xa = _rotate_augment(xa, rotation_groups(self.channels), self.rotate_deg, rng)
             if self.mirror is not None:  # mirror half the windows (left <-> right side)
                 perm, signs = np.asarray(self.mirror[0]), np.asarray(self.mirror[1], np.float32)
                 flip = rng.random(len(xa)) < 0.5

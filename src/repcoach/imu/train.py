@@ -152,7 +152,7 @@ def cross_subject(
         tr = ~te
         if not te.any() or not tr.any():
             raise ValueError(f"fold {test} leaves no train or no test windows")
-        clf = ImuClassifier(**clf_params).fit(ws.X[tr], ws.y[tr])
+        clf = ImuClassifier(**{"channels": ws.channels, **clf_params}).fit(ws.X[tr], ws.y[tr])
         r = _predict(clf, ws.subset(np.flatnonzero(te)))
         full = np.zeros((te.sum(), len(classes)), np.float32)
         for j, c in enumerate(clf.classes_):
@@ -166,13 +166,18 @@ def cross_subject(
                          "clip_accuracy": (sec["clip"] or {}).get("accuracy"),
                          "n_windows": int(te.sum()),
                          "n_clips": len(set(ws.clip_ids[te]))})  # fmt: skip
-    pooled = classification_section(y_true, y_pred, classes, clips, np.concatenate(probas))
+    allp = np.concatenate(probas)
+    pooled = classification_section(y_true, y_pred, classes, clips, allp)
+    clips_a, yt_a = np.asarray(clips), np.asarray(y_true)
+    mean_vote = [classes[int(np.argmax(allp[clips_a == c].mean(axis=0)))] == yt_a[clips_a == c][0]
+                 for c in dict.fromkeys(clips)]
     return {
         "protocol": "cross-subject: " + ("; ".join(f"test {f}" for f in folds)),
         "params": clf_params,
         "channels": list(ws.channels),
         "window_accuracy": pooled["sample"]["accuracy"],
         "clip_accuracy": (pooled["clip"] or {}).get("accuracy"),
+        "clip_accuracy_mean_probability": float(np.mean(mean_vote)),
         "folds": per_fold,
         "classification": pooled,
     }
@@ -222,7 +227,8 @@ def train_imu(data_dir: str | Path, out_dir: str | Path, **opts: Any) -> dict[st
         params["mirror"] = (tuple(perm.tolist()), tuple(signs.tolist()))
     tr = ws.subset(split["train"])
     val = (ws.X[split["val"]], ws.y[split["val"]]) if len(split["val"]) else None
-    clf = ImuClassifier(**params).fit(tr.X, tr.y, validation=val)
+    clf = ImuClassifier(**params, rotate_deg=float(opts.get("rotate_deg") or 0.0),
+                        channels=ws.channels).fit(tr.X, tr.y, validation=val)
     config = {
         "task": "exercise",
         "modality": "imu",

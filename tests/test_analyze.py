@@ -16,7 +16,7 @@ from repcoach.skeleton import MEDIAPIPE_33, PENN_13
 from repcoach.types import PoseSequence, Repetition
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/tiny_model_dir.py helper
-from tiny_model_dir import CLASSES, build_tiny_model_dir  # noqa: E402
+from tiny_model_dir import CLASSES, exported_copy  # noqa: E402
 
 
 def moving_body(seconds: float = 8.0, fps: float = 30.0, rate_hz: float = 0.5, seed: int = 0):
@@ -40,11 +40,7 @@ def moving_body(seconds: float = 8.0, fps: float = 30.0, rate_hz: float = 0.5, s
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    from repcoach.export import export_model_dir, synthetic_pose_inputs
-
-    d = build_tiny_model_dir(tmp_path_factory.mktemp("model"), units=4, seed=5)
-    export_model_dir(d, parity_samples=synthetic_pose_inputs(4, seed=9))
-    return d
+    return exported_copy(tmp_path_factory.mktemp("a") / "model")
 
 
 SPANS = [(0, 60), (60, 120), (120, 180), (180, 240)]
@@ -144,14 +140,26 @@ def test_analyze_file_csv_and_errors(model_dir, tmp_path):
         Analyzer(model_dir).analyze(penn)
 
 
-def test_default_segmenter_counts_reps_and_short_clip_uses_windows(model_dir):
-    an = Analyzer(model_dir)
-    res = an.analyze(moving_body(seconds=12.0, rate_hz=0.5))
-    assert 4 <= res.rep_count <= 6 and res.extra["segmentation"] == "repetitions"
-    assert all(1.5 <= r.end_s - r.start_s <= 2.5 for r in res.repetitions)
-    short = an.analyze(moving_body(seconds=1.5))
-    assert short.rep_count == 0 and short.extra["segmentation"] == "windows"
-    assert short.exercise in CLASSES
+def test_default_segmenter_is_repcoach_segment(model_dir, monkeypatch):
+    from repcoach.segment import segment_repetitions
+
+    seq = moving_body(seconds=12.0, rate_hz=0.5)
+    res = Analyzer(model_dir).analyze(seq)
+    want = [(r.start, r.end) for r in segment_repetitions(seq) if r.end - r.start >= 2]
+    assert want and [(r.start, r.end) for r in res.repetitions] == want
+    assert res.extra["segmentation"] == "repetitions"
+    # segmenter options reach repcoach.segment
+    seen = {}
+
+    def spy(seq, **kw):
+        seen.update(kw)
+        return []
+
+    monkeypatch.setattr("repcoach.segment.segment_repetitions", spy)
+    opts = AnalyzerOptions(segmenter_options={"prominence": 0.5})
+    res = Analyzer(model_dir, options=opts).analyze(moving_body(seconds=3.0))
+    assert seen == {"prominence": 0.5}
+    assert res.rep_count == 0 and res.extra["segmentation"] == "windows"
 
 
 def test_window_trained_model_is_fed_windows(model_dir):

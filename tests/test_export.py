@@ -10,19 +10,24 @@ import numpy as np
 import pytest
 
 from repcoach.errors import DataError
-from repcoach.export import export_model_dir, synthetic_pose_inputs
+from repcoach.export import ExportResult, ModelExport, export_model_dir, synthetic_pose_inputs
 from repcoach.model_dir import load_keras_models
 from repcoach.runtime import TFLiteModel
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/tiny_model_dir.py helper
-from tiny_model_dir import CLASSES, build_tiny_model_dir, held_out_inputs  # noqa: E402
+from tiny_model_dir import CLASSES, exported_copy, held_out_inputs  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-    d = build_tiny_model_dir(tmp_path_factory.mktemp("model"))
-    result = export_model_dir(d, parity_samples=held_out_inputs(32), sample_source="test inputs")
-    return d, result
+    """The session's tiny model (labels.json absent before export), exported once."""
+    d = exported_copy(tmp_path_factory.mktemp("e") / "model")
+    info = json.loads((d / "export.json").read_text())
+    return d, ExportResult(
+        model_dir=d, models=tuple(ModelExport(**m) for m in info["models"]),
+        n_samples=info["n_samples"], sample_source=info["sample_source"],
+        input_shape=tuple(info["input_shape"]), keras_files=info["keras_files"],
+    )
 
 
 def test_writes_every_tflite_file_and_labels(exported):
@@ -88,16 +93,19 @@ def test_default_samples_are_documented_and_not_zeros(tmp_path):
     x = synthetic_pose_inputs(8, 30, 99, seed=0)
     assert x.shape == (8, 30, 99) and np.isfinite(x).all()
     assert x.std() > 0.3 and np.abs(np.diff(x, axis=1)).mean() < 0.3  # varied yet smooth
-    d = build_tiny_model_dir(tmp_path / "m", labels_json=True)
+    d = exported_copy(tmp_path / "m", exported=False)
+    for f in (d / "scorers").iterdir():  # classifier only: keeps the test quick
+        f.unlink()
     result = export_model_dir(d, quantize=("fp32",))
     assert result.n_samples > 0 and "synthetic" in result.sample_source
+    assert result.get("classifier", "fp32").class_agreement == 1.0
     assert not (d / "classifier_int8.tflite").exists()
 
 
 def test_bad_inputs_are_rejected(tmp_path):
     with pytest.raises(DataError):
         export_model_dir(tmp_path)  # no config, no labels
-    d = build_tiny_model_dir(tmp_path / "m", units=4)
+    d = exported_copy(tmp_path / "m", exported=False)
     with pytest.raises(ValueError, match="shape"):
         export_model_dir(d, parity_samples=np.ones((4, 20, 99), np.float32))
     with pytest.raises(ValueError, match="quantize"):
@@ -112,12 +120,14 @@ def test_scorers_only_folder(tmp_path):
     """A correctness-only folder (no classifier) exports its scorers and loads at run time."""
     from repcoach.runtime import RuntimeModels
 
-    d = build_tiny_model_dir(tmp_path / "m", units=4, labels_json=True)
+    d = exported_copy(tmp_path / "m", exported=False)
     for f in d.glob("classifier.*"):
+        f.unlink()
+    for f in (d / "scorers").glob("[!s]*"):  # keep steam_engine + sit_ups: quicker
         f.unlink()
     cfg = json.loads((d / "config.json").read_text())
     (d / "config.json").write_text(json.dumps({**cfg, "task": "correctness"}))
     result = export_model_dir(d, quantize=("int8",), parity_samples=held_out_inputs(4))
-    assert {m.name for m in result.models} == {f"scorers/{c}" for c in CLASSES}
+    assert {m.name for m in result.models} == {"scorers/steam_engine", "scorers/sit_ups"}
     rm = RuntimeModels.load(d, "int8")
-    assert rm.classifier is None and set(rm.scorers) == set(CLASSES)
+    assert rm.classifier is None and set(rm.scorers) == {"steam_engine", "sit_ups"}

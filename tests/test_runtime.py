@@ -14,7 +14,7 @@ from repcoach.errors import DataError
 from repcoach.runtime import RuntimeModels, TFLiteModel, tflite_name
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/tiny_model_dir.py helper
-from tiny_model_dir import CLASSES, build_tiny_model_dir, held_out_inputs  # noqa: E402
+from tiny_model_dir import CLASSES, exported_copy, held_out_inputs  # noqa: E402
 
 
 def test_runtime_and_analyze_import_no_tensorflow():
@@ -30,11 +30,7 @@ def test_runtime_and_analyze_import_no_tensorflow():
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-    from repcoach.export import export_model_dir
-
-    d = build_tiny_model_dir(tmp_path_factory.mktemp("model"), units=4, seed=3)
-    export_model_dir(d, parity_samples=held_out_inputs(8))
-    return d
+    return exported_copy(tmp_path_factory.mktemp("r") / "model")
 
 
 def test_tflite_model_batch_loop_matches_single_calls(exported):

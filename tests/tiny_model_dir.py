@@ -55,3 +55,25 @@ def held_out_inputs(n: int = 48, seq_len: int = 30, n_features: int = 99, seed: 
     return synthetic_pose_inputs(n, seq_len, n_features, seed=seed)
 
 
+
+
+_CACHE: dict[str, Path] = {}
+
+
+def exported_copy(dest: Path, *, exported: bool = True) -> Path:
+    """A copy (at ``dest``) of one tiny model folder built once per test session, exported to
+    fp32 + int8 on 32 held-out inputs (``sample_source="test inputs"``) when ``exported``."""
+    import shutil
+    import tempfile
+
+    key = "exported" if exported else "keras"
+    if key not in _CACHE:
+        src = Path(tempfile.mkdtemp(prefix=f"repcoach-tiny-{key}-")) / "model"
+        build_tiny_model_dir(src)
+        if exported:
+            from repcoach.export import export_model_dir
+
+            export_model_dir(src, parity_samples=held_out_inputs(32), sample_source="test inputs")
+        _CACHE[key] = src
+    shutil.copytree(_CACHE[key], dest)
+    return dest

@@ -1,28 +1,33 @@
-"""Repetition segmentation and counting from any 1-D periodic motion signal.
+"""Repetition segmentation and counting: pose recordings, any multichannel array, any 1-D signal.
 
-One segmentation for every modality: :func:`segment_signal` takes a 1-D signal (pose-derived by
-:func:`motion_signal`, or IMU-derived) and its sample rate and returns repetition boundaries.
-A repetition runs from one rest point (a valley of the signal) to the next:
+Two methods:
 
-1. estimate the dominant period by autocorrelation (only used to set smoothing and the minimum
-   spacing of valleys, so tempo may drift to twice as fast or slow within a recording);
-2. smooth, then find valleys with :func:`scipy.signal.find_peaks` (prominence relative to the
-   signal's typical swing, spacing from the period);
-3. keep valley-to-valley cycles that really swing up (peak-to-valley at least ``prominence`` of
-   the typical swing); flat stretches at rest longer than a fraction of the period (pauses,
-   idle lead-in/out) are cut out of the repetitions, so a pause never adds a repetition;
-4. optionally merge ``cycles_per_rep`` consecutive cycles (alternating exercises).
+* **excursions from rest** (:func:`segment_array`, the default of :class:`Segmenter` /
+  :func:`segment_repetitions`): tempo-free. The recording becomes its distance from the rest
+  pose (smoothed, PCA-denoised); every departure from rest and return is a repetition, or half
+  of one for alternating movements (high knees, steam engine), which are recognised because
+  consecutive excursions point in different directions and every second one the same way;
+  halves are then paired left + right. Each boundary is extrapolated from where the distance
+  crosses a low level near rest, so pauses and idle time belong to no repetition.
+* **valleys of one periodic signal** (:func:`segment_signal`, used for IMU signals and by
+  ``Segmenter(method="period")``): estimate the dominant period by autocorrelation (used only
+  for smoothing and the minimum spacing of valleys), find valleys with
+  :func:`scipy.signal.find_peaks`, keep valley-to-valley cycles that swing up, cut long rest
+  stretches out, optionally merge ``cycles_per_rep`` cycles.
+
+Evaluation against ground truth: :func:`boundary_errors`. See docs/preprocessing.md.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from repcoach.types import PoseSequence, Repetition
 
 __all__ = [
+    "ExcursionInfo",
     "MotionSignal",
     "Segmenter",
     "analyse_array",
@@ -31,6 +36,7 @@ __all__ = [
     "count_repetitions",
     "estimate_period",
     "motion_signal",
+    "segment_array",
     "segment_repetitions",
     "segment_signal",
 ]
@@ -311,7 +317,7 @@ def segment_array(
     alternating: bool | None = None,
     edge_power: float = 3.0,
     return_info: bool = False,
-):
+) -> list[tuple[int, int]] | tuple[list[tuple[int, int]], ExcursionInfo]:
     """Repetition boundaries ``[(start, end), ...]`` (end exclusive) of a multichannel
     ``(samples, channels)`` recording (pose coordinates, joint angles) that returns to a rest
     pose between repetitions.
@@ -325,8 +331,10 @@ def segment_array(
     when consecutive excursions point in clearly different directions while every second one
     points the same way (``alternating`` forces it). Each boundary is where the distance
     returns to rest: the rest stretch below ``rest_level`` of the typical height is found, and
-    the moment of leaving / reaching rest extrapolated from the slope at its edges, so a pause
-    or idle time between repetitions belongs to no repetition.
+    the moment of leaving / reaching rest extrapolated from the level crossing and the slope
+    there (``d ~ t^edge_power`` near rest), so a pause or idle time between repetitions belongs
+    to no repetition. Excursions cut by the start or end of the clip are not counted. An
+    alternating half whose partner is too weak to be detected still counts as a repetition.
     With ``return_info`` returns ``(bounds, ExcursionInfo)``.
     """
 
@@ -359,15 +367,18 @@ def segment_array(
             r = np.median(x[rest_idx], axis=0)
     assert result is not None
     exc, _rest_idx, amp = result
-    peaks_pose = np.array([x[p] - r for _s, p, _e in exc]).reshape(len(exc), -1)
-    labels, alt = _alternation(peaks_pose, np.array([d[p] for _s, p, _e in exc]))
+    if not exc:
+        return ([], replace(empty, distance=d, amplitude=amp, rest=r)) if return_info else []
+    peaks_pose = np.array([x[p] - r for _s, p, _e in exc])
+    heights = np.array([d[p] for _s, p, _e in exc])
+    labels, alt = _alternation(peaks_pose, heights)
     if alternating is not None:
         alt = alternating
         if not alt:
             labels = np.zeros(len(exc), int)
     if alt:
         half = np.median([e - s for s, _p, e in exc])
-        bounds = _pair(exc, labels, max_gap=max(2.0, 0.5 * half))
+        bounds = _pair(exc, labels, heights, max_gap=max(2.0, 0.5 * half))
     else:
         bounds = [(s, e) for s, _p, e in exc]
     info = ExcursionInfo(d, exc, labels, 2 if alt else 1, amp, r)
@@ -495,7 +506,7 @@ def _alternation(peak_poses: np.ndarray, heights: np.ndarray) -> tuple[np.ndarra
 
 
 def _pair(
-    exc: list[tuple[int, int, int]], labels: np.ndarray, max_gap: float
+    exc: list[tuple[int, int, int]], labels: np.ndarray, heights: np.ndarray, max_gap: float
 ) -> list[tuple[int, int]]:
     """Join alternating excursions into repetitions (one side then the other).
 
@@ -521,6 +532,17 @@ def _pair(
                 reps.append((s, nxt[2]))
                 inner += max(nxt[0] - e, 0)
                 i += 2
+                continue
+            # A low wobble at either end touching a taller excursion of the same side (idle
+            # sway before the first / after the last repetition): not a repetition.
+            j = 1 if i == 0 else len(exc) - 2 if i == len(exc) - 1 else -1
+            if (
+                0 <= j < len(exc)
+                and labels[j] == labels[i]
+                and (exc[1][0] - e if i == 0 else s - exc[j][2]) <= 2
+                and heights[i] < 0.5 * heights[j]
+            ):
+                i += 1
                 continue
             # A lone half: its partner was too weak to be seen; it took about as long.
             lone += 1

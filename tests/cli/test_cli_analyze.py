@@ -17,7 +17,7 @@ from repcoach.skeleton import MEDIAPIPE_33
 from repcoach.types import PoseSequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/tiny_model_dir.py helper
-from tiny_model_dir import CLASSES, build_tiny_model_dir  # noqa: E402
+from tiny_model_dir import CLASSES, exported_copy  # noqa: E402
 
 runner = CliRunner()
 
@@ -38,13 +38,13 @@ def arm_swings(seconds: float = 12.0, fps: float = 30.0) -> PoseSequence:
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    return build_tiny_model_dir(tmp_path_factory.mktemp("model"), units=4, seed=2)
+    return exported_copy(tmp_path_factory.mktemp("c") / "model", exported=False)
 
 
 def test_export_then_analyze_writes_documented_json(model_dir, tmp_path):
     res = runner.invoke(app, ["export", "--model", str(model_dir), "--samples", "8"])
     assert res.exit_code == 0, res.output
-    assert "classifier" in res.output and "int8" in res.output
+    assert "classifier" in res.output and "int8" in res.output and "100.0 %" in res.output
     info = json.loads((model_dir / "export.json").read_text())
     assert info["n_samples"] == 8 and "synthetic" in info["sample_source"]
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +101,7 @@ class Analyzer:
     ) -> None:
         options = options or AnalyzerOptions(model_dir=model_dir)
         if model_dir is not None:
-            options.model_dir = model_dir
+            options = replace(options, model_dir=model_dir)  # never mutate the caller's options
         self.options = options
         if models is None:
             if options.model_dir is None:
@@ -117,6 +117,11 @@ class Analyzer:
         win = cfg.get("window") if isinstance(cfg.get("window"), dict) else {}
         self.window_s = float(options.window_s or win.get("length_s") or 2.0)
         self.hop_s = float(options.hop_s or win.get("stride_s") or 1.0)
+        if cfg.get("modality", "pose") != "pose":
+            raise DataError(
+                f"this is a {cfg.get('modality')!r} model; the analyser takes pose recordings",
+                models.model_dir,
+            )
         if models.classifier is None:
             raise DataError("the model folder has no classifier (a scorers-only folder cannot "
                             "name the exercise)", models.model_dir)
@@ -376,8 +381,6 @@ def load_recording(path: str | Path, **extract_kwargs: Any) -> PoseSequence:
 
     seq = read_pose_csv(path)
     if seq.source is None:
-        from dataclasses import replace
-
         seq = replace(seq, source=str(path))
     return seq
 

@@ -378,7 +378,7 @@ def segment_array(
             labels = np.zeros(len(exc), int)
     if alt:
         half = np.median([e - s for s, _p, e in exc])
-        bounds = _pair(exc, labels, heights, max_gap=max(2.0, 0.5 * half))
+        bounds = _pair(exc, labels, heights, max(2.0, 0.5 * half), amp)
     else:
         bounds = [(s, e) for s, _p, e in exc]
     info = ExcursionInfo(d, exc, labels, 2 if alt else 1, amp, r)
@@ -506,15 +506,21 @@ def _alternation(peak_poses: np.ndarray, heights: np.ndarray) -> tuple[np.ndarra
 
 
 def _pair(
-    exc: list[tuple[int, int, int]], labels: np.ndarray, heights: np.ndarray, max_gap: float
+    exc: list[tuple[int, int, int]],
+    labels: np.ndarray,
+    heights: np.ndarray,
+    max_gap: float,
+    amp: float,
 ) -> list[tuple[int, int]]:
     """Join alternating excursions into repetitions (one side then the other).
 
     Every person starts their repetitions with the same side; that side is the one that leaves
     fewest halves unpaired (then: smallest rest inside repetitions, then: the first excursion's
-    side). A half without its partner (the other side too weak to be detected, at most
-    ``max_gap`` samples of rest between them) is still one repetition, up to where the next one
-    starts."""
+    side). A half without its partner (the other side too weak to be detected; pairs have at
+    most ``max_gap`` samples of rest between their halves) is still one repetition, stretched
+    by its own duration towards the missing half, unless it is a low wobble (below 0.3 of the
+    typical height ``amp``) at either end of the recording touching an excursion of its own
+    side (idle sway)."""
     best: list[tuple[int, int]] = []
     best_key: tuple[float, float, int] | None = None
     for first in (int(labels[0]), 1 - int(labels[0])):
@@ -540,7 +546,7 @@ def _pair(
                 0 <= j < len(exc)
                 and labels[j] == labels[i]
                 and (exc[1][0] - e if i == 0 else s - exc[j][2]) <= 2
-                and heights[i] < 0.5 * heights[j]
+                and heights[i] < 0.3 * amp
             ):
                 i += 1
                 continue

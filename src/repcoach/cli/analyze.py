@@ -25,6 +25,9 @@ def export_cmd(
     from repcoach.model_dir import load_model_config
 
     cfg = load_model_config(model)
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")  # retracing notes from predicting with several models
     seq_len, n_features = int(cfg["seq_len"]), int(cfg["n_features"])
     with console.status("loading parity samples"):
         x, source = default_parity_samples(model, seq_len, n_features, n=samples)

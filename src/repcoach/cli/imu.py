@@ -52,6 +52,8 @@ def imu_crossval(
         None, "--fold", help="test subject(s) of one fold, comma-separated; repeat for more "
         "folds (default: leave one subject out)"),
     seed: int = typer.Option(0),
+    rotate: float = typer.Option(25.0, help="random sensor-rotation augmentation (degrees)"),
+    mirror: str = typer.Option("", help="left-right mirror augmentation axis (x|y|z)"),
     quiet: bool = typer.Option(False, "--quiet"),
 ) -> None:
     """Cross-subject evaluation of the IMU classifier: per-window and per-clip (vote) accuracy."""
@@ -63,13 +65,15 @@ def imu_crossval(
 
     ws = load_window_set(data, channels or None, unit=unit, label=label, progress=not quiet)
     folds = [f.split(",") for f in fold] if fold else None
-    res = cross_subject(ws, folds, progress=not quiet, arch=arch, epochs=epochs, seed=seed)
+    res = cross_subject(ws, folds, progress=not quiet, arch=arch, epochs=epochs, seed=seed,
+                        rotate_deg=rotate, mirror=mirror or None)
     write_json(out / "crossval.json", {k: v for k, v in res.items() if k != "classification"})
     write_report(out, {"data": str(data), "modality": "imu", "task": label,
                        "protocol": res["protocol"], "classification": res["classification"]})
     con = Console()
     con.print(f"{res['protocol']}: window accuracy {100 * res['window_accuracy']:.1f}%, "
-              f"per {unit} (vote) {100 * (res['clip_accuracy'] or 0):.1f}% -> {out}")
+              f"per {unit}: majority vote {100 * (res['clip_accuracy'] or 0):.1f}%, "
+              f"mean probability {100 * res['clip_accuracy_mean_probability']:.1f}% -> {out}")
 
 
 @app.command("fusion-experiment")

@@ -199,7 +199,8 @@ def train_imu(data_dir: str | Path, out_dir: str | Path, **opts: Any) -> dict[st
 
     Options: ``arch`` (cnn | cnn_bilstm), ``epochs``, ``batch_size``, ``seed``, ``quick``
     (3 epochs), ``channels``, ``unit`` (recording | rep), ``label``, ``mirror`` (x/y/z:
-    left-right mirror augmentation, see :func:`repcoach.imu.model.mirror_map`),
+    left-right mirror augmentation, see :func:`repcoach.imu.model.mirror_map`), ``rotate_deg``
+    (sensor-rotation augmentation, default 25),
     ``test_subjects`` (list;
     default: repcoach.models.splits.subject_split 70/15/15 by subject). Returns the report."""
     from repcoach.model_dir import save_model_dir
@@ -227,8 +228,8 @@ def train_imu(data_dir: str | Path, out_dir: str | Path, **opts: Any) -> dict[st
         params["mirror"] = (tuple(perm.tolist()), tuple(signs.tolist()))
     tr = ws.subset(split["train"])
     val = (ws.X[split["val"]], ws.y[split["val"]]) if len(split["val"]) else None
-    clf = ImuClassifier(**params, rotate_deg=float(opts.get("rotate_deg") or 0.0),
-                        channels=ws.channels).fit(tr.X, tr.y, validation=val)
+    params["rotate_deg"] = float(opts.get("rotate_deg", 25.0))
+    clf = ImuClassifier(**params, channels=ws.channels).fit(tr.X, tr.y, validation=val)
     config = {
         "task": "exercise",
         "modality": "imu",

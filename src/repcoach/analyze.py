@@ -20,6 +20,13 @@ Decisions (also in docs/deployment.md):
 - Models trained on windows or whole clips (``clip_mode`` in ``config.json``, e.g. generic
   indexed datasets) are fed windows / the whole clip, never repetition cuts; repetitions are
   then still counted by segmentation but not classified or scored one by one.
+- **Two views** (:meth:`Analyzer.analyze_views`, frontal + side camera of one session): both
+  are put on one 30 FPS clock (:func:`repcoach.video.views.combine_views`), repetitions are
+  segmented on the view that moves more (:func:`~repcoach.video.views.stronger_view`), the
+  same frame spans are cut from both views, and the classifier's probabilities of the two
+  views are averaged (late fusion, ``view_weights``); a view with too few detected frames in a
+  span gets no weight there. The score is the same weighted mean of the two views' scorer
+  outputs (``view_score="mean"``) or the stronger view's (``"stronger"``).
 
 Uses LiteRT only (:mod:`repcoach.runtime`); never imports TensorFlow.
 """
@@ -42,6 +49,17 @@ from repcoach.types import ClipAnalysis, PoseSequence, Repetition
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv")
 
 CLIP_MODES = ("reps", "windows", "whole")
+SEGMENT_VIEWS = ("stronger", "frontal", "side")
+VIEW_SCORES = ("mean", "stronger")
+
+
+@dataclass(frozen=True)
+class _View:
+    """One camera view of a recording on the shared clock, with its fusion weight."""
+
+    name: str
+    seq: PoseSequence
+    weight: float = 1.0
 
 
 @dataclass
@@ -57,6 +75,13 @@ class AnalyzerOptions:
     windows) or ``"whole"`` (one input per clip). ``window_s`` / ``hop_s``: the windows (None:
     from ``config.json``, else 2 s every 1 s), also used when a ``reps`` model finds no
     repetition (``window_fallback``).
+
+    Two-view analysis (:meth:`Analyzer.analyze_views`): ``view_weights`` = (frontal, side)
+    weights of the late fusion (normalised to sum 1); ``segment_view``: ``"stronger"`` (the
+    view with the larger motion signal), ``"frontal"`` or ``"side"``; ``view_score``:
+    ``"mean"`` (scores weighted like the probabilities) or ``"stronger"`` (the stronger view's
+    score only); ``min_view_detected``: a view with a smaller fraction of detected frames in a
+    span gets weight 0 there (unless both do).
     """
 
     model_dir: str | Path | None = None
@@ -72,6 +97,10 @@ class AnalyzerOptions:
     window_s: float | None = None
     hop_s: float | None = None
     clip_mode: str | None = None
+    view_weights: tuple[float, float] = (0.5, 0.5)
+    segment_view: str = "stronger"
+    view_score: str = "mean"
+    min_view_detected: float = 0.5
 
     def __post_init__(self) -> None:
         if self.scorer_label not in ("clip", "rep"):
@@ -84,6 +113,20 @@ class AnalyzerOptions:
             raise ValueError("window_s and hop_s must be positive")
         if self.clip_mode not in (None, *CLIP_MODES):
             raise ValueError(f"clip_mode must be one of {CLIP_MODES}, got {self.clip_mode!r}")
+        w = tuple(float(v) for v in self.view_weights)
+        if len(w) != 2 or min(w) < 0 or sum(w) <= 0 or not all(np.isfinite(w)):
+            raise ValueError(
+                f"view_weights must be two non-negative numbers (frontal, side) with a positive "
+                f"sum, got {self.view_weights!r}"
+            )
+        self.view_weights = (w[0], w[1])
+        if self.segment_view not in SEGMENT_VIEWS:
+            raise ValueError(
+                f"segment_view must be one of {SEGMENT_VIEWS}, got {self.segment_view!r}")
+        if self.view_score not in VIEW_SCORES:
+            raise ValueError(f"view_score must be one of {VIEW_SCORES}, got {self.view_score!r}")
+        if not 0.0 <= self.min_view_detected <= 1.0:
+            raise ValueError("min_view_detected must be in [0, 1]")
 
 
 class Analyzer:
@@ -150,23 +193,87 @@ class Analyzer:
         if seq.n_frames < 2:
             raise DataError(f"recording has {seq.n_frames} frame(s); need at least 2", seq.source)
         reps = [r for r in self.segment(seq) if r.end - r.start >= 2]
+        return self._analyze_views([_View("pose", seq, 1.0)], reps, None)
+
+    def analyze_views(
+        self, frontal: PoseSequence, side: PoseSequence, *, side_offset_s: float = 0.0
+    ) -> ClipAnalysis:
+        """Analyse the frontal and side views of one session together.
+
+        Both views are put on one 30 FPS clock over the time both cover (``side_offset_s`` is
+        added to the side view's timestamps first: positive when the side camera started
+        later). Repetitions are segmented on one view (``segment_view``, by default the one
+        with the stronger motion signal), the same spans are cut from both views, and the
+        classifier's probabilities are averaged with ``view_weights`` (late fusion); voting and
+        scoring then run as in :meth:`analyze`. Repetition frames and times are on the common
+        clock (times in the frontal camera's clock). ``extra["views"]`` says which view was
+        segmented; ``extra["view_probabilities"]`` holds each view's per-span probabilities.
+        """
+        from repcoach.video.io import MODEL_FPS
+        from repcoach.video.views import combine_views, motion_strength
+
+        for name, seq in (("frontal", frontal), ("side", side)):
+            self._check_layout(seq)
+            if seq.n_frames < 2:
+                raise DataError(f"{name} view has {seq.n_frames} frame(s); need at least 2",
+                                seq.source)
+        try:
+            f, sd = combine_views(frontal, side, fps=MODEL_FPS, side_offset_s=side_offset_s)
+        except ValueError as e:
+            raise DataError(f"cannot combine the two views: {e}", side.source) from None
+        if f.n_frames < 2:
+            raise DataError(f"the two views share only {f.n_frames} frame(s); need at least 2",
+                            side.source)
+        strength = {"frontal": motion_strength(f), "side": motion_strength(sd)}
+        # same rule as repcoach.video.views.stronger_view, computed once
+        stronger = "side" if strength["side"] > strength["frontal"] else "frontal"
+        seg_name = stronger if self.options.segment_view == "stronger" else self.options.segment_view
+        wf, ws = self.options.view_weights
+        views = [_View("frontal", f, wf / (wf + ws)), _View("side", sd, ws / (wf + ws))]
+        seg_seq = f if seg_name == "frontal" else sd
+        reps = [r for r in self.segment(seg_seq) if r.end - r.start >= 2]
+        info: dict[str, Any] = {
+            "segmented_on": seg_name,
+            "segment_view": self.options.segment_view,
+            "stronger": stronger,
+            "motion_strength": {k: round(float(v), 6) for k, v in strength.items()},
+            "weights": {v.name: round(v.weight, 6) for v in views},
+            "score": self.options.view_score,
+            "side_offset_s": float(side_offset_s),
+            "common_start_s": float(f.timestamps[0]),
+            "common_frames": int(f.n_frames),
+            "sources": {"frontal": frontal.source, "side": side.source},
+        }
+        return self._analyze_views(views, reps, info, timeline=seg_seq, source=frontal.source)
+
+    def _analyze_views(
+        self, views: list[_View], reps: list[Repetition], info: dict[str, Any] | None,
+        timeline: PoseSequence | None = None, source: str | None = None,
+    ) -> ClipAnalysis:
+        """Classify, vote and score ``reps`` (frame spans shared by every view in ``views``);
+        ``info`` is None for a single recording, else the two-view summary for ``extra``."""
+        seq = timeline if timeline is not None else views[0].seq
+        source = source if source is not None else seq.source
         if self.clip_mode != "reps":
-            return self._analyze_spans(seq, reps)
+            return self._analyze_spans(views, reps, info, seq, source)
         if not reps:
             if not self.options.window_fallback:
+                extra = self._extra("repetitions", [])
+                if info is not None:
+                    extra["views"] = info
                 return ClipAnalysis(
                     exercise=None, confidence=0.0, votes={}, repetitions=(),
-                    source=seq.source, extra=self._extra("repetitions", []),
+                    source=source, extra=extra,
                 )
-            return self._analyze_spans(seq, [])
+            return self._analyze_spans(views, [], info, seq, source)
 
-        x = self.model_inputs(seq, [(r.start, r.end) for r in reps])
-        probs = self.models.classifier.predict(x)
+        spans = [(r.start, r.end) for r in reps]
+        probs, xs, view_probs, w = self._classify(views, spans)
         exercise, confidence, votes = vote(probs, self.models.classes,
                                            self.options.min_rep_probability)
         rep_labels = [self.models.classes[int(i)] for i in probs.argmax(-1)]
         scorer_labels = rep_labels if self.options.scorer_label == "rep" else [exercise] * len(reps)
-        scores = self._score(x, scorer_labels)
+        scores, view_scores = self._score_views(views, xs, w, scorer_labels)
         out = []
         for i, r in enumerate(reps):
             label, p = rep_labels[i], float(probs[i].max())
@@ -180,9 +287,11 @@ class Analyzer:
             )
         extra = self._extra("repetitions", [])
         extra["mean_probabilities"] = _named(probs.mean(0), self.models.classes)
+        if info is not None:
+            self._view_extra(extra, info, views, view_probs, w, view_scores)
         return ClipAnalysis(
             exercise=exercise, confidence=confidence, votes=votes, repetitions=tuple(out),
-            source=seq.source, modality="pose", extra=extra,
+            source=source, modality="pose", extra=extra,
         )
 
     def segment(self, seq: PoseSequence) -> list[Repetition]:
@@ -243,18 +352,98 @@ class Analyzer:
                 scores[i] = float(np.clip(v, 0.0, 1.0))
         return scores
 
-    def _analyze_spans(self, seq: PoseSequence, reps: list[Repetition]) -> ClipAnalysis:
+    def span_weights(self, views: Sequence[_View], spans: Sequence[tuple[int, int]]) -> np.ndarray:
+        """``(n_spans, n_views)`` fusion weights, rows summing to 1: each view's weight, set to
+        0 in a span where fewer than ``min_view_detected`` of its frames have a detected pose
+        (unless every view falls short there)."""
+        base = np.array([v.weight for v in views], np.float64)
+        w = np.tile(base, (len(spans), 1))
+        if len(views) > 1 and self.options.min_view_detected > 0:
+            for i, (s, e) in enumerate(spans):
+                ok = np.array([v.seq.detected[s:e].mean() >= self.options.min_view_detected
+                               for v in views])
+                if ok.any() and (ok | (base == 0)).any() and (base * ok).sum() > 0:
+                    w[i] = base * ok
+        return w / w.sum(axis=1, keepdims=True)
+
+    def _classify(
+        self, views: Sequence[_View], spans: Sequence[tuple[int, int]]
+    ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray], np.ndarray]:
+        """Fused probabilities ``(n, k)``, each view's inputs and probabilities, and the
+        ``(n, n_views)`` weights that fused them (late fusion: weighted mean of
+        probabilities)."""
+        xs = [self.model_inputs(v.seq, spans) for v in views]
+        per_view = [self.models.classifier.predict(x) for x in xs]
+        if len(views) == 1:
+            return per_view[0], xs, per_view, np.ones((len(spans), 1))
+        w = self.span_weights(views, spans)
+        fused = np.einsum("nv,vnk->nk", w, np.stack(per_view).astype(np.float64))
+        return fused, xs, per_view, w
+
+    def _score_views(
+        self, views: Sequence[_View], xs: Sequence[np.ndarray], w: np.ndarray,
+        labels: Sequence[str | None],
+    ) -> tuple[list[float | None], list[list[float | None]]]:
+        """Scores of every span: one view's scorer output, or for two views their mean weighted
+        like the probabilities (``view_score="mean"``) or the stronger view's
+        (``"stronger"``). Also returns each view's own scores."""
+        per_view = [self._score(x, labels) for x in xs]
+        if len(views) == 1:
+            return per_view[0], per_view
+        if self.options.view_score == "stronger":
+            names = [v.name for v in views]
+            w = np.zeros_like(w)
+            w[:, names.index(self._stronger)] = 1.0
+        fused: list[float | None] = []
+        for i in range(len(labels)):
+            vals = [(per_view[v][i], w[i, v]) for v in range(len(views))]
+            vals = [(s, wt) for s, wt in vals if s is not None and wt > 0]
+            if not vals:
+                fused.append(None)
+                continue
+            tot = sum(wt for _, wt in vals)
+            fused.append(float(sum(s * wt for s, wt in vals) / tot))
+        return fused, per_view
+
+    def _view_extra(
+        self, extra: dict[str, Any], info: dict[str, Any], views: Sequence[_View],
+        view_probs: Sequence[np.ndarray], w: np.ndarray,
+        view_scores: Sequence[list[float | None]] | None,
+    ) -> None:
+        """Per-view results of a two-view analysis, aligned with the repetitions / windows."""
+        classes = self.models.classes
+        base = np.array([v.weight for v in views])
+        info = dict(info)
+        changed = {i: {v.name: round(float(w[i, j]), 6) for j, v in enumerate(views)}
+                   for i in range(len(w)) if not np.allclose(w[i], base)}
+        if changed:
+            info["reweighted_spans"] = changed
+        extra["views"] = info
+        extra["view_probabilities"] = {
+            v.name: [_named(p, classes) for p in view_probs[j]] for j, v in enumerate(views)
+        }
+        extra["view_mean_probabilities"] = {
+            v.name: _named(view_probs[j].mean(0), classes) for j, v in enumerate(views)
+        }
+        if view_scores is not None:
+            extra["view_scores"] = {v.name: list(view_scores[j]) for j, v in enumerate(views)}
+
+    def _analyze_spans(
+        self, views: Sequence[_View], reps: list[Repetition], info: dict[str, Any] | None,
+        seq: PoseSequence, source: str | None,
+    ) -> ClipAnalysis:
         """Classify windows (or the whole clip) instead of repetitions: for models trained on
         windows / whole clips, and as the fallback when a repetition model finds no repetition.
         Windows are scored only when the model was trained on windows (a repetition scorer
         says nothing about an arbitrary 2 s cut)."""
         whole = self.clip_mode == "whole"
         spans = [(0, seq.n_frames)] if whole else window_spans(seq, self.window_s, self.hop_s)
-        x = self.model_inputs(seq, spans)
-        probs = self.models.classifier.predict(x)
+        probs, xs, view_probs, w = self._classify(views, spans)
         exercise, confidence, votes = vote(probs, self.models.classes,
                                            self.options.min_rep_probability)
-        scores = self._score(x, [exercise] * len(spans)) if self.clip_mode != "reps" else None
+        scores, view_scores = None, None
+        if self.clip_mode != "reps":
+            scores, view_scores = self._score_views(views, xs, w, [exercise] * len(spans))
         windows = []
         for i, ((s, e), p) in enumerate(zip(spans, probs, strict=True)):
             start_s, end_s = _times(seq, Repetition(start=s, end=e))
@@ -281,9 +470,11 @@ class Analyzer:
                 start_s, end_s = _times(seq, r)
                 out.append(Repetition(start=r.start, end=r.end, start_s=start_s, end_s=end_s,
                                       label=exercise))
+        if info is not None:
+            self._view_extra(extra, info, views, view_probs, w, view_scores)
         return ClipAnalysis(
             exercise=exercise, confidence=confidence, votes=votes, repetitions=tuple(out),
-            source=seq.source, modality="pose", extra=extra,
+            source=source, modality="pose", extra=extra,
         )
 
     def _extra(self, segmentation: str, windows: list[dict[str, Any]]) -> dict[str, Any]:

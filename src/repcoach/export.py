@@ -114,8 +114,8 @@ def export_model_dir(
         shape = tuple(model.input_shape[1:])
         if shape != (seq_len, n_features):
             raise DataError(
-                f"{name} takes inputs of shape {shape}, config.json says "
-                f"({seq_len}, {n_features})", model_dir,
+                f"{name} takes inputs of shape {shape}, config.json says ({seq_len}, {n_features})",
+                model_dir,
             )
     if classifier is not None and int(classifier.output_shape[-1]) != len(classes):
         raise DataError(
@@ -188,19 +188,23 @@ def convert_to_tflite(
     import keras
     import tensorflow as tf
 
+    from repcoach.logs import native_stderr_silenced
+
     spec = tf.TensorSpec([1, seq_len, n_features], tf.float32, name="x")
     out: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory(prefix="repcoach-export-") as tmp:
         archive = keras.export.ExportArchive()
         archive.track(model)
         archive.add_endpoint("serve", lambda x: model(x, training=False), input_signature=[spec])
-        archive.write_out(tmp, verbose=False)
+        with native_stderr_silenced():
+            archive.write_out(tmp, verbose=False)
         for precision in precisions:
             conv = tf.lite.TFLiteConverter.from_saved_model(tmp)
             conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
             if precision == "int8":
                 conv.optimizations = [tf.lite.Optimize.DEFAULT]  # dynamic-range: int8 weights
-            out[precision] = conv.convert()
+            with native_stderr_silenced():
+                out[precision] = conv.convert()
     return out
 
 

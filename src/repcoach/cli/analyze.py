@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -38,7 +39,15 @@ def export_cmd(
             parity_samples=x,
             sample_source=source,
         )
-    table = Table(title=f"TFLite export of {model}")
+    table = export_table(result, title=f"TFLite export of {model}")
+    console.print(table)
+    console.print(f"parity checked on {result.n_samples} samples: {result.sample_source}")
+    console.print(f"wrote {model / 'export.json'}")
+
+
+def export_table(result: Any, title: str) -> Table:
+    """Sizes and Keras parity of every exported file (an :class:`ExportResult`), as a table."""
+    table = Table(title=title)
     for col in ("model", "precision", "size", "max |diff|", "class agreement"):
         table.add_column(col, justify="left" if col in ("model", "precision") else "right")
     for m in result.models:
@@ -46,9 +55,7 @@ def export_cmd(
         table.add_row(
             m.name, m.precision, f"{m.size_bytes / 1e6:.3f} MB", f"{m.max_abs_diff:.2e}", agree
         )
-    console.print(table)
-    console.print(f"parity checked on {result.n_samples} samples: {result.sample_source}")
-    console.print(f"wrote {model / 'export.json'}")
+    return table
 
 
 @app.command("analyze")

@@ -97,16 +97,11 @@ def demo_cmd(
 
     # 5. export
     t = step("5/6 export to TFLite (fp32, int8) and check parity with Keras")
+    from repcoach.cli.analyze import export_table
     from repcoach.export import export_model_dir
 
     exported = export_model_dir(model)
-    table = Table(title=f"TFLite parity on {exported.n_samples} held-out inputs")
-    for col in ("model", "precision", "size", "class agreement", "max |diff|"):
-        table.add_column(col)
-    for m in exported.models:
-        agree = "-" if m.class_agreement is None else f"{m.class_agreement:.1%}"
-        table.add_row(m.name, m.precision, f"{m.size_bytes / 1e6:.2f} MB", agree,
-                      f"{m.max_abs_diff:.1e}")  # fmt: skip
+    table = export_table(exported, f"TFLite parity on {exported.n_samples} held-out inputs")
     console.print(table)
     steps.append(("export", time.perf_counter() - t))
 

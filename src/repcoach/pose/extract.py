@@ -17,12 +17,9 @@ Example::
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
 import types
 import zipfile
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -31,6 +28,7 @@ import numpy as np
 
 from repcoach.errors import DataError
 from repcoach.io.pose_csv import write_pose_csv
+from repcoach.logs import native_stderr_silenced
 from repcoach.skeleton import MEDIAPIPE_33
 from repcoach.types import PoseSequence
 from repcoach.video.io import MODEL_FPS, VideoInfo, VideoReader, resample_fps
@@ -98,28 +96,6 @@ class ExtractionResult:
     def detected_fraction(self) -> float:
         """Fraction of output frames where a person was found."""
         return float(self.pose.detected.mean()) if self.pose.n_frames else 0.0
-
-
-@contextlib.contextmanager
-def native_stderr_silenced(enabled: bool = True) -> Iterator[None]:
-    """Send C/C++ writes to stderr (fd 2) to /dev/null for a moment (MediaPipe's absl logs)."""
-    if not enabled:
-        yield
-        return
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):  # pragma: no cover - no real stderr
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 def resolve_model_path(model_asset_path: str | Path | None) -> Path:

@@ -227,7 +227,9 @@ class Analyzer:
         strength = {"frontal": motion_strength(f), "side": motion_strength(sd)}
         # same rule as repcoach.video.views.stronger_view, computed once
         stronger = "side" if strength["side"] > strength["frontal"] else "frontal"
-        seg_name = stronger if self.options.segment_view == "stronger" else self.options.segment_view
+        seg_name = self.options.segment_view
+        if seg_name == "stronger":
+            seg_name = stronger
         wf, ws = self.options.view_weights
         views = [_View("frontal", f, wf / (wf + ws)), _View("side", sd, ws / (wf + ws))]
         seg_seq = f if seg_name == "frontal" else sd
@@ -273,7 +275,8 @@ class Analyzer:
                                            self.options.min_rep_probability)
         rep_labels = [self.models.classes[int(i)] for i in probs.argmax(-1)]
         scorer_labels = rep_labels if self.options.scorer_label == "rep" else [exercise] * len(reps)
-        scores, view_scores = self._score_views(views, xs, w, scorer_labels)
+        scores, view_scores = self._score_views(views, xs, w, scorer_labels,
+                                                self._score_only(info))
         out = []
         for i, r in enumerate(reps):
             label, p = rep_labels[i], float(probs[i].max())
@@ -362,7 +365,7 @@ class Analyzer:
             for i, (s, e) in enumerate(spans):
                 ok = np.array([v.seq.detected[s:e].mean() >= self.options.min_view_detected
                                for v in views])
-                if ok.any() and (ok | (base == 0)).any() and (base * ok).sum() > 0:
+                if (base * ok).sum() > 0:
                     w[i] = base * ok
         return w / w.sum(axis=1, keepdims=True)
 
@@ -382,18 +385,17 @@ class Analyzer:
 
     def _score_views(
         self, views: Sequence[_View], xs: Sequence[np.ndarray], w: np.ndarray,
-        labels: Sequence[str | None],
+        labels: Sequence[str | None], only: str | None = None,
     ) -> tuple[list[float | None], list[list[float | None]]]:
         """Scores of every span: one view's scorer output, or for two views their mean weighted
-        like the probabilities (``view_score="mean"``) or the stronger view's
-        (``"stronger"``). Also returns each view's own scores."""
+        like the probabilities (``view_score="mean"``) or only the view named ``only`` (the
+        stronger view for ``view_score="stronger"``). Also returns each view's own scores."""
         per_view = [self._score(x, labels) for x in xs]
         if len(views) == 1:
             return per_view[0], per_view
-        if self.options.view_score == "stronger":
-            names = [v.name for v in views]
+        if only is not None:
             w = np.zeros_like(w)
-            w[:, names.index(self._stronger)] = 1.0
+            w[:, [v.name for v in views].index(only)] = 1.0
         fused: list[float | None] = []
         for i in range(len(labels)):
             vals = [(per_view[v][i], w[i, v]) for v in range(len(views))]
@@ -404,6 +406,12 @@ class Analyzer:
             tot = sum(wt for _, wt in vals)
             fused.append(float(sum(s * wt for s, wt in vals) / tot))
         return fused, per_view
+
+    def _score_only(self, info: dict[str, Any] | None) -> str | None:
+        """The view whose score alone counts (``view_score="stronger"``), else None."""
+        if info is None or self.options.view_score != "stronger":
+            return None
+        return str(info["stronger"])
 
     def _view_extra(
         self, extra: dict[str, Any], info: dict[str, Any], views: Sequence[_View],
@@ -443,7 +451,8 @@ class Analyzer:
                                            self.options.min_rep_probability)
         scores, view_scores = None, None
         if self.clip_mode != "reps":
-            scores, view_scores = self._score_views(views, xs, w, [exercise] * len(spans))
+            scores, view_scores = self._score_views(views, xs, w, [exercise] * len(spans),
+                                                    self._score_only(info))
         windows = []
         for i, ((s, e), p) in enumerate(zip(spans, probs, strict=True)):
             start_s, end_s = _times(seq, Repetition(start=s, end=e))

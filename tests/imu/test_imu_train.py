@@ -60,15 +60,18 @@ def test_train_evaluate_and_crossval(tmp_path: Path) -> None:
     ws = load_window_set(data, progress=False)
     assert ws.X.shape[1:] == (100, 12) and set(ws.y) == {"jumping_jacks", "sit_ups"}
     assert len(set(ws.groups)) == 5
-    res = cross_subject(ws, [["ana-ali"], ["bob-badr"]], progress=False, epochs=4, seed=0)
-    assert len(res["folds"]) == 2 and 0 <= res["window_accuracy"] <= 1
+    res = cross_subject(ws, [["ana-ali", "bob-badr"]], progress=False, epochs=2, seed=0,
+                        rotate_deg=25.0, mirror="x")
+    assert len(res["folds"]) == 1 and 0 <= res["window_accuracy"] <= 1
     assert res["classification"]["clip"]["n"] == 4  # 2 subjects x 2 recordings, voted
+    assert 0 <= res["clip_accuracy_mean_probability"] <= 1
     out = tmp_path / "model"
-    report = train_imu(data, out, quick=True, test_subjects=["eva-eid"], verbose=0)
+    report = train_imu(data, out, quick=True, test_subjects=["eva-eid"], verbose=0, n_models=2)
     cfg = load_model_config(out)
     assert cfg["modality"] == "imu" and cfg["seq_len"] == 100 and cfg["n_features"] == 12
     assert cfg["channels"][0] == "lwrist.acc_x" and (out / "classifier.keras").exists()
     assert "eva-eid" in cfg["split"]["test"] and "eva-eid" not in cfg["split"]["train"]
+    assert cfg["train_params"]["n_models"] == 2  # an averaged ensemble, saved as one model
     assert report["evaluated_on"]["groups"] == ["eva-eid"]
     rep = evaluate_imu(out, data, tmp_path / "eval")
     assert rep["evaluated_on"]["n_groups"] == 1  # only the held-out participant

@@ -1,4 +1,5 @@
-"""`repcoach export` (Keras -> TFLite with parity checks) and `repcoach analyze` (one recording)."""
+"""`repcoach export` (Keras -> TFLite with parity checks) and `repcoach analyze` (one recording,
+or the frontal and side views of one session)."""
 
 from __future__ import annotations
 
@@ -60,7 +61,9 @@ def export_table(result: Any, title: str) -> Table:
 
 @app.command("analyze")
 def analyze_cmd(
-    recording: Path = typer.Argument(..., help="Pose CSV or video (.mp4/.avi/.mov/.mkv)."),
+    recording: Path = typer.Argument(
+        ..., help="Pose CSV or video (.mp4/.avi/.mov/.mkv); the frontal view with --side."
+    ),
     model: Path = typer.Option(..., "--model", "-m", help="Exported model folder."),
     json_out: Path | None = typer.Option(None, "--json", help="Write the analysis as JSON."),
     precision: str = typer.Option("int8", help="int8 or fp32 TFLite models."),
@@ -70,8 +73,28 @@ def analyze_cmd(
     scorer_label: str = typer.Option(
         "clip", help="Which label picks the scorer: the clip's vote or each rep's own label."
     ),
+    side: Path | None = typer.Option(
+        None, "--side", help="Side view of the same session (pose CSV or video): analyse both."
+    ),
+    side_offset: float = typer.Option(
+        0.0, "--side-offset", help="Seconds added to the side view's clock (>0: it started later)."
+    ),
+    side_weight: float = typer.Option(
+        0.5, "--side-weight", min=0.0, max=1.0,
+        help="Weight of the side view in the late fusion (frontal: 1 - this).",
+    ),
+    segment_view: str = typer.Option(
+        "stronger", "--segment-view", help="View to segment on: stronger, frontal or side."
+    ),
+    view_score: str = typer.Option(
+        "mean", "--view-score", help="Two views: mean of both views' scores, or the stronger's."
+    ),
 ) -> None:
-    """Which exercise, how many repetitions, and a correctness score for each repetition."""
+    """Which exercise, how many repetitions, and a correctness score for each repetition.
+
+    With --side, RECORDING is the frontal view and both views are analysed together: one
+    clock, repetitions segmented on the view that moves more, class probabilities averaged.
+    """
     from repcoach.analyze import Analyzer, AnalyzerOptions, is_video, load_recording
     from repcoach.io.atomic import write_json
 
@@ -82,12 +105,34 @@ def analyze_cmd(
     if annotate is not None and not is_video(recording):
         raise DataError("--annotate needs a video recording (a pose CSV has no frames to draw on)",
                         recording)
-    options = AnalyzerOptions(model_dir=model, precision=precision, scorer_label=scorer_label)
+    if segment_view not in ("stronger", "frontal", "side"):
+        raise typer.BadParameter("must be stronger, frontal or side", param_hint="--segment-view")
+    if view_score not in ("mean", "stronger"):
+        raise typer.BadParameter("must be mean or stronger", param_hint="--view-score")
+    options = AnalyzerOptions(
+        model_dir=model, precision=precision, scorer_label=scorer_label,
+        view_weights=(1.0 - side_weight, side_weight), segment_view=segment_view,
+        view_score=view_score,
+    )
     analyzer = Analyzer.create_from_options(options)
-    what = "extracting pose from video" if is_video(recording) else "reading pose CSV"
-    with console.status(what):
-        seq = load_recording(recording)
-    result = analyzer.analyze(seq)
+
+    def load(path: Path, name: str):
+        what = "extracting pose from" if is_video(path) else "reading"
+        with console.status(f"{what} {name} {path.name}"):
+            return load_recording(path)
+
+    seq = load(recording, "frontal view" if side is not None else "recording")
+    if side is None:
+        result = analyzer.analyze(seq)
+    else:
+        result = analyzer.analyze_views(seq, load(side, "side view"), side_offset_s=side_offset)
+        v = result.extra["views"]
+        console.print(
+            f"two views: segmented on the {v['segmented_on']} view (motion frontal "
+            f"{v['motion_strength']['frontal']:.3f}, side {v['motion_strength']['side']:.3f}); "
+            f"fusion weights frontal {v['weights']['frontal']:.2f}, side "
+            f"{v['weights']['side']:.2f}; score: {v['score']}"
+        )
 
     votes = ", ".join(f"{k} {v}" for k, v in result.votes.items()) or "-"
     console.print(
@@ -113,6 +158,6 @@ def analyze_cmd(
     if annotate is not None:
         from repcoach.video.annotate import write_annotated_video
 
-        with console.status("writing annotated video"):
+        with console.status("writing annotated video"):  # the frontal view with --side
             write_annotated_video(recording, seq, result, annotate)
         console.print(f"wrote {annotate}")

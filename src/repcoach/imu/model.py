@@ -26,6 +26,7 @@ def build_imu_model(
     variance: np.ndarray,
     learning_rate: float = 1e-3,
     noise: float = 0.1,
+    name: str | None = None,
 ) -> Any:
     """A compiled Keras model with softmax output over ``n_classes``.
 
@@ -55,7 +56,7 @@ def build_imu_model(
         x = layers.Bidirectional(layers.LSTM(32))(x)
     x = layers.Dropout(0.3)(x)
     out = layers.Dense(n_classes, activation="softmax", name="probabilities")(x)
-    model = keras.Model(inp, out, name=f"imu_{arch}")
+    model = keras.Model(inp, out, name=name or f"imu_{arch}")
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
         loss="sparse_categorical_crossentropy",
@@ -138,7 +139,9 @@ class ImuClassifier:
     signs)`` from :func:`mirror_map` to train on left-right mirrored copies of half the windows
     every epoch (a left-arm exercise looks like a mirrored right-arm one). ``rotate_deg`` with
     ``channels``: rotate each sensor's axes by a random rotation up to that angle per window
-    (placement varies between people). Fitted attributes:
+    (placement varies between people). ``n_models`` > 1 trains that many members with seeds
+    ``seed, seed+1, ...`` and averages their probabilities inside one Keras model. Fitted
+    attributes:
     ``model_`` (Keras), ``classes_``, ``history_``."""
 
     def __init__(
@@ -154,6 +157,7 @@ class ImuClassifier:
         mirror: tuple[tuple[int, ...], tuple[float, ...]] | None = None,
         rotate_deg: float = 0.0,
         channels: tuple[str, ...] | None = None,
+        n_models: int = 1,
     ) -> None:
         self.arch = arch
         self.epochs = epochs
@@ -166,11 +170,12 @@ class ImuClassifier:
         self.mirror = mirror
         self.rotate_deg = rotate_deg
         self.channels = channels
+        self.n_models = n_models
 
     def get_params(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in (
             "arch", "epochs", "batch_size", "learning_rate", "scale_augment", "noise", "seed",
-            "mirror", "rotate_deg")}
+            "mirror", "rotate_deg", "n_models")}
 
     def fit(
         self,
@@ -184,13 +189,7 @@ class ImuClassifier:
         y = np.asarray([str(v) for v in y])
         self.classes_ = np.asarray(sorted(set(y)))
         yi = np.searchsorted(self.classes_, y)
-        keras.utils.set_random_seed(self.seed)
         flat = X.reshape(-1, X.shape[-1])
-        self.model_ = build_imu_model(
-            self.arch, X.shape[1], X.shape[2], len(self.classes_),
-            flat.mean(axis=0), flat.var(axis=0), self.learning_rate, self.noise,
-        )  # fmt: skip
-        rng = np.random.default_rng(self.seed)
         # class weights: balanced, so a rare exercise is not ignored
         counts = np.bincount(yi, minlength=len(self.classes_)).astype(float)
         cw = {i: float(len(yi) / (len(counts) * c)) for i, c in enumerate(counts) if c > 0}
@@ -201,22 +200,42 @@ class ImuClassifier:
             if known.any():
                 val = (np.asarray(vx, np.float32)[known],
                        np.searchsorted(self.classes_, np.asarray([str(v) for v in vy])[known]))
-        hist: dict[str, list[float]] = {}
-        for _ in range(self.epochs):  # fresh augmentation every epoch
-            xa = _scale_augment(X, rng, self.scale_augment) if self.scale_augment else X
-            if self.rotate_deg and self.channels:
-                xa = _rotate_augment(xa, rotation_groups(self.channels), self.rotate_deg, rng)
-            if self.mirror is not None:  # mirror half the windows (left <-> right side)
-                perm, signs = np.asarray(self.mirror[0]), np.asarray(self.mirror[1], np.float32)
-                flip = rng.random(len(xa)) < 0.5
-                xa = xa.copy()
-                xa[flip] = xa[flip][:, :, perm] * signs
-            h = self.model_.fit(xa, yi, batch_size=self.batch_size, epochs=1, verbose=0,
-                                class_weight=cw, validation_data=val, shuffle=True)
-            for k, v in h.history.items():
-                hist.setdefault(k, []).append(float(v[-1]))
-            if self.verbose:
-                print({k: round(v[-1], 4) for k, v in hist.items()})
+        members, hist = [], {}
+        for k in range(max(1, self.n_models)):
+            seed = self.seed + k
+            keras.utils.set_random_seed(seed)
+            model = build_imu_model(
+                self.arch, X.shape[1], X.shape[2], len(self.classes_),
+                flat.mean(axis=0), flat.var(axis=0), self.learning_rate, self.noise,
+                name=f"imu_{self.arch}" if self.n_models <= 1 else f"imu_{self.arch}_m{k}",
+            )  # fmt: skip
+            rng = np.random.default_rng(seed)
+            for _ in range(self.epochs):  # fresh augmentation every epoch
+                xa = _scale_augment(X, rng, self.scale_augment) if self.scale_augment else X
+                if self.rotate_deg and self.channels:
+                    xa = _rotate_augment(xa, rotation_groups(self.channels), self.rotate_deg,
+                                         rng)  # fmt: skip
+                if self.mirror is not None:  # mirror half the windows (left <-> right side)
+                    perm = np.asarray(self.mirror[0])
+                    signs = np.asarray(self.mirror[1], np.float32)
+                    flip = rng.random(len(xa)) < 0.5
+                    xa = xa.copy()
+                    xa[flip] = xa[flip][:, :, perm] * signs
+                h = model.fit(xa, yi, batch_size=self.batch_size, epochs=1, verbose=0,
+                              class_weight=cw, validation_data=val, shuffle=True)
+                if k == 0:
+                    for key, v in h.history.items():
+                        hist.setdefault(key, []).append(float(v[-1]))
+                if self.verbose:
+                    print(k, {key: round(v[-1], 4) for key, v in h.history.items()})
+            members.append(model)
+        if len(members) == 1:
+            self.model_ = members[0]
+        else:  # one Keras model averaging the members: saved and exported like any other
+            inp = keras.Input((X.shape[1], X.shape[2]), name="imu_window")
+            outs = [m(inp) for m in members]
+            self.model_ = keras.Model(inp, keras.layers.Average(name="probabilities")(outs),
+                                      name=f"imu_{self.arch}_x{len(members)}")
         self.history_ = hist
         return self
 

@@ -190,6 +190,7 @@ def _train_params(opts: dict[str, Any]) -> dict[str, Any]:
         "epochs": int(opts.get("epochs") or 30) if not quick else min(3, opts.get("epochs") or 3),
         "batch_size": int(opts.get("batch_size") or 64),
         "seed": int(opts.get("seed") or 0),
+        "n_models": int(opts.get("n_models") or 1),
         "verbose": int(opts.get("verbose") or 0) > 1,
     }
 
@@ -201,7 +202,7 @@ def train_imu(data_dir: str | Path, out_dir: str | Path, **opts: Any) -> dict[st
     (3 epochs), ``channels``, ``unit`` (recording | rep), ``label``, ``mirror`` (x/y/z:
     left-right mirror augmentation, see :func:`repcoach.imu.model.mirror_map`), ``rotate_deg``
     (sensor-rotation augmentation, default 25),
-    ``test_subjects`` (list;
+    ``n_models`` (averaged ensemble), ``test_subjects`` (list;
     default: repcoach.models.splits.subject_split 70/15/15 by subject). Returns the report."""
     from repcoach.model_dir import save_model_dir
     from repcoach.models.splits import groups_per_split, subject_split

@@ -89,3 +89,15 @@ def test_load_test_inputs_gives_held_out_samples(trained):
 
     x = load_test_inputs(trained.model_dir)
     assert x is not None and x.shape[1:] == (30, 99) and len(x) == trained.n_samples["test"]
+
+
+def test_cross_validate_tests_every_group_once(generated):
+    from repcoach.models.train import TrainOptions, cross_validate
+    from repcoach.samples import SampleOptions, load_samples
+
+    s = load_samples(generated, SampleOptions(progress=False))
+    res = cross_validate(s, k=2, options=TrainOptions(lstm_units=4, dense_units=(4,), epochs=1,
+                                                      verbose=0, augment=False))
+    assert res["n_samples"] == len(s) and len(res["per_fold_sample_accuracy"]) == 2
+    cm = res["classification"]["sample"]["confusion_matrix"]
+    assert sum(map(sum, cm)) == len(s)

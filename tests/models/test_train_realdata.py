@@ -11,17 +11,17 @@ import pytest
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
 
-def _subset_index(src, dst, per_label: int, skip: int = 0, extra=("correctness", "fps",
-                  "width", "height", "source_group")) -> None:
-    """index.csv in ``dst`` listing ``per_label`` clips per label of ``src`` (absolute paths),
-    after skipping the first ``skip`` of each label (so two subsets can be disjoint)."""
+def _subset_index(src, dst, per_label: int, skip: int = 0, key: str = "label",
+                  extra=("correctness", "fps", "width", "height", "source_group")) -> None:
+    """index.csv in ``dst`` listing ``per_label`` clips per value of column ``key`` of ``src``
+    (absolute paths), after skipping the first ``skip`` of each (so subsets can be disjoint)."""
     with open(src / "index.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     taken: dict[str, int] = {}
     out = []
     for r in sorted(rows, key=lambda r: r["file"]):
-        k = taken.get(r["label"], 0)
-        taken[r["label"]] = k + 1
+        k = taken.get(r[key], 0)
+        taken[r[key]] = k + 1
         if skip <= k < skip + per_label:
             row = {"file": str(src / r["file"]), "subject": r["subject"], "label": r["label"]}
             row.update({c: r[c] for c in extra if c in r})
@@ -61,7 +61,7 @@ def test_pushfit_correctness_grouped_and_ungrouped(realdata, tmp_path):
     from repcoach.samples import SampleOptions
 
     push = realdata("pushfit_pushup_form")
-    _subset_index(push, tmp_path / "data", per_label=60)
+    _subset_index(push, tmp_path / "data", per_label=30, key="form")  # 30 correct, 30 wrong
     figures = {}
     for name, group_col in (("grouped by source_group", "source_group"), ("ungrouped", None)):
         sopts = SampleOptions(clip_mode="windows", window_s=2.0, stride_s=1.0,
@@ -72,6 +72,7 @@ def test_pushfit_correctness_grouped_and_ungrouped(realdata, tmp_path):
         res = train_model_dir(tmp_path / "data", model, sopts, opts)
         assert res.config["task"] == "correctness" and res.config["scorers"] == ["pushup"]
         assert res.config["score_target"] == "binary"
+        assert res.config["split"]["n_samples"]["test"] > 0
         g = res.config["split"]["groups"]
         assert not set(g["train"]) & set(g["test"])
         if group_col:
@@ -80,6 +81,7 @@ def test_pushfit_correctness_grouped_and_ungrouped(realdata, tmp_path):
                                  progress=False)
         sc = rep["scoring"]
         assert sc["sample"]["binary_target"] and 0 <= sc["sample"]["mae"] <= 1
+        assert sc["sample"]["majority_baseline"] < 1  # both classes among the test clips
         assert 0 <= rep["accuracy"] <= 1
         got = json.loads((tmp_path / f"rep_{group_col}" / "report.json").read_text())
         assert got["accuracy"] == rep["accuracy"]

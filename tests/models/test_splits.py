@@ -85,3 +85,12 @@ def test_split_column():
     assert list(sp["train"]) == [0, 3] and list(sp["test"]) == [1] and list(sp["val"]) == [2, 4]
     with pytest.raises(DataError, match="row 3"):
         split_from_column(["train", "holdout"])
+
+
+def test_few_groups_still_give_val_and_test():
+    # three single-label groups (e.g. two sources of correct clips, one of incorrect)
+    groups = ["g1"] * 5 + ["g2"] * 5 + ["g3"] * 5
+    labels = ["1"] * 10 + ["0"] * 5
+    sp = subject_split(groups, labels, seed=0)
+    assert all(len(sp[k]) > 0 for k in ("train", "val", "test"))
+    check_disjoint(groups, sp)

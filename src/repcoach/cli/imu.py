@@ -54,6 +54,7 @@ def imu_crossval(
     seed: int = typer.Option(0),
     rotate: float = typer.Option(25.0, help="random sensor-rotation augmentation (degrees)"),
     mirror: str = typer.Option("", help="left-right mirror augmentation axis (x|y|z)"),
+    n_models: int = typer.Option(1, "--n-models", help="averaged ensemble of this many CNNs"),
     quiet: bool = typer.Option(False, "--quiet"),
 ) -> None:
     """Cross-subject evaluation of the IMU classifier: per-window and per-clip (vote) accuracy."""
@@ -66,7 +67,7 @@ def imu_crossval(
     ws = load_window_set(data, channels or None, unit=unit, label=label, progress=not quiet)
     folds = [f.split(",") for f in fold] if fold else None
     res = cross_subject(ws, folds, progress=not quiet, arch=arch, epochs=epochs, seed=seed,
-                        rotate_deg=rotate, mirror=mirror or None)
+                        rotate_deg=rotate, mirror=mirror or None, n_models=n_models)
     write_json(out / "crossval.json", {k: v for k, v in res.items() if k != "classification"})
     write_report(out, {"data": str(data), "modality": "imu", "task": label,
                        "protocol": res["protocol"], "classification": res["classification"]})

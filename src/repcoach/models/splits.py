@@ -96,6 +96,18 @@ def subject_split(
         names = ["test"] * n_test + ["val"] * n_val + ["train"] * (n - n_val - n_test)
         for grp, name in zip(members, names, strict=True):
             assign[grp] = name
+    # Small strata can all round to "train": make sure val and test get a group when there
+    # are enough groups, taking it from the stratum with the most training groups.
+    if len(assign) >= 3:
+        for i, name in ((2, "test"), (1, "val")):
+            if f[i] > 0 and name not in assign.values():
+                train = [grp for grp in sorted(assign) if assign[grp] == "train"]
+                if len(train) < 2:
+                    continue
+                per = Counter(keys[grp] for grp in train)
+                key = max(sorted(per), key=lambda k: per[k])
+                cands = [grp for grp in train if keys[grp] == key]
+                assign[cands[int(rng.integers(len(cands)))]] = name
     out = {s: np.flatnonzero([assign[x] == s for x in g]) for s in SPLITS}
     check_disjoint(g, out)
     return out

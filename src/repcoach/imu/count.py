@@ -35,6 +35,13 @@ class ImuCountOptions:
     ``pad_rest_s``: rest added before and after the signal, so a recording trimmed to the
     exercise (first repetition starting at sample 0) keeps its first and last repetitions.
     Defaults chosen by a small grid on SPAR + pt_exercises_imu development data (docs/imu.md).
+    ``method``: ``"signal"`` (1-D motion signal -> :func:`repcoach.segment.segment_signal`),
+    ``"excursion"`` (low-passed accelerometers of all sensors = body-segment tilts, a pose ->
+    :func:`repcoach.segment.segment_array`), or ``"auto"``: excursion when the recording has
+    accelerometers at two or more sites (a body that returns to a rest pose), else signal (a
+    single wrist swinging continuously, as in SPAR, never rests between repetitions).
+    ``tilt_lowpass_hz`` (chosen on pt_exercises_imu template sessions) and ``excursion_kwargs``
+    configure the excursion method.
     """
 
     signals: tuple[str, ...] = ("gyro", "acc")
@@ -45,6 +52,9 @@ class ImuCountOptions:
     integrate_gyro: bool = True
     pad_rest_s: float = 1.0
     segment_kwargs: tuple[tuple[str, object], ...] = (("prominence", 0.2),)
+    method: str = "auto"
+    tilt_lowpass_hz: float = 0.5
+    excursion_kwargs: tuple[tuple[str, object], ...] = (("prominence", 0.15),)
 
 
 def _bandpass(x: np.ndarray, rate_hz: float, band: tuple[float, float]) -> np.ndarray:
@@ -92,27 +102,79 @@ def motion_signal(rec: ImuRecording, options: ImuCountOptions | None = None) -> 
     return pc
 
 
+def _sites_with(rec: ImuRecording, signal: str) -> list[str]:
+    """Sites (``site`` of ``site.signal_axis``) that carry ``signal`` channels, in order."""
+    sites: list[str] = []
+    for c in rec.channels:
+        site, _, rest = c.rpartition(".")
+        if rest.startswith(f"{signal}_") and site not in sites:
+            sites.append(site)
+    return sites
+
+
+def resolve_method(rec: ImuRecording, options: ImuCountOptions | None = None) -> str:
+    """``"excursion"`` or ``"signal"`` for ``rec`` (resolves ``method="auto"``)."""
+    opts = options or ImuCountOptions()
+    if opts.method in ("signal", "excursion"):
+        return opts.method
+    if opts.method != "auto":
+        raise ValueError(f"unknown counting method {opts.method!r} (auto|signal|excursion)")
+    sites = _sites_with(rec, "acc")
+    if opts.sites is not None:
+        sites = [s for s in sites if s in opts.sites]
+    return "excursion" if len(sites) >= 2 else "signal"
+
+
+def tilt_array(rec: ImuRecording, options: ImuCountOptions | None = None) -> np.ndarray:
+    """``(samples, 3 * sites)`` low-passed accelerometers: the direction of gravity in each
+    sensor frame, i.e. the tilt of every instrumented body segment -- a pose-like array that
+    returns to the rest value between repetitions (the input of the excursion method)."""
+    from scipy.signal import butter, sosfiltfilt
+
+    opts = options or ImuCountOptions()
+    chans = [
+        c for c in rec.channels
+        if c.rpartition(".")[2].startswith("acc_")
+        and (opts.sites is None or c.rpartition(".")[0] in opts.sites)
+    ]
+    if not chans:
+        raise ValueError(f"no accelerometer channels in recording ({list(rec.channels)})")
+    rate = rec.rate_hz or float(1.0 / np.median(np.diff(rec.timestamps)))
+    x = fill_nan(rec.select(chans).data.astype(np.float64))
+    if len(x) > 30 and opts.tilt_lowpass_hz < 0.45 * rate:
+        x = sosfiltfilt(butter(2, opts.tilt_lowpass_hz, fs=rate, output="sos"), x, axis=0)
+    return x
+
+
 def count_repetitions_imu(
     rec: ImuRecording, options: ImuCountOptions | None = None
 ) -> list[Repetition]:
     """Repetitions of ``rec`` (sample indices at its rate, times in seconds) via the shared
-    segmenter :func:`repcoach.segment.segment_signal` applied to :func:`motion_signal`."""
-    from repcoach.segment import segment_signal
+    segmenter: :func:`repcoach.segment.segment_array` on :func:`tilt_array` (multi-sensor
+    recordings) or :func:`repcoach.segment.segment_signal` on :func:`motion_signal`."""
+    from repcoach.segment import segment_array, segment_signal
 
     opts = options or ImuCountOptions()
     rate = rec.rate_hz or float(1.0 / np.median(np.diff(rec.timestamps)))
-    sig = motion_signal(rec, opts)
     k = int(round(opts.pad_rest_s * rate))
-    if k > 0:  # recordings trimmed to the exercise: let the edges be rest points
-        low = np.percentile(sig, 2)
-        sig = np.concatenate([np.full(k, low), sig, np.full(k, low)])
-    bounds = segment_signal(
-        sig,
-        rate,
-        min_period_s=opts.min_period_s,
-        max_period_s=opts.max_period_s,
-        **dict(opts.segment_kwargs),
-    )
+    if resolve_method(rec, opts) == "excursion":
+        x = tilt_array(rec, opts)
+        if k > 0:  # recordings trimmed to the exercise: hold the first / last pose as rest
+            x = np.concatenate([np.repeat(x[:1], k, 0), x, np.repeat(x[-1:], k, 0)])
+        bounds = segment_array(x, rate, **dict(opts.excursion_kwargs))
+        assert isinstance(bounds, list)
+    else:
+        sig = motion_signal(rec, opts)
+        if k > 0:  # recordings trimmed to the exercise: let the edges be rest points
+            low = np.percentile(sig, 2)
+            sig = np.concatenate([np.full(k, low), sig, np.full(k, low)])
+        bounds = segment_signal(
+            sig,
+            rate,
+            min_period_s=opts.min_period_s,
+            max_period_s=opts.max_period_s,
+            **dict(opts.segment_kwargs),
+        )
     t = rec.timestamps
     reps = []
     n = rec.n_samples

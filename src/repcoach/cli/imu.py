@@ -16,6 +16,8 @@ def count(
     modality: str = typer.Option("imu", "--modality", help="imu or pose"),
     min_period: float = typer.Option(0.6, help="shortest plausible repetition (s)"),
     max_period: float = typer.Option(10.0, help="longest plausible repetition (s)"),
+    method: str = typer.Option(
+        "auto", help="IMU: auto | excursion (tilt of all sensors) | signal (1-D gyro signal)"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
 ) -> None:
     """Count repetitions in every recording; with true counts, report MAE and within-one."""
@@ -25,7 +27,7 @@ def count(
 
     if modality not in ("imu", "pose"):
         raise typer.BadParameter("modality must be imu or pose")
-    opts = ImuCountOptions(min_period_s=min_period, max_period_s=max_period)
+    opts = ImuCountOptions(min_period_s=min_period, max_period_s=max_period, method=method)
     rows = count_dataset(data, modality, opts, progress=not quiet)
     summary = write_count_outputs(rows, out)
     con = Console()
@@ -55,10 +57,20 @@ def imu_crossval(
     rotate: float = typer.Option(25.0, help="random sensor-rotation augmentation (degrees)"),
     mirror: str = typer.Option("", help="left-right mirror augmentation axis (x|y|z)"),
     n_models: int = typer.Option(1, "--n-models", help="averaged ensemble of this many CNNs"),
+    features: str = typer.Option(
+        "windows", help="windows (CNN on 2 s windows) | rep (per-repetition duration/amplitude "
+        "features + simple model; needs --unit rep)"),
+    rep_model: str = typer.Option("logreg", "--rep-model", help="logreg | gbm (--features rep)"),
     quiet: bool = typer.Option(False, "--quiet"),
 ) -> None:
     """Cross-subject evaluation of the IMU classifier: per-window and per-clip (vote) accuracy."""
     from rich.console import Console
+
+    if features == "rep":
+        _rep_crossval(data, out, label, fold, rep_model, seed, quiet)
+        return
+    if features != "windows":
+        raise typer.BadParameter("features must be windows or rep")
 
     from repcoach.imu.train import cross_subject, load_window_set
     from repcoach.io.atomic import write_json
@@ -75,6 +87,31 @@ def imu_crossval(
     con.print(f"{res['protocol']}: window accuracy {100 * res['window_accuracy']:.1f}%, "
               f"per {unit}: majority vote {100 * (res['clip_accuracy'] or 0):.1f}%, "
               f"mean probability {100 * res['clip_accuracy_mean_probability']:.1f}% -> {out}")
+
+
+def _rep_crossval(data: Path, out: Path, label: str, fold: list[str] | None, model: str,
+                  seed: int, quiet: bool) -> None:
+    """Per-repetition feature model (repcoach.imu.rep_features), cross-subject."""
+    from rich.console import Console
+
+    from repcoach.evaluate import classification_section
+    from repcoach.imu.rep_features import load_rep_feature_set, rep_cross_subject
+    from repcoach.io.atomic import write_json
+    from repcoach.report import write_report
+
+    fs = load_rep_feature_set(data, label=label, progress=not quiet)
+    folds = [f.split(",") for f in fold] if fold else None
+    res = rep_cross_subject(fs, folds, model=model, seed=seed)
+    write_json(out / "crossval.json", {k: v for k, v in res.items()
+                                        if k not in ("y_true", "y_pred")})
+    write_report(out, {"data": str(data), "modality": "imu", "task": label,
+                       "protocol": res["protocol"],
+                       "classification": classification_section(res["y_true"], res["y_pred"],
+                                                                res["classes"])})
+    con = Console()
+    for f in res["folds"]:
+        con.print(f"test {','.join(f['test_subjects'])}: {100 * f['accuracy']:.1f}% (n={f['n']})")
+    con.print(f"{res['protocol']}: pooled {100 * (res['accuracy'] or 0):.1f}% -> {out}")
 
 
 @app.command("fusion-experiment")

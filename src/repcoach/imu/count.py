@@ -1,8 +1,12 @@
-"""Repetition counting and segmentation from IMU peaks.
+"""Repetition counting and segmentation from IMU recordings.
 
-The IMU is reduced to one 1-D, position-like motion signal and handed to the segmenter shared by
-all modalities, :func:`repcoach.segment.segment_signal` (which cuts at valleys = rest points).
-So pose and IMU recordings are cut into repetitions by the same code; only the signal differs.
+Two inputs to the segmenters shared by all modalities (so pose and IMU recordings are cut by the
+same code; only the input differs). Multi-sensor recordings of slow, paced repetitions
+(physiotherapy): the low-passed accelerometers of every sensor -- the tilt of each instrumented
+body segment, a pose that returns to rest between repetitions -- go to
+:func:`repcoach.segment.segment_array` (tempo-free excursions from the rest pose; idle gaps and
+changing tempo are handled). Otherwise (one wrist, fast continuous movement) a 1-D motion signal
+goes to :func:`repcoach.segment.segment_signal` (which cuts at valleys = rest points).
 
 The signal: the gyroscope channels of every sensor are integrated over time (angular velocity
 -> rotation angle, which returns to its rest value after each repetition, like a joint angle),
@@ -38,8 +42,11 @@ class ImuCountOptions:
     ``method``: ``"signal"`` (1-D motion signal -> :func:`repcoach.segment.segment_signal`),
     ``"excursion"`` (low-passed accelerometers of all sensors = body-segment tilts, a pose ->
     :func:`repcoach.segment.segment_array`), or ``"auto"``: excursion when the recording has
-    accelerometers at two or more sites (a body that returns to a rest pose), else signal (a
-    single wrist swinging continuously, as in SPAR, never rests between repetitions).
+    accelerometers at two or more sites (a body that returns to a rest pose) and its dominant
+    period (autocorrelation of :func:`motion_signal`) is at least ``excursion_min_period_s``
+    or undefined (slow, paced repetitions with rest, as in physiotherapy); else signal (a single
+    wrist swinging continuously as in SPAR, or fast continuous calisthenics such as jumping
+    jacks, never rest between repetitions).
     ``tilt_lowpass_hz`` (chosen on pt_exercises_imu template sessions) and ``excursion_kwargs``
     configure the excursion method.
     """
@@ -55,6 +62,7 @@ class ImuCountOptions:
     method: str = "auto"
     tilt_lowpass_hz: float = 0.5
     excursion_kwargs: tuple[tuple[str, object], ...] = (("prominence", 0.15),)
+    excursion_min_period_s: float = 2.8
 
 
 def _bandpass(x: np.ndarray, rate_hz: float, band: tuple[float, float]) -> np.ndarray:
@@ -122,7 +130,13 @@ def resolve_method(rec: ImuRecording, options: ImuCountOptions | None = None) ->
     sites = _sites_with(rec, "acc")
     if opts.sites is not None:
         sites = [s for s in sites if s in opts.sites]
-    return "excursion" if len(sites) >= 2 else "signal"
+    if len(sites) < 2:
+        return "signal"
+    from repcoach.segment import estimate_period
+
+    rate = rec.rate_hz or float(1.0 / np.median(np.diff(rec.timestamps)))
+    period, _ = estimate_period(motion_signal(rec, opts), rate, 0.4, opts.max_period_s)
+    return "excursion" if not period < opts.excursion_min_period_s else "signal"
 
 
 def tilt_array(rec: ImuRecording, options: ImuCountOptions | None = None) -> np.ndarray:

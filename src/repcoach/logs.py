@@ -29,3 +29,14 @@ def native_stderr_silenced(enabled: bool = True) -> Iterator[None]:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+@contextlib.contextmanager
+def nan_warnings_silenced() -> Iterator[None]:
+    """Silence numpy's all-NaN RuntimeWarnings ('mean of empty slice'): missing landmarks are
+    expected input, not a problem to warn about."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield

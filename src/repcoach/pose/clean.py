@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from repcoach.logs import nan_warnings_silenced
 from repcoach.skeleton import Skeleton
 from repcoach.types import PoseSequence
 
@@ -31,22 +32,8 @@ def torso_length(coords: np.ndarray, layout: Skeleton, dims: int | None = None) 
 
 def _midpoint(coords: np.ndarray, a: int, b: int) -> np.ndarray:
     """Per-frame midpoint of joints a and b; where one is missing, the other one."""
-    with np.errstate(invalid="ignore"), _quiet():
+    with np.errstate(invalid="ignore"), nan_warnings_silenced():
         return np.nanmean(np.stack([coords[:, a], coords[:, b]]), axis=0)
-
-
-class _quiet:
-    """Silence numpy's 'mean of empty slice' warnings (all-NaN frames are expected)."""
-
-    def __enter__(self) -> None:
-        import warnings
-
-        self._w = warnings.catch_warnings()
-        self._w.__enter__()
-        warnings.simplefilter("ignore", RuntimeWarning)
-
-    def __exit__(self, *exc: object) -> None:
-        self._w.__exit__(*exc)
 
 
 def fill_gaps(values: np.ndarray, t: np.ndarray, max_gap_s: float) -> np.ndarray:
@@ -91,7 +78,7 @@ def _rolling_nanmedian(x: np.ndarray, half: int) -> np.ndarray:
         [np.full((half, *x.shape[1:]), np.nan), x, np.full((half, *x.shape[1:]), np.nan)]
     )
     win = np.stack([pad[k : k + n] for k in range(2 * half + 1)])
-    with _quiet():
+    with nan_warnings_silenced():
         return np.nanmedian(win, axis=0)
 
 
@@ -126,11 +113,11 @@ class PoseCleaner:
             return np.zeros(c.shape[:2], bool)
         med = _rolling_nanmedian(c, 2)
         resid = np.linalg.norm(c - med, axis=2)  # (frames, joints)
-        with _quiet():
+        with nan_warnings_silenced():
             mad = np.nanmedian(np.abs(resid - np.nanmedian(resid, axis=0)), axis=0)
         scale = torso_length(c, seq.layout)
         if not np.isfinite(scale) or scale <= 0:
-            with _quiet():
+            with nan_warnings_silenced():
                 spread = np.nanmax(c, axis=1) - np.nanmin(c, axis=1)
                 scale = float(np.nanmedian(np.linalg.norm(spread, axis=1))) / 3.0
         if not np.isfinite(scale) or scale <= 0:

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from repcoach.logs import nan_warnings_silenced
 from repcoach.types import PoseSequence
 from repcoach.video.io import MODEL_FPS, resample_at
 
@@ -56,7 +57,7 @@ def motion_strength(seq: PoseSequence, min_visibility: float = 0.5) -> float:
     xy = np.where(ok[..., None], seq.coords[..., :2], np.nan).astype(np.float64)
     if ok.sum() < 2:
         return 0.0
-    with np.errstate(invalid="ignore"), _quiet():
+    with np.errstate(invalid="ignore"), nan_warnings_silenced():
         spread = np.nanstd(xy, axis=0)  # (joints, 2)
         spread = float(np.nanmean(np.linalg.norm(spread, axis=1)))
         scale = _torso(seq, xy)
@@ -78,17 +79,3 @@ def _torso(seq: PoseSequence, xy: np.ndarray) -> float:
     ls, rs, lh, rh = (xy[:, seq.layout.index(n)] for n in need)
     d = np.linalg.norm((ls + rs) / 2 - (lh + rh) / 2, axis=1)
     return float(np.nanmedian(d)) if np.isfinite(d).any() else float("nan")
-
-
-class _quiet:
-    """Silence numpy's all-NaN RuntimeWarnings inside a block."""
-
-    def __enter__(self) -> None:
-        import warnings
-
-        self._w = warnings.catch_warnings()
-        self._w.__enter__()
-        warnings.simplefilter("ignore", RuntimeWarning)
-
-    def __exit__(self, *exc: object) -> None:
-        self._w.__exit__(*exc)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from repcoach.pose.clean import _midpoint, _quiet
+from repcoach.logs import nan_warnings_silenced
+from repcoach.pose.clean import _midpoint
 from repcoach.types import PoseSequence
 
 __all__ = ["Normalizer", "normalize", "hip_centres", "torso_scale"]
@@ -27,7 +28,7 @@ def hip_centres(seq: PoseSequence, coords: np.ndarray | None = None) -> np.ndarr
     ix = seq.layout.index
     hip = _midpoint(c, ix("left_hip"), ix("right_hip"))
     shoulder = _midpoint(c, ix("left_shoulder"), ix("right_shoulder"))
-    with _quiet():
+    with nan_warnings_silenced():
         centroid = np.nanmean(c, axis=1)
     centre = hip.copy()
     for proxy in (shoulder, centroid):
@@ -58,7 +59,7 @@ def torso_scale(
     lengths = lengths[np.isfinite(lengths) & (lengths > 0)]
     if lengths.size:
         return float(np.quantile(lengths, quantile))
-    with _quiet():
+    with nan_warnings_silenced():
         extent = np.nanmax(c[:, :, :d], axis=1) - np.nanmin(c[:, :, :d], axis=1)
         size = float(np.nanmedian(np.linalg.norm(extent, axis=1))) if c.size else float("nan")
     if np.isfinite(size) and size > 0:

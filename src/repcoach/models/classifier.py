@@ -197,25 +197,23 @@ def predict_batched(model: Any, x: np.ndarray, batch_size: int = 256) -> np.ndar
     return np.concatenate(parts).astype(np.float32)
 
 
-class BiLSTMClassifier:
-    """scikit-learn style wrapper of the paper's classifier: ``fit(X, y)`` with string labels.
-
-    Fitted attributes: ``classes_`` (sorted names = output order), ``model_`` (Keras),
-    ``history_`` (per-epoch loss / accuracy / val_loss / val_accuracy / learning_rate)."""
+class _BiLSTMEstimator:
+    """Shared parameters of the BiLSTM estimators (scikit-learn style: set in ``__init__``,
+    returned by :meth:`get_params`); subclasses choose the defaults."""
 
     def __init__(
         self,
-        lstm_units: int = 256,
-        dense_units: Sequence[int] = (128, 64),
-        dropout: float = 0.4,
-        epochs: int = 100,
-        batch_size: int = 32,
-        patience: int = 15,
-        learning_rate: float = 1e-3,
-        augment: Augmenter | None = None,
-        seed: int = 0,
-        verbose: int = 0,
-        checkpoint_dir: str | Path | None = None,
+        lstm_units: int,
+        dense_units: Sequence[int],
+        dropout: float,
+        epochs: int,
+        batch_size: int,
+        patience: int,
+        learning_rate: float,
+        augment: Augmenter | None,
+        seed: int,
+        verbose: int,
+        checkpoint_dir: str | Path | None,
     ) -> None:
         self.lstm_units = lstm_units
         self.dense_units = tuple(dense_units)
@@ -241,6 +239,30 @@ class BiLSTMClassifier:
             "augment": None if self.augment is None else self.augment.to_dict(),
             "seed": self.seed,
         }
+
+
+class BiLSTMClassifier(_BiLSTMEstimator):
+    """scikit-learn style wrapper of the paper's classifier: ``fit(X, y)`` with string labels.
+
+    Fitted attributes: ``classes_`` (sorted names = output order), ``model_`` (Keras),
+    ``history_`` (per-epoch loss / accuracy / val_loss / val_accuracy / learning_rate)."""
+
+    def __init__(
+        self,
+        lstm_units: int = 256,
+        dense_units: Sequence[int] = (128, 64),
+        dropout: float = 0.4,
+        epochs: int = 100,
+        batch_size: int = 32,
+        patience: int = 15,
+        learning_rate: float = 1e-3,
+        augment: Augmenter | None = None,
+        seed: int = 0,
+        verbose: int = 0,
+        checkpoint_dir: str | Path | None = None,
+    ) -> None:
+        super().__init__(lstm_units, dense_units, dropout, epochs, batch_size, patience,
+                         learning_rate, augment, seed, verbose, checkpoint_dir)  # fmt: skip
 
     def fit(
         self,

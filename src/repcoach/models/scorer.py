@@ -18,10 +18,16 @@ from typing import Any
 import numpy as np
 
 from repcoach.models.augment import Augmenter
-from repcoach.models.classifier import _keras, build_bilstm, fit_keras_model, predict_batched
+from repcoach.models.classifier import (
+    _BiLSTMEstimator,
+    _keras,
+    build_bilstm,
+    fit_keras_model,
+    predict_batched,
+)
 
 
-class CorrectnessScorer:
+class CorrectnessScorer(_BiLSTMEstimator):
     """scikit-learn style regressor: ``fit(X, scores)`` with scores in [0, 1].
 
     ``label`` (the exercise) gates flip augmentation. Fitted: ``model_``, ``history_``."""
@@ -41,31 +47,9 @@ class CorrectnessScorer:
         verbose: int = 0,
         checkpoint_dir: str | Path | None = None,
     ) -> None:
+        super().__init__(lstm_units, dense_units, dropout, epochs, batch_size, patience,
+                         learning_rate, augment, seed, verbose, checkpoint_dir)  # fmt: skip
         self.label = label
-        self.lstm_units = lstm_units
-        self.dense_units = tuple(dense_units)
-        self.dropout = dropout
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.patience = patience
-        self.learning_rate = learning_rate
-        self.augment = augment
-        self.seed = seed
-        self.verbose = verbose
-        self.checkpoint_dir = checkpoint_dir
-
-    def get_params(self) -> dict[str, Any]:
-        return {
-            "lstm_units": self.lstm_units,
-            "dense_units": list(self.dense_units),
-            "dropout": self.dropout,
-            "epochs": self.epochs,
-            "batch_size": self.batch_size,
-            "patience": self.patience,
-            "learning_rate": self.learning_rate,
-            "augment": None if self.augment is None else self.augment.to_dict(),
-            "seed": self.seed,
-        }
 
     def fit(
         self,

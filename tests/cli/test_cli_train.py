@@ -29,6 +29,8 @@ def test_cli_train_then_evaluate(tmp_path):
         assert (model / f).is_file()
     cfg = json.loads((model / "config.json").read_text())
     assert cfg["clip_mode"] == "whole" and cfg["split"]["source"] == "group split"
+    # too few held-out participants for a single split to mean much: train says so
+    assert ("warning:" in r.output) == (len(cfg["split"]["groups"]["test"]) < 3)
     rep = tmp_path / "report"
     r = runner.invoke(app, ["evaluate", "--model", str(model), "--data", str(data), "--out",
                             str(rep), "--quiet"])

@@ -9,6 +9,9 @@ import typer
 
 from repcoach.cli.app import app
 
+#: Fewer held-out groups than this and `train` warns that a single split says little.
+MIN_TEST_GROUPS = 3
+
 
 def _imu_module():
     from repcoach.errors import RepcoachError
@@ -90,6 +93,13 @@ def train_cmd(
         table.add_row(f"validation MAE {label}", f"{mae:.3f}")
     table.add_row("scorers", ", ".join(cfg.get("scorers") or []) or "none")
     console.print(table)
+    test_groups = len(cfg["split"]["groups"].get("test", []))
+    if test_groups < MIN_TEST_GROUPS:
+        console.print(
+            f"[yellow]warning:[/] only {test_groups} group(s) held out for testing: figures on "
+            "so few groups are noise; prefer k-fold cross-validation "
+            "(repcoach.models.train.cross_validate) or a split column in index.csv"
+        )
     console.print("evaluate held-out data with: "
                   f"repcoach evaluate --model {out} --data {data} --out REPORT_DIR")
 

@@ -58,3 +58,20 @@ def test_cli_exercise_task_needs_two_labels(tmp_path):
     r = runner.invoke(app, ["train", "--data", str(data), "--out", str(tmp_path / "m"),
                             "--clip-mode", "whole", "--quiet"])
     assert r.exit_code != 0 and "--task correctness" in str(r.exception)
+
+
+@pytest.mark.slow
+def test_cli_crossval_tests_every_sample_once(tmp_path):
+    data = write_indexed(tmp_path / "data", n_subjects=4, n_reps=2)
+    rep = tmp_path / "cv"
+    r = runner.invoke(app, ["crossval", "--data", str(data), "--out", str(rep), "-k", "2",
+                            "--quick", "--epochs", "2", "--clip-mode", "whole", "--quiet"])
+    assert r.exit_code == 0, r.output
+    got = json.loads((rep / "report.json").read_text())
+    n_clips = len((data / "index.csv").read_text().splitlines()) - 1
+    assert got["evaluated_on"]["n_samples"] == n_clips  # each clip tested exactly once
+    assert len(got["cross_validation"]["per_fold_sample_accuracy"]) == 2
+    assert 0 <= got["accuracy"] <= 1
+    assert (rep / "report.md").is_file() and (rep / "confusion_matrix.png").is_file()
+    bad = runner.invoke(app, ["crossval", "--data", str(data), "--out", str(rep), "-k", "1"])
+    assert bad.exit_code != 0

@@ -203,6 +203,10 @@ def test_end_to_end_generated_data_held_out_participant(tmp_path):
     assert result.get("classifier", "int8").class_agreement >= 0.9
 
     cfg = json.loads((model / "config.json").read_text())
+    # repetition models get the tempo channels by default (scorer_inputs "auto")
+    assert cfg["scorer_inputs"] == ["log_duration", "log_relative_duration"]
+    assert json.loads((model / "export.json").read_text())["scorer_input_shape"] == [1, 30, 101]
+    assert "with their durations" in result.sample_source  # parity on the real durations
     test_people = [g.split(":", 1)[-1] for g in cfg["split"]["groups"]["test"]]
     trained = [g.split(":", 1)[-1] for g in cfg["split"]["groups"]["train"]]
     assert test_people and not set(test_people) & set(trained)
@@ -219,3 +223,123 @@ def test_end_to_end_generated_data_held_out_participant(tmp_path):
         assert abs(res.rep_count - true_n) <= 1, (person, code, res.rep_count, true_n)
         assert all(0 <= r.score <= 1 for r in res.repetitions)
 
+
+
+# ------------------------------------------------------------- aspect correction at analysis
+def _with_config(src: Path, dest: Path, **changes) -> Path:
+    """A copy of an exported model folder with config.json keys changed (None deletes)."""
+    import shutil
+
+    d = shutil.copytree(src, dest)
+    cfg = json.loads((d / "config.json").read_text())
+    for k, v in changes.items():
+        if v is None:
+            cfg.pop(k, None)
+        else:
+            cfg[k] = v
+    (d / "config.json").write_text(json.dumps(cfg))
+    return d
+
+
+def _spy_classifier_inputs(monkeypatch, an):
+    seen: list[np.ndarray] = []
+    clf = an.models.classifier
+    predict = clf.predict
+
+    def spy(x):
+        seen.append(np.asarray(x))
+        return predict(x)
+
+    monkeypatch.setattr(clf, "predict", spy)
+    return seen
+
+
+def test_analysis_inputs_equal_training_inputs_with_aspect_correction(
+    model_dir, tmp_path, monkeypatch
+):
+    """An indexed dataset clip with width/height in index.csv: the analyser, given the same
+    frame size, must feed the model exactly the samples training cut from it; without it the
+    inputs differ and a warning says why."""
+    from repcoach.samples import SampleOptions, load_samples
+
+    data = tmp_path / "data"
+    data.mkdir()
+    seq = moving_body(seconds=4.0)
+    write_pose_csv(seq, data / "clip.csv")
+    (data / "index.csv").write_text("file,label,subject,width,height\n"
+                                    "clip.csv,jumping_jacks,p1,1280,720\n")
+    s = load_samples(data, SampleOptions(clip_mode="whole", progress=False))
+    assert s.meta["aspect_corrected_clips"] == 1
+    m = _with_config(model_dir, tmp_path / "m", aspect_correct=True, aspect_corrected_clips=1)
+    an = Analyzer(m, options=AnalyzerOptions(clip_mode="whole"))
+    assert an.expects_aspect_correction is True
+    seen = _spy_classifier_inputs(monkeypatch, an)
+    rec = read_pose_csv(data / "clip.csv")
+    res = an.analyze(rec, frame_size=(1280, 720))
+    np.testing.assert_allclose(seen[-1], s.X, atol=1e-5)
+    assert res.extra["aspect"] == {"model_expects": True, "frame_size": [1280.0, 720.0],
+                                   "applied": True, "warning": None}
+    assert "warnings" not in res.extra
+    with pytest.warns(UserWarning, match="frame size is unknown"):
+        bare = an.analyze(rec)
+    assert not np.allclose(seen[-1], s.X, atol=1e-3)  # proportions differ uncorrected
+    assert bare.extra["aspect"]["applied"] is False
+    assert "--frame-size" in bare.extra["warnings"][0]
+    # options.frame_size is the default for every recording
+    an2 = Analyzer(m, options=AnalyzerOptions(clip_mode="whole", frame_size=(1280, 720)))
+    seen2 = _spy_classifier_inputs(monkeypatch, an2)
+    an2.analyze(rec)
+    np.testing.assert_allclose(seen2[-1], s.X, atol=1e-5)
+
+
+def test_aspect_correction_only_for_models_trained_with_it(model_dir, tmp_path, recwarn):
+    seq = moving_body(seconds=3.0)
+    # trained without any corrected clip (EJUST data, or an index without sizes): never
+    m0 = _with_config(model_dir, tmp_path / "m0", aspect_correct=True, aspect_corrected_clips=0)
+    an = Analyzer(m0)
+    out, info = an.aspect_correct(seq, (1920, 1080))
+    assert out is seq and info["applied"] is False and info["warning"] is None
+    # aspect_correct switched off in training
+    m1 = _with_config(model_dir, tmp_path / "m1", aspect_correct=False)
+    assert Analyzer(m1).expects_aspect_correction is False
+    # old folder (no aspect_corrected_clips) trained on an indexed dataset: may expect it
+    m2 = _with_config(model_dir, tmp_path / "m2", data_form="indexed",
+                      aspect_corrected_clips=None)  # fmt: skip
+    an2 = Analyzer(m2)
+    assert an2.expects_aspect_correction is None
+    out, info = an2.aspect_correct(seq, (1920, 1080))
+    np.testing.assert_allclose(out.coords[..., 0], seq.coords[..., 0] * 1920 / 1080, rtol=1e-6)
+    np.testing.assert_allclose(out.coords[..., 1], seq.coords[..., 1])
+    assert info["applied"] is True
+    _, info = an2.aspect_correct(seq, None)
+    assert "may have been" in info["warning"]
+    # old EJUST-trained folder: no correction, no warning
+    m3 = _with_config(model_dir, tmp_path / "m3", data_form="ejust", aspect_corrected_clips=None)
+    assert Analyzer(m3).expects_aspect_correction is False
+    assert not [w for w in recwarn if "aspect" in str(w.message)]
+
+
+def test_parse_frame_size():
+    from repcoach.analyze import parse_frame_size, recording_frame_size
+
+    assert parse_frame_size("1280x720") == (1280.0, 720.0)
+    assert parse_frame_size("640X480") == (640.0, 480.0)
+    for bad in ("1280", "x720", "0x720", "-5x3", "axb", "1x2x3"):
+        with pytest.raises(ValueError, match="WIDTHxHEIGHT"):
+            parse_frame_size(bad)
+    assert recording_frame_size("clip.csv") is None
+    with pytest.raises(ValueError):
+        AnalyzerOptions(frame_size=(0, 10))
+
+
+def test_video_frame_size_is_read_from_the_video(tmp_path):
+    import cv2
+
+    from repcoach.analyze import recording_frame_size
+
+    p = tmp_path / "v.mp4"
+    wr = cv2.VideoWriter(str(p), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, (320, 180))
+    for i in range(5):
+        wr.write(np.full((180, 320, 3), 40 * i, np.uint8))
+    wr.release()
+    assert recording_frame_size(p) == (320.0, 180.0)

@@ -76,6 +76,19 @@ def test_penn_like_placeholders_are_masked(tmp_path):
     # would sit several torso lengths away
     assert np.abs(x).max() < 3.0
     assert np.allclose(x[:, 12], 0.0)  # the never-visible joint is "missing" -> 0
+    # with presence channels the model can tell "missing" from "at the hip centre"
+    p = load_samples(tmp_path, SampleOptions(clip_mode="whole", presence=True, progress=False))
+    assert p.X.shape == (1, 30, 26 + 13)
+    assert np.allclose(p.X[0, :, :26], s.X[0])
+    assert np.allclose(p.X[0, :, 26 + 12], 0.0) and np.allclose(p.X[0, :, 26:38], 1.0)
+
+
+def test_presence_option_round_trips_through_config():
+    o = SampleOptions(presence=True, seq_len=64)
+    cfg = {**o.to_dict(), "seq_len": 64}
+    back = SampleOptions.from_config(cfg)
+    assert back.presence is True and back.seq_len == 64
+    assert SampleOptions.from_config({}).presence is False  # older model folders
 
 
 def test_not_a_dataset(tmp_path):

@@ -15,16 +15,17 @@ CLASSES = ["steam_engine", "jumping_jacks", "sit_ups", "high_knees"]
 
 def build_tiny_model_dir(
     out: Path, seq_len: int = 30, n_features: int = 99, units: int = 8, seed: int = 0,
-    labels_json: bool = False,
+    labels_json: bool = False, scorer_inputs: tuple[str, ...] = (),
 ) -> Path:
-    """Write a random-weight BiLSTM classifier and four sigmoid scorers into ``out``."""
+    """Write a random-weight BiLSTM classifier and four sigmoid scorers into ``out``; with
+    ``scorer_inputs`` the scorers take ``n_features + len(scorer_inputs)`` channels."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
     keras.utils.set_random_seed(seed)
 
-    def bilstm(n_out: int, activation: str) -> keras.Model:
-        inp = keras.Input((seq_len, n_features))
+    def bilstm(n_out: int, activation: str, extra: int = 0) -> keras.Model:
+        inp = keras.Input((seq_len, n_features + extra))
         x = keras.layers.Bidirectional(keras.layers.LSTM(units))(inp)
         x = keras.layers.Dense(8, activation="relu")(x)
         x = keras.layers.Dropout(0.4)(x)
@@ -36,12 +37,14 @@ def build_tiny_model_dir(
     clf.save(out / "classifier.keras")
     clf.save(out / "classifier.h5")
     for label in CLASSES:
-        bilstm(1, "sigmoid").save(out / "scorers" / f"{label}.keras")
+        bilstm(1, "sigmoid", len(scorer_inputs)).save(out / "scorers" / f"{label}.keras")
     config = {
         "format_version": 1, "task": "exercise", "modality": "pose", "layout": "mediapipe33",
         "seq_len": seq_len, "n_features": n_features, "resample": "interpolate",
         "classes": CLASSES, "clip_mode": "repetitions",
     }
+    if scorer_inputs:
+        config["scorer_inputs"] = list(scorer_inputs)
     (out / "config.json").write_text(json.dumps(config, indent=2))
     if labels_json:
         (out / "labels.json").write_text(json.dumps({"classes": CLASSES}))

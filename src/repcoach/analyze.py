@@ -20,6 +20,22 @@ Decisions (also in docs/deployment.md):
 - Models trained on windows or whole clips (``clip_mode`` in ``config.json``, e.g. generic
   indexed datasets) are fed windows / the whole clip, never repetition cuts; repetitions are
   then still counted by segmentation but not classified or scored one by one.
+- **Tempo**: scorers trained with extra inputs (config.json ``scorer_inputs``) get each span's
+  duration from the recording's timestamps, and its ratio to the median span of the recording,
+  as constant channels (:mod:`repcoach.models.scorer_inputs`); the classifier never sees them.
+- **Aspect ratio**: a model trained on image-space landmarks whose x (and z) were multiplied by
+  width/height (index.csv sizes, ``aspect_corrected_clips`` > 0 in config.json) gets the same
+  correction here, from ``frame_size`` (a video's decoded size, or ``--frame-size WxH`` for a
+  pose CSV, whose schema carries no size). When the model expects it and the size is unknown,
+  the recording is analysed uncorrected and ``extra["warnings"]`` says so (also a
+  ``UserWarning``). Old folders without ``aspect_corrected_clips`` are assumed to expect it when
+  ``aspect_correct`` was on and the data was an indexed dataset.
+- **Push-up form cues**: when the clip's exercise is a push-up (a label containing "push"
+  and "up") on the MediaPipe-33 skeleton, :mod:`repcoach.pose.pushup_form` measures the body
+  line, hips, knees, neck and elbow depth over the recording (``extra["pushup_form"]``:
+  features and "what to fix" cues) and over each repetition whose score is below
+  ``good_score`` (or unscored), whose cues get the rule-based hints appended. These are
+  hand-set rules (thresholds from PushFit development data), not model outputs.
 - **Two views** (:meth:`Analyzer.analyze_views`, frontal + side camera of one session): both
   are put on one 30 FPS clock (:func:`repcoach.video.views.combine_views`), repetitions are
   segmented on the view that moves more (:func:`~repcoach.video.views.stronger_view`), the
@@ -33,6 +49,7 @@ Uses LiteRT only (:mod:`repcoach.runtime`); never imports TensorFlow.
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -82,6 +99,9 @@ class AnalyzerOptions:
     ``"mean"`` (scores weighted like the probabilities) or ``"stronger"`` (the stronger view's
     score only); ``min_view_detected``: a view with a smaller fraction of detected frames in a
     span gets weight 0 there (unless both do).
+
+    ``frame_size``: ``(width, height)`` in pixels of the recordings' frames, used for the aspect
+    correction of models trained with it when :meth:`Analyzer.analyze` gets no size itself.
     """
 
     model_dir: str | Path | None = None
@@ -101,8 +121,11 @@ class AnalyzerOptions:
     segment_view: str = "stronger"
     view_score: str = "mean"
     min_view_detected: float = 0.5
+    frame_size: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
+        if self.frame_size is not None:
+            self.frame_size = _check_frame_size(self.frame_size)
         if self.scorer_label not in ("clip", "rep"):
             raise ValueError(f"scorer_label must be 'clip' or 'rep', got {self.scorer_label!r}")
         if not 0.0 <= self.min_rep_probability <= 1.0:
@@ -153,6 +176,7 @@ class Analyzer:
         self.models = models
         cfg = models.config
         self.resample_method = str(cfg.get("resample", "interpolate"))
+        self.presence = bool(cfg.get("presence", False))
         mode = options.clip_mode or str(cfg.get("clip_mode", "reps"))
         self.clip_mode = "reps" if mode == "repetitions" else mode
         if self.clip_mode not in CLIP_MODES:
@@ -187,16 +211,99 @@ class Analyzer:
         """Nothing to release beyond the interpreters; kept for the Tasks-style API."""
 
     # ---------------------------------------------------------------- analysis
-    def analyze(self, seq: PoseSequence) -> ClipAnalysis:
-        """Segment, classify, vote and score one recording."""
+    def analyze(
+        self, seq: PoseSequence, frame_size: tuple[float, float] | None = None
+    ) -> ClipAnalysis:
+        """Segment, classify, vote and score one recording. ``frame_size``: ``(width,
+        height)`` of its frames (else ``options.frame_size``) for the aspect correction."""
         self._check_layout(seq)
         if seq.n_frames < 2:
             raise DataError(f"recording has {seq.n_frames} frame(s); need at least 2", seq.source)
+        seq, aspect = self.aspect_correct(seq, frame_size)
         reps = [r for r in self.segment(seq) if r.end - r.start >= 2]
-        return self._analyze_views([_View("pose", seq, 1.0)], reps, None)
+        result = self._analyze_views([_View("pose", seq, 1.0)], reps, None)
+        result = self._with_pushup_form(result, seq, aspect)
+        return self._with_aspect(result, {"recording": aspect})
+
+    def _with_pushup_form(
+        self, result: ClipAnalysis, seq: PoseSequence, aspect: dict[str, Any]
+    ) -> ClipAnalysis:
+        """Add push-up form features and cues (clip and repetitions) for push-up clips."""
+        label = (result.exercise or "").lower().replace("-", "").replace("_", "").replace(" ", "")
+        if "pushup" not in label or seq.layout.n_joints != 33 or seq.space != "image":
+            return result
+        from repcoach.pose.pushup_form import pushup_cues, pushup_form_features, summary
+        from repcoach.samples import _aspect_corrected
+
+        size = aspect.get("frame_size")
+        if not aspect.get("applied") and size:  # true angles even if the model is uncorrected
+            seq = _aspect_corrected(seq, size[0], size[1])
+        info = summary(pushup_form_features(seq))
+        if not size:
+            info["note"] = ("angles measured on image coordinates of unknown proportions (no "
+                            "frame size): give --frame-size WxH for true angles")  # fmt: skip
+        result.extra["pushup_form"] = info
+        reps = []
+        for r in result.repetitions:
+            if r.score is None or r.score < self.options.good_score:
+                extra = pushup_cues(pushup_form_features(seq, r.start, r.end))
+                r = replace(r, cues=(*r.cues, *extra))
+            reps.append(r)
+        return replace(result, repetitions=tuple(reps))
+
+    @property
+    def expects_aspect_correction(self) -> bool | None:
+        """Whether the model was trained on aspect-corrected image coordinates: True / False,
+        None when an old model folder does not say (assumed True when a size is given)."""
+        cfg = self.models.config
+        if not cfg.get("aspect_correct", True):
+            return False
+        n = cfg.get("aspect_corrected_clips")
+        if n is not None:
+            return int(n) > 0
+        return None if cfg.get("data_form") == "indexed" else False
+
+    def aspect_correct(
+        self, seq: PoseSequence, frame_size: tuple[float, float] | None = None
+    ) -> tuple[PoseSequence, dict[str, Any]]:
+        """``seq`` with x (and z) multiplied by width/height when the model was trained so (as
+        :mod:`repcoach.samples` does with index.csv sizes), and what was done."""
+        from repcoach.samples import _aspect_corrected  # the training-side correction
+
+        size = _check_frame_size(frame_size) if frame_size is not None else self.options.frame_size
+        expects = self.expects_aspect_correction
+        info: dict[str, Any] = {"model_expects": expects,
+                                "frame_size": None if size is None else list(size),
+                                "applied": False, "warning": None}  # fmt: skip
+        if expects is False or seq.space != "image":
+            return seq, info
+        if size is None:
+            was = "was" if expects else "may have been (an older model folder does not say)"
+            info["warning"] = (
+                f"the model {was} trained on aspect-corrected landmarks (x scaled by frame "
+                "width/height) but this recording's frame size is unknown: analysed "
+                "uncorrected, so body proportions may differ from training; give the frame "
+                "size (--frame-size WxH) for reliable results"
+            )
+            return seq, info
+        info["applied"] = True
+        return _aspect_corrected(seq, size[0], size[1]), info
+
+    def _with_aspect(self, result: ClipAnalysis, infos: dict[str, dict[str, Any]]):
+        """Record the aspect correction in ``extra`` and surface its warnings."""
+        result.extra["aspect"] = infos if len(infos) > 1 else next(iter(infos.values()))
+        msgs = [f"{name}: {i['warning']}" if len(infos) > 1 else i["warning"]
+                for name, i in infos.items() if i["warning"]]  # fmt: skip
+        if msgs:
+            result.extra.setdefault("warnings", []).extend(msgs)
+            for m in msgs:
+                warnings.warn(m, UserWarning, stacklevel=3)
+        return result
 
     def analyze_views(
-        self, frontal: PoseSequence, side: PoseSequence, *, side_offset_s: float = 0.0
+        self, frontal: PoseSequence, side: PoseSequence, *, side_offset_s: float = 0.0,
+        frame_size: tuple[float, float] | None = None,
+        side_frame_size: tuple[float, float] | None = None,
     ) -> ClipAnalysis:
         """Analyse the frontal and side views of one session together.
 
@@ -208,6 +315,8 @@ class Analyzer:
         scoring then run as in :meth:`analyze`. Repetition frames and times are on the common
         clock (times in the frontal camera's clock). ``extra["views"]`` says which view was
         segmented; ``extra["view_probabilities"]`` holds each view's per-span probabilities.
+        ``frame_size`` / ``side_frame_size``: each view's ``(width, height)`` for the aspect
+        correction (else ``options.frame_size``).
         """
         from repcoach.video.io import MODEL_FPS
         from repcoach.video.views import combine_views, motion_strength
@@ -217,6 +326,8 @@ class Analyzer:
             if seq.n_frames < 2:
                 raise DataError(f"{name} view has {seq.n_frames} frame(s); need at least 2",
                                 seq.source)
+        frontal, aspect_f = self.aspect_correct(frontal, frame_size)
+        side, aspect_s = self.aspect_correct(side, side_frame_size)
         try:
             f, sd = combine_views(frontal, side, fps=MODEL_FPS, side_offset_s=side_offset_s)
         except ValueError as e:
@@ -246,7 +357,8 @@ class Analyzer:
             "common_frames": int(f.n_frames),
             "sources": {"frontal": frontal.source, "side": side.source},
         }
-        return self._analyze_views(views, reps, info, timeline=seg_seq, source=frontal.source)
+        result = self._analyze_views(views, reps, info, timeline=seg_seq, source=frontal.source)
+        return self._with_aspect(result, {"frontal": aspect_f, "side": aspect_s})
 
     def _analyze_views(
         self, views: list[_View], reps: list[Repetition], info: dict[str, Any] | None,
@@ -276,7 +388,8 @@ class Analyzer:
         rep_labels = [self.models.classes[int(i)] for i in probs.argmax(-1)]
         scorer_labels = rep_labels if self.options.scorer_label == "rep" else [exercise] * len(reps)
         scores, view_scores = self._score_views(views, xs, w, scorer_labels,
-                                                self._score_only(info))
+                                                self._score_only(info),
+                                                self._extra_values(seq, spans))
         out = []
         for i, r in enumerate(reps):
             label, p = rep_labels[i], float(probs[i].max())
@@ -311,7 +424,9 @@ class Analyzer:
     def model_inputs(self, seq: PoseSequence, spans: Sequence[tuple[int, int]]) -> np.ndarray:
         """``(n, seq_len, F)`` model inputs: each span cut from the raw recording and run through
         the training chain (clean -> normalise -> resample with the config's method)."""
-        x = repetition_inputs(seq, list(spans), self.models.seq_len, self.resample_method)
+        x = repetition_inputs(
+            seq, list(spans), self.models.seq_len, self.resample_method, self.presence
+        )
         if x.shape[1:] != (self.models.seq_len, self.models.n_features):
             raise DataError(
                 f"preprocessing gave inputs of shape {x.shape[1:]}, the model expects "
@@ -343,8 +458,26 @@ class Analyzer:
         return tuple(cues)
 
     # ---------------------------------------------------------------- helpers
-    def _score(self, x: np.ndarray, labels: Sequence[str | None]) -> list[float | None]:
+    def _extra_values(
+        self, seq: PoseSequence, spans: Sequence[tuple[int, int]]
+    ) -> np.ndarray | None:
+        """The scorers' extra input values for ``spans`` of ``seq`` (None when they have none):
+        durations from the timestamps, relative to the median over this recording's spans."""
+        names = self.models.scorer_inputs
+        if not names:
+            return None
+        from repcoach.models.scorer_inputs import span_values
+
+        return span_values(names, seq, spans)
+
+    def _score(
+        self, x: np.ndarray, labels: Sequence[str | None], extra: np.ndarray | None = None
+    ) -> list[float | None]:
         scores: list[float | None] = [None] * len(labels)
+        if extra is not None:
+            from repcoach.models.scorer_inputs import append_channels
+
+            x = append_channels(x, extra)
         for label in set(labels):
             scorer = self.models.scorers.get(label) if label is not None else None
             if scorer is None:
@@ -386,11 +519,13 @@ class Analyzer:
     def _score_views(
         self, views: Sequence[_View], xs: Sequence[np.ndarray], w: np.ndarray,
         labels: Sequence[str | None], only: str | None = None,
+        extra: np.ndarray | None = None,
     ) -> tuple[list[float | None], list[list[float | None]]]:
         """Scores of every span: one view's scorer output, or for two views their mean weighted
         like the probabilities (``view_score="mean"``) or only the view named ``only`` (the
-        stronger view for ``view_score="stronger"``). Also returns each view's own scores."""
-        per_view = [self._score(x, labels) for x in xs]
+        stronger view for ``view_score="stronger"``). Also returns each view's own scores.
+        ``extra``: the scorers' extra input values per span (the same for every view)."""
+        per_view = [self._score(x, labels, extra) for x in xs]
         if len(views) == 1:
             return per_view[0], per_view
         if only is not None:
@@ -452,7 +587,8 @@ class Analyzer:
         scores, view_scores = None, None
         if self.clip_mode != "reps":
             scores, view_scores = self._score_views(views, xs, w, [exercise] * len(spans),
-                                                    self._score_only(info))
+                                                    self._score_only(info),
+                                                    self._extra_values(seq, spans))
         windows = []
         for i, ((s, e), p) in enumerate(zip(spans, probs, strict=True)):
             start_s, end_s = _times(seq, Repetition(start=s, end=e))
@@ -556,11 +692,42 @@ def window_spans(seq: PoseSequence, window_s: float, hop_s: float) -> list[tuple
 
 def analyze_file(
     path: str | Path, model_dir: str | Path | None = None, options: AnalyzerOptions | None = None,
-    **extract_kwargs: Any,
+    frame_size: tuple[float, float] | None = None, **extract_kwargs: Any,
 ) -> ClipAnalysis:
-    """Analyse a pose CSV or a video (``.mp4/.avi/.mov/.mkv``: pose extracted first)."""
+    """Analyse a pose CSV or a video (``.mp4/.avi/.mov/.mkv``: pose extracted first).
+    ``frame_size`` defaults to the video's size (unknown for a pose CSV)."""
     seq = load_recording(path, **extract_kwargs)
-    return Analyzer(model_dir, options=options).analyze(seq)
+    size = frame_size if frame_size is not None else recording_frame_size(path)
+    return Analyzer(model_dir, options=options).analyze(seq, frame_size=size)
+
+
+def recording_frame_size(path: str | Path) -> tuple[float, float] | None:
+    """``(width, height)`` of a video's decoded frames (what the pose extractor saw); None for
+    a pose CSV (its schema has no frame size)."""
+    if not is_video(path):
+        return None
+    from repcoach.video.io import probe_video
+
+    info = probe_video(path)
+    return (float(info.width), float(info.height)) if info.width and info.height else None
+
+
+def parse_frame_size(text: str) -> tuple[float, float]:
+    """``"1280x720"`` -> ``(1280.0, 720.0)``; ValueError for anything else."""
+    parts = text.lower().replace("\u00d7", "x").split("x")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        return _check_frame_size((float(parts[0]), float(parts[1])))
+    except ValueError:
+        raise ValueError(f"expected WIDTHxHEIGHT in pixels (e.g. 1280x720), got {text!r}") from None
+
+
+def _check_frame_size(size: Sequence[float]) -> tuple[float, float]:
+    w, h = (float(v) for v in size)
+    if not (np.isfinite(w) and np.isfinite(h) and w > 0 and h > 0):
+        raise ValueError(f"frame size must be two positive numbers (width, height), got {size}")
+    return w, h
 
 
 def load_recording(path: str | Path, **extract_kwargs: Any) -> PoseSequence:

@@ -219,7 +219,11 @@ def evaluate_model_dir(
     if cfg.get("modality", "pose") != "pose":
         raise DataError(f"model modality {cfg.get('modality')!r} is not pose; use the "
                         "modality's evaluator", model_dir)  # fmt: skip
+    from repcoach.models.scorer_inputs import append_channels, samples_values
+
     samples, idx = load_samples_for_config(cfg, data, progress=progress)
+    extra_names = cfg.get("scorer_inputs") or []
+    extra_all = samples_values(extra_names, samples)  # durations over whole recordings
     test = idx["test"]
     warning = None
     on_training = False
@@ -258,19 +262,22 @@ def evaluate_model_dir(
         )
     if scorers and ts.has_scores:
         t = ts.score
+        xs = append_channels(ts.X, None if extra_all is None else extra_all[test])
         own = np.full(len(ts), np.nan, np.float32)
         for label, model in scorers.items():
             m = ts.y == label
             if m.any():
-                own[m] = predict_batched(model, ts.X[m])[:, 0]
+                own[m] = predict_batched(model, xs[m])[:, 0]
         report["scoring"] = scoring_section(ts.y, t, own, ts.clip_id)
-        report["scoring"]["scorer_used"] = "scorer of the true exercise"
+        report["scoring"]["scorer_used"] = "scorer of the true exercise" + (
+            f"; inputs: pose + {', '.join(extra_names)}" if extra_names else "")
+        report["scoring"]["scorer_inputs"] = ["pose", *extra_names]
         if clf is not None:
             pipe = np.full(len(ts), np.nan, np.float32)
             for label, model in scorers.items():
                 m = pred_labels == label
                 if m.any():
-                    pipe[m] = predict_batched(model, ts.X[m])[:, 0]
+                    pipe[m] = predict_batched(model, xs[m])[:, 0]
             report["scoring_pipeline"] = {
                 "note": "scorer of the PREDICTED exercise, as at inference",
                 **regression_metrics(t, pipe),

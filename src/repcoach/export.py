@@ -6,6 +6,10 @@ weights, float activations). The input signature is fixed to ``[1, seq_len, n_fe
 with a dynamic batch dimension the LSTM does not convert with builtin ops, and Flex (select TF)
 ops would not run on a phone's LiteRT. Each export is then run with LiteRT on held-out inputs and
 compared with the Keras model; the figures go to ``MODEL_DIR/export.json``.
+
+Scorers trained with extra inputs (config.json ``scorer_inputs``, e.g. the repetition's
+duration) take ``[1, seq_len, n_features + k]``: the parity inputs get ``k`` constant channels
+appended (``parity_extra``, else :func:`synthetic_extra_values`).
 """
 
 from __future__ import annotations
@@ -55,6 +59,8 @@ class ExportResult:
     sample_source: str
     input_shape: tuple[int, int, int]
     keras_files: dict[str, int] = field(default_factory=dict)
+    scorer_inputs: tuple[str, ...] = ()
+    extra_source: str | None = None
 
     def get(self, name: str, precision: str) -> ModelExport:
         """The export of ``name`` (``"classifier"`` or ``"scorers/<label>"``) at ``precision``."""
@@ -67,6 +73,10 @@ class ExportResult:
         return {
             "format_version": EXPORT_FORMAT_VERSION,
             "input_shape": list(self.input_shape),
+            "scorer_input_shape": [*self.input_shape[:2],
+                                   self.input_shape[2] + len(self.scorer_inputs)],
+            "scorer_inputs": list(self.scorer_inputs),
+            "extra_source": self.extra_source,
             "n_samples": self.n_samples,
             "sample_source": self.sample_source,
             "files": {m.file: m.size_bytes for m in self.models},
@@ -82,6 +92,7 @@ def export_model_dir(
     parity_samples: np.ndarray | None = None,
     sample_source: str | None = None,
     seed: int = 0,
+    parity_extra: np.ndarray | None = None,
 ) -> ExportResult:
     """Convert the folder's Keras models to ``.tflite`` and write ``export.json``.
 
@@ -90,8 +101,10 @@ def export_model_dir(
     None, :func:`default_parity_samples` picks them (the test split named in ``config.json``
     when it can be loaded, else documented synthetic pose-like inputs). ``sample_source`` is a
     free-text note stored in ``export.json`` saying where the samples came from.
+    ``parity_extra``: ``(n, k)`` values of the scorers' extra inputs for those samples (None:
+    :func:`synthetic_extra_values`); unused when the scorers have none.
     """
-    from repcoach.model_dir import load_keras_models, load_model_config
+    from repcoach.model_dir import load_keras_models, load_model_config, scorer_input_shape
 
     model_dir = Path(model_dir)
     precisions = tuple(quantize)
@@ -110,12 +123,14 @@ def export_model_dir(
     if classifier is not None:
         jobs.append(("classifier", model_dir, classifier, "classifier"))
     jobs += [(f"scorers/{k}", model_dir / "scorers", m, k) for k, m in sorted(scorers.items())]
+    extra_names = tuple(config.get("scorer_inputs") or ())
     for name, _, model, _ in jobs:
         shape = tuple(model.input_shape[1:])
-        if shape != (seq_len, n_features):
+        want = (seq_len, n_features) if name == "classifier" else scorer_input_shape(config)
+        if shape != want:
+            why = f" (pose + extra inputs {list(extra_names)})" if want[1] != n_features else ""
             raise DataError(
-                f"{name} takes inputs of shape {shape}, config.json says ({seq_len}, {n_features})",
-                model_dir,
+                f"{name} takes inputs of shape {shape}, config.json says {want}{why}", model_dir
             )
     if classifier is not None and int(classifier.output_shape[-1]) != len(classes):
         raise DataError(
@@ -123,6 +138,11 @@ def export_model_dir(
             model_dir,
         )
 
+    if parity_samples is None and extra_names and parity_extra is None:
+        got = held_out_with_extra(model_dir)
+        if got is not None:
+            parity_samples, parity_extra, source = got
+            sample_source = sample_source or source
     if parity_samples is None:
         parity_samples, source = default_parity_samples(model_dir, seq_len, n_features, seed=seed)
         sample_source = sample_source or source
@@ -133,15 +153,33 @@ def export_model_dir(
         )
     if not np.isfinite(x).all():
         raise ValueError("parity_samples contain NaN or inf")
+    extra_source = None
+    x_scorer = x
+    if extra_names:
+        from repcoach.models.scorer_inputs import append_channels
+
+        if parity_extra is None:
+            parity_extra = synthetic_extra_values(len(x), extra_names, seed=seed)
+            extra_source = (f"synthetic {', '.join(extra_names)} values (seed {seed}, "
+                            "realistic ranges)")  # fmt: skip
+        else:
+            extra_source = "given with the samples"
+        e = np.asarray(parity_extra, dtype=np.float32)
+        if e.shape != (len(x), len(extra_names)) or not np.isfinite(e).all():
+            raise ValueError(f"parity_extra must be finite with shape ({len(x)}, "
+                             f"{len(extra_names)}), got {e.shape}")  # fmt: skip
+        x_scorer = append_channels(x, e)
 
     exports: list[ModelExport] = []
     for name, folder, model, stem in jobs:
-        ref = np.asarray(model.predict_on_batch(x), dtype=np.float32)
-        for precision, blob in convert_to_tflite(model, seq_len, n_features, precisions).items():
+        xin = x if name == "classifier" else x_scorer
+        ref = np.asarray(model.predict_on_batch(xin), dtype=np.float32)
+        tfl = convert_to_tflite(model, seq_len, xin.shape[2], precisions)
+        for precision, blob in tfl.items():
             path = folder / tflite_name(stem, precision)
             with atomic_write(path, "wb") as fh:
                 fh.write(blob)
-            got = TFLiteModel(path).predict(x)
+            got = TFLiteModel(path).predict(xin)
             diff = np.abs(got - ref)
             agreement = None
             if name == "classifier":
@@ -171,6 +209,8 @@ def export_model_dir(
         sample_source=sample_source or "samples given by the caller",
         input_shape=(1, seq_len, n_features),
         keras_files=keras_files,
+        scorer_inputs=extra_names,
+        extra_source=extra_source,
     )
     write_json(
         model_dir / "export.json",
@@ -231,9 +271,12 @@ def default_parity_samples(
     """
     why = "config.json names no training data"
     try:
-        from repcoach.model_dir import load_test_inputs
+        from repcoach.model_dir import load_model_config, load_test_inputs
 
-        x = load_test_inputs(model_dir, limit=n)
+        loader = load_test_inputs
+        if load_model_config(model_dir).get("modality") == "imu":  # held-out IMU windows
+            from repcoach.imu.train import load_imu_test_inputs as loader
+        x = loader(model_dir, limit=n)
         if x is not None and len(x):
             x = np.asarray(x, dtype=np.float32)
             if x.shape[1:] == (seq_len, n_features) and np.isfinite(x).all():
@@ -266,6 +309,41 @@ def synthetic_pose_inputs(
         x = x + amp * np.sin(2 * np.pi * freq * t + phase)
     x = x + rng.normal(0.0, 0.02, size=x.shape)
     return x.astype(np.float32)
+
+
+def held_out_with_extra(
+    model_dir: str | Path, n: int = 64
+) -> tuple[np.ndarray, np.ndarray, str] | None:
+    """``(inputs, scorer extra-input values, note)`` of the held-out test split for a folder
+    whose scorers have extra inputs (the durations of those very samples), or None when the
+    split cannot be loaded (callers then fall back to :func:`default_parity_samples`)."""
+    from repcoach.model_dir import load_test_split
+
+    try:
+        got = load_test_split(model_dir, limit=n)
+    except Exception:  # noqa: BLE001 - any failure to reload the data falls back
+        return None
+    if got is None or got[1] is None or not len(got[0]) or not np.isfinite(got[0]).all():
+        return None
+    x, extra = got
+    return x, extra, f"test split of the training data ({len(x)} samples, with their durations)"
+
+
+def synthetic_extra_values(n: int, names: tuple[str, ...] | list[str], seed: int = 0):
+    """``(n, len(names))`` plausible values of the scorers' extra inputs for parity checks:
+    repetitions of 0.5-4 s (``log_duration``) and 0.55-1.35 times the set's median
+    (``log_relative_duration``)."""
+    from repcoach.models.scorer_inputs import LOG_DURATION, LOG_RELATIVE_DURATION
+
+    rng = np.random.default_rng(seed + 1)
+    ranges = {LOG_DURATION: (np.log(0.5), np.log(4.0)),
+              LOG_RELATIVE_DURATION: (np.log(0.55), np.log(1.35))}  # fmt: skip
+    cols = []
+    for name in names:
+        if name not in ranges:
+            raise ValueError(f"unknown scorer input {name!r}")
+        cols.append(rng.uniform(*ranges[name], size=n))
+    return np.stack(cols, axis=1).astype(np.float32) if cols else np.zeros((n, 0), np.float32)
 
 
 def _versions() -> dict[str, str]:

@@ -146,8 +146,11 @@ def run_fusion_experiment(
     inputs); ``pose frames missing`` (a ``pose_missing`` fraction of frames lost, held at the
     last seen frame, as a tracker does); ``pose missing`` (no pose at all for half the clips);
     ``imu noisy`` (``imu_noise_g`` g noise); ``imu sensor dropped`` (``drop_site`` channels
-    replaced by their training mean). Returns table rows (see :func:`fusion_table`); with
-    ``out_dir`` also writes fusion.json / fusion.md / fusion.png."""
+    replaced by their training mean); ``both noisy`` (the pose and IMU noise of the two noisy
+    conditions at once) and ``pose noisy + sensor dropped``: the hard settings, where neither
+    modality alone is perfect, so fusion can be compared with the better one of the two.
+    ``test_fraction`` of the participants (at least one) are held out. Returns table rows
+    (see :func:`fusion_table`); with ``out_dir`` also writes fusion.json / .md / .png."""
     import keras
 
     from repcoach.imu.model import ImuClassifier
@@ -213,20 +216,28 @@ def run_fusion_experiment(
     site_idx = [i for i, c in enumerate(imu.channels) if c.startswith(drop_site + ".")]
     flat_mean = imu.X[itr].reshape(-1, xi.shape[2]).mean(axis=0)
     dropped[:, :, site_idx] = flat_mean[site_idx]
+    noisy_imu = imu_probs(xi + imu_noise_g * rng.normal(size=xi.shape))
+    noisy_pose_p = pose_probs(noisy_pose)
     conditions = {
         "clean": {"pose": clean_pose, "imu": clean_imu},
-        "pose noisy": {"pose": pose_probs(noisy_pose), "imu": clean_imu},
+        "pose noisy": {"pose": noisy_pose_p, "imu": clean_imu},
         "pose frames missing": {"pose": pose_probs(held), "imu": clean_imu},
         "pose missing (half the clips)": {"pose": no_pose, "imu": clean_imu},
-        "imu noisy": {"pose": clean_pose,
-                      "imu": imu_probs(xi + imu_noise_g * rng.normal(size=xi.shape))},
+        "imu noisy": {"pose": clean_pose, "imu": noisy_imu},
         f"imu sensor dropped ({drop_site})": {"pose": clean_pose, "imu": imu_probs(dropped)},
+        # the hard setting: both modalities degraded at once, so neither alone is perfect
+        "both noisy": {"pose": noisy_pose_p, "imu": noisy_imu},
+        f"pose noisy + {drop_site} dropped": {"pose": noisy_pose_p,
+                                              "imu": imu_probs(dropped)},
     }
     rows = fusion_table(y_true, conditions, classes)
     if out_dir is not None:
         _write_fusion(rows, Path(out_dir), {"test_participants": test_people,
                                             "n_clips": len(order), "epochs": epochs,
-                                            "seed": seed})  # fmt: skip
+                                            "seed": seed, "pose_noise": pose_noise,
+                                            "imu_noise_g": imu_noise_g,
+                                            "pose_missing": pose_missing,
+                                            "drop_site": drop_site})  # fmt: skip
     return rows
 
 

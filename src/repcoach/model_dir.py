@@ -46,6 +46,13 @@ MODEL_CONFIG_KEYS = (
     "train_params",  # classifier / scorer hyper-parameters and seed
 )
 
+#: Optional keys (absent in folders written before them; readers use the default shown):
+#: ``scorer_inputs`` ([]): extra constant input channels of every scorer, appended after the
+#: ``n_features`` pose values (:mod:`repcoach.models.scorer_inputs`), so a scorer takes
+#: ``(seq_len, n_features + len(scorer_inputs))``; ``aspect_corrected_clips`` (unknown): how
+#: many training clips had x (and z) multiplied by width/height (analysis must do the same).
+OPTIONAL_CONFIG_KEYS = ("scorer_inputs", "aspect_corrected_clips")
+
 
 class LabelEncoder:
     """Class names <-> integer ids (sorted names, like scikit-learn's), stored as JSON."""
@@ -184,7 +191,15 @@ def load_model_config(model_dir: str | Path) -> dict[str, Any]:
             raise DataError(str(e), labels) from None
     if not isinstance(cfg.get("classes"), list):
         raise DataError("no class list (labels.json or config.json 'classes')", model_dir)
+    from repcoach.models.scorer_inputs import config_scorer_inputs
+
+    cfg["scorer_inputs"] = list(config_scorer_inputs(cfg, path))
     return cfg
+
+
+def scorer_input_shape(cfg: Mapping[str, Any]) -> tuple[int, int]:
+    """``(seq_len, n_features + extra inputs)``: what every scorer of the folder takes."""
+    return int(cfg["seq_len"]), int(cfg["n_features"]) + len(cfg.get("scorer_inputs") or [])
 
 
 def load_label_encoder(model_dir: str | Path) -> LabelEncoder:
@@ -241,6 +256,17 @@ def load_test_inputs(model_dir: str | Path, limit: int | None = 256) -> np.ndarr
     """Model inputs of the held-out test split named in config.json (None when unavailable).
 
     Used by export parity checks so TFLite is compared with Keras on real held-out samples."""
+    got = load_test_split(model_dir, limit)
+    return None if got is None else got[0]
+
+
+def load_test_split(
+    model_dir: str | Path, limit: int | None = 256
+) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """``(pose inputs, scorer extra-input values or None)`` of the held-out test split named in
+    config.json, or None when unavailable. The extra values (``(n, k)``, config.json
+    ``scorer_inputs``) are computed over whole recordings, as at analysis."""
+    from repcoach.models.scorer_inputs import samples_values
     from repcoach.samples import load_samples_for_config
 
     cfg = load_model_config(model_dir)
@@ -250,5 +276,6 @@ def load_test_inputs(model_dir: str | Path, limit: int | None = 256) -> np.ndarr
     idx = split_idx.get("test")
     if idx is None or len(idx) == 0:
         return None
-    x = samples.X[idx]
-    return x if limit is None else x[:limit]
+    extra = samples_values(cfg.get("scorer_inputs") or [], samples)
+    idx = idx if limit is None else idx[:limit]
+    return samples.X[idx], None if extra is None else extra[idx]

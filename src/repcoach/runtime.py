@@ -95,7 +95,9 @@ class RuntimeModels:
     """Everything the analyser needs from a model folder: classifier, per-exercise scorers,
     class names (index order of the classifier output) and the folder's ``config.json``.
 
-    ``classifier`` is None for a scorers-only folder (``task == "correctness"``)."""
+    ``classifier`` is None for a scorers-only folder (``task == "correctness"``). Scorers take
+    ``(seq_len, n_features + len(scorer_inputs))``: the pose inputs plus the extra constant
+    channels named in config.json ``scorer_inputs`` (e.g. the repetition's duration)."""
 
     classifier: TFLiteModel | None
     scorers: dict[str, TFLiteModel]
@@ -112,6 +114,11 @@ class RuntimeModels:
     @property
     def n_features(self) -> int:
         return int(self.config["n_features"])
+
+    @property
+    def scorer_inputs(self) -> tuple[str, ...]:
+        """Names of the scorers' extra input channels (() for folders without them)."""
+        return tuple(self.config.get("scorer_inputs") or ())
 
     @classmethod
     def load(
@@ -144,11 +151,17 @@ class RuntimeModels:
         models = [classifier, *scorers.values()] if classifier else list(scorers.values())
         if not models:
             raise DataError(f"no {precision} TFLite models (run `repcoach export`)", model_dir)
+        from repcoach.model_dir import scorer_input_shape
+
         want = (1, int(config["seq_len"]), int(config["n_features"]))
+        want_scorer = (1, *scorer_input_shape(config))
         for m in models:
-            if m.input_shape != want:
+            w = want if m is classifier else want_scorer
+            if m.input_shape != w:
+                extra = config.get("scorer_inputs") or []
+                why = f" (pose + extra inputs {extra})" if m is not classifier and extra else ""
                 raise DataError(
-                    f"{m.path.name} takes {m.input_shape}, config.json says {want}", model_dir
+                    f"{m.path.name} takes {m.input_shape}, config.json says {w}{why}", model_dir
                 )
         return cls(
             classifier=classifier,

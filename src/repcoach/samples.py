@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from repcoach.errors import DataError
+from repcoach.pose.resample import n_input_features
 from repcoach.types import PoseSequence
 
 CLIP_MODES = ("reps", "windows", "whole")
@@ -43,7 +44,9 @@ class SampleOptions:
     ``view``: EJUST layout only. ``group_col``: index column whose values group samples for
     splitting (e.g. ``source_group``). ``aspect_correct``: multiply x (and z) of image-space
     coordinates by width/height when the index gives the source image size, so body proportions
-    do not depend on the video's resolution.
+    do not depend on the video's resolution. ``presence``: append one presence channel per joint
+    (1 = landmark seen, 0 = missing) so a missing landmark is not read as one at the hip centre;
+    useful where joints are often unseen (Penn Action), off by default (the paper's 99 inputs).
     """
 
     seq_len: int = 30
@@ -54,6 +57,7 @@ class SampleOptions:
     view: str = "frontal"
     group_col: str | None = None
     aspect_correct: bool = True
+    presence: bool = False
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -69,7 +73,7 @@ class SampleOptions:
             "seq_len": self.seq_len, "resample": self.resample, "clip_mode": self.clip_mode,
             "window": {"length_s": self.window_s, "stride_s": self.stride_s},
             "view": self.view, "group_col": self.group_col,
-            "aspect_correct": self.aspect_correct,
+            "aspect_correct": self.aspect_correct, "presence": self.presence,
         }  # fmt: skip
 
     @classmethod
@@ -85,6 +89,7 @@ class SampleOptions:
             "view": cfg.get("view", "frontal"),
             "group_col": cfg.get("group_col"),
             "aspect_correct": bool(cfg.get("aspect_correct", True)),
+            "presence": bool(cfg.get("presence", False)),
         }
         if kw["clip_mode"] == "repetitions":
             kw["clip_mode"] = "reps"
@@ -107,6 +112,7 @@ class Samples:
     split: np.ndarray  # split column value ("" when none)
     layout: str = "mediapipe33"
     meta: dict[str, Any] = field(default_factory=dict)
+    duration: np.ndarray | None = None  # seconds per sample (frame timestamps); None: unknown
 
     def __len__(self) -> int:
         return int(self.X.shape[0])
@@ -130,6 +136,7 @@ class Samples:
             X=self.X[idx], y=self.y[idx], subject=self.subject[idx], clip_id=self.clip_id[idx],
             score=self.score[idx], start=self.start[idx], end=self.end[idx],
             group=self.group[idx], split=self.split[idx], meta=dict(self.meta),
+            duration=None if self.duration is None else self.duration[idx],
         )  # fmt: skip
 
     @classmethod
@@ -141,6 +148,7 @@ class Samples:
             X=cat("X"), y=cat("y"), subject=cat("subject"), clip_id=cat("clip_id"),
             score=cat("score"), start=cat("start"), end=cat("end"), group=cat("group"),
             split=cat("split"), layout=parts[0].layout,
+            duration=cat("duration") if all(p.duration is not None for p in parts) else None,
         )  # fmt: skip
 
     @classmethod
@@ -153,7 +161,10 @@ class Samples:
 def _make(
     x: np.ndarray, label: str, subject: str, clip: str, scores: Iterable[float],
     bounds: Sequence[tuple[int, int]], group: str, split: str, layout: str,
+    seq: PoseSequence | None = None,
 ) -> Samples:  # fmt: skip
+    from repcoach.models.scorer_inputs import span_durations
+
     n = len(x)
     obj = lambda v: np.full(n, v, dtype=object)  # noqa: E731
     return Samples(
@@ -161,6 +172,7 @@ def _make(
         score=np.asarray(list(scores), np.float32).reshape(n),
         start=np.asarray([b[0] for b in bounds], int), end=np.asarray([b[1] for b in bounds], int),
         group=obj(group), split=obj(split), layout=layout,
+        duration=None if seq is None else span_durations(seq, bounds),
     )  # fmt: skip
 
 
@@ -216,7 +228,10 @@ def inputs_for(seq: PoseSequence, bounds: Sequence[tuple[int, int]], options: Sa
     """``(len(bounds), seq_len, features)`` model inputs (clean -> normalise -> resample)."""
     from repcoach.pose.resample import repetition_inputs
 
-    return repetition_inputs(seq, list(bounds), length=options.seq_len, method=options.resample)
+    return repetition_inputs(
+        seq, list(bounds), length=options.seq_len, method=options.resample,
+        presence=options.presence,
+    )  # fmt: skip
 
 
 def _aspect_corrected(seq: PoseSequence, width: float | None, height: float | None):
@@ -247,6 +262,7 @@ def samples_from_index(root: str | Path, options: SampleOptions | None = None) -
     groups = ds.column(options.group_col) if options.group_col else [""] * len(ds)
     parts: list[Samples] = []
     fallback = 0
+    n_aspect = 0  # clips whose x (and z) were aspect-corrected
     layout = None
     for row, grp in _progress(list(zip(ds.rows, groups, strict=True)), options.progress,
                               "reading clips"):
@@ -259,19 +275,25 @@ def samples_from_index(root: str | Path, options: SampleOptions | None = None) -
                 ds.root / "index.csv", row=row.row, column="file",
             )
         if options.aspect_correct:
-            seq = _aspect_corrected(seq, row.width, row.height)
+            corrected = _aspect_corrected(seq, row.width, row.height)
+            n_aspect += corrected is not seq
+            seq = corrected
         bounds, fell_back = cut_bounds(seq, options)
         fallback += fell_back
         x = inputs_for(seq, bounds, options)
         parts.append(
             _make(x, row.label, row.subject, row.clip_id, [row.correctness] * len(x), bounds,
-                  grp, row.split or "", seq.layout.name)
+                  grp, row.split or "", seq.layout.name, seq)
         )  # fmt: skip
     assert layout is not None
-    out = Samples.concat(parts, options.seq_len, layout.n_features)
+    out = Samples.concat(
+        parts, options.seq_len,
+        n_input_features(layout.n_features, layout.n_joints, options.presence),
+    )  # fmt: skip
     out.meta = {"form": "indexed", "root": str(ds.root), "layout": layout.name,
                 "n_clips": len(ds), "whole_clip_fallbacks": int(fallback),
-                "has_split_column": ds.has_split}  # fmt: skip
+                "has_split_column": ds.has_split, "clip_mode": options.clip_mode,
+                "aspect_corrected_clips": int(n_aspect)}  # fmt: skip
     return out
 
 
@@ -317,13 +339,15 @@ def samples_from_ejust(root: str | Path, options: SampleOptions | None = None) -
         x = inputs_for(seq, bounds, options)
         clip = f"{rec.participant}/{rec.code}/{view}"
         parts.append(
-            _make(x, rec.exercise, rec.participant, clip, scores, bounds, "", "", layout_name)
+            _make(x, rec.exercise, rec.participant, clip, scores, bounds, "", "", layout_name,
+                  seq)
         )
-    n_feat = parts[0].n_features if parts else 99
+    n_feat = parts[0].n_features if parts else n_input_features(99, 33, options.presence)
     out = Samples.concat(parts, options.seq_len, n_feat)
     out.meta = {"form": "ejust", "root": str(root), "layout": layout_name,
                 "n_clips": len(jobs), "annotations": ann is not None,
-                "whole_clip_fallbacks": int(fallback), "has_split_column": False}  # fmt: skip
+                "whole_clip_fallbacks": int(fallback), "has_split_column": False,
+                "clip_mode": options.clip_mode, "aspect_corrected_clips": 0}  # fmt: skip
     return out
 
 

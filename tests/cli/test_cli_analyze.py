@@ -76,3 +76,34 @@ def test_analyze_rejects_bad_options(model_dir, tmp_path):
     res = runner.invoke(app, ["analyze", str(csv), "--model", str(model_dir),
                               "--precision", "fp16"])
     assert res.exit_code != 0 and "int8 or fp32" in res.output
+
+
+def test_analyze_frame_size_option_and_warning(model_dir, tmp_path):
+    import shutil
+
+    m = shutil.copytree(model_dir, tmp_path / "m")
+    res = runner.invoke(app, ["export", "--model", str(m), "--samples", "4", "--no-int8"])
+    assert res.exit_code == 0, res.output
+    cfg = json.loads((m / "config.json").read_text())
+    cfg.update(aspect_correct=True, aspect_corrected_clips=5)  # trained on corrected clips
+    (m / "config.json").write_text(json.dumps(cfg))
+    csv = tmp_path / "clip.csv"
+    write_pose_csv(arm_swings(seconds=8), csv)
+    out = tmp_path / "a.json"
+    base = ["analyze", str(csv), "--model", str(m), "--precision", "fp32", "--json", str(out)]
+    res = runner.invoke(app, base)
+    assert res.exit_code == 0, res.output
+    assert "warning" in res.output and "--frame-size" in res.output
+    d = json.loads(out.read_text())
+    assert d["aspect"]["applied"] is False and d["warnings"]
+    res = runner.invoke(app, [*base, "--frame-size", "1280x720"])
+    assert res.exit_code == 0, res.output
+    assert "warning" not in res.output
+    d = json.loads(out.read_text())
+    assert d["aspect"] == {"model_expects": True, "frame_size": [1280.0, 720.0],
+                           "applied": True, "warning": None}
+    assert "warnings" not in d
+    res = runner.invoke(app, [*base, "--frame-size", "1280by720"])
+    assert res.exit_code != 0 and "WIDTHxHEIGHT" in res.output
+    res = runner.invoke(app, [*base, "--side-frame-size", "640x480"])
+    assert res.exit_code != 0 and "--side" in res.output

@@ -78,3 +78,71 @@ def test_train_evaluate_and_crossval(tmp_path: Path) -> None:
     assert rep["evaluated_on"]["includes_training_subjects"] is False
     saved = json.loads((tmp_path / "eval" / "report.json").read_text())
     assert saved["classification"]["clip"]["n"] == 2
+
+
+@pytest.mark.slow
+def test_train_reports_held_out_accuracy_and_exports_on_real_windows(tmp_path: Path) -> None:
+    """`train_imu` reports accuracy on the held-out subject only, and `repcoach export` checks
+    TFLite parity on that subject's real windows (not synthetic pose-like inputs)."""
+    from repcoach.export import export_model_dir
+    from repcoach.imu.train import load_imu_test_inputs, load_window_set, train_imu
+    from repcoach.model_dir import load_keras_models
+
+    data = tiny_dataset(tmp_path / "data", people=3)
+    out = tmp_path / "model"
+    report = train_imu(data, out, quick=True, test_subjects=["cem-cole"], verbose=0,
+                       arch="cnn_deep", derived=True)  # derived channels convert to TFLite
+    ws = load_window_set(data, progress=False)
+    held = ws.groups == "cem-cole"
+    clf, _, classes = load_keras_models(out)
+    pred = np.asarray(classes)[np.asarray(clf.predict_on_batch(ws.X[held])).argmax(axis=1)]
+    assert report["accuracy"] == pytest.approx(float(np.mean(pred == ws.y[held])))
+    assert "test subject(s) cem-cole" in report["accuracy_level"]
+    assert report["test_accuracy"] == report["accuracy"] and "val_accuracy" not in report
+
+    x = load_imu_test_inputs(out, limit=None)
+    assert x is not None and np.array_equal(x, ws.X[held])  # the held-out windows, no others
+    assert len(load_imu_test_inputs(out, limit=3)) == 3
+    res = export_model_dir(out, quantize=("fp32",))
+    assert res.n_samples == int(held.sum()) and "test split" in res.sample_source
+    assert res.models[0].class_agreement == 1.0
+
+
+def test_load_imu_test_inputs_without_data(tmp_path: Path) -> None:
+    from repcoach.imu.train import load_imu_test_inputs
+
+    (tmp_path / "config.json").write_text(json.dumps({
+        "task": "exercise", "modality": "imu", "seq_len": 100, "n_features": 12,
+        "classes": ["a", "b"], "data": str(tmp_path / "gone"),
+        "split": {"train": ["x"], "test": ["y"]}}))
+    assert load_imu_test_inputs(tmp_path) is None
+
+
+def test_derived_channels_graph_matches_numpy_and_is_rotation_robust() -> None:
+    """The in-model |acc|, |gyro| and gravity-direction channels equal their numpy
+    definition; magnitudes do not change when the unit is rotated on the limb."""
+    import keras
+
+    from repcoach.imu.model import derived_channels, derived_numpy, derived_spec
+
+    chans = ("wrist.acc_x", "wrist.acc_y", "wrist.acc_z",
+             "wrist.gyro_x", "wrist.gyro_y", "wrist.gyro_z")
+    spec = derived_spec(chans)
+    assert spec == [("norm", [0, 1, 2]), ("mean", [0, 1, 2]), ("norm", [3, 4, 5])]
+    assert derived_spec(("u1.mag_x", "u1.mag_y", "u1.mag_z")) == []
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(5, 100, 6)).astype(np.float32)
+    inp = keras.Input((100, 6))
+    graph = keras.Model(inp, derived_channels(inp, spec, 6))
+    got = np.asarray(graph.predict_on_batch(x))
+    want = derived_numpy(x, spec)
+    assert got.shape == (5, 100, 6 + 1 + 3 + 1)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    np.testing.assert_allclose(want[:, :, 6], np.linalg.norm(x[:, :, :3], axis=-1), rtol=1e-5)
+    r = Rotation.from_euler("xyz", [30, -50, 70], degrees=True).as_matrix().astype(np.float32)
+    xr = x.copy()
+    xr[:, :, :3] = x[:, :, :3] @ r.T
+    xr[:, :, 3:] = x[:, :, 3:] @ r.T
+    rot = derived_numpy(xr, spec)
+    np.testing.assert_allclose(rot[:, :, [6, 10]], want[:, :, [6, 10]], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(rot[:, 0, 7:10], want[:, 0, 7:10] @ r.T, rtol=1e-4, atol=1e-5)

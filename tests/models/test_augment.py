@@ -64,3 +64,20 @@ def test_augmenter_noise_changes_input_but_not_shape():
     assert out.shape == x.shape
     assert 0.03 < out.std() < 0.07
     assert (x == 0).all()  # input untouched
+
+
+def test_flip_and_noise_with_presence_channels():
+    layout = PENN_13
+    rng = np.random.default_rng(0)
+    j, d = layout.n_joints, layout.dims
+    x = rng.normal(size=(2, 10, j * d + j)).astype(np.float32)
+    x[..., j * d :] = (rng.random((2, 10, j)) > 0.5).astype(np.float32)
+    flipped = flip_horizontal(x, layout)
+    perm = layout.mirror_permutation()
+    assert np.allclose(flipped[..., j * d :], x[..., j * d :][..., perm])
+    assert np.allclose(flipped[..., : j * d], flip_horizontal(x[..., : j * d], layout))
+    assert np.allclose(flip_horizontal(flipped, layout), x)
+    aug = Augmenter(layout=layout, frame_drop=0, local_shuffle=0, flip_prob=0, noise_std=0.1)
+    out = aug(x, None, np.random.default_rng(1))
+    assert not np.allclose(out[..., : j * d], x[..., : j * d])
+    assert np.array_equal(out[..., j * d :], x[..., j * d :])  # presence stays 0/1

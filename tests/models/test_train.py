@@ -66,7 +66,9 @@ def test_scorer_outputs_in_unit_interval(trained):
     from repcoach.model_dir import load_keras_models
 
     _, scorers, _ = load_keras_models(trained.model_dir)
-    x = np.random.default_rng(0).normal(0, 3, (16, 30, 99)).astype(np.float32)
+    # repetition models: 99 pose values + the 2 tempo channels (scorer_inputs "auto")
+    assert trained.config["scorer_inputs"] == ["log_duration", "log_relative_duration"]
+    x = np.random.default_rng(0).normal(0, 3, (16, 30, 101)).astype(np.float32)
     for m in scorers.values():
         out = m.predict_on_batch(x)
         assert out.shape == (16, 1) and (out >= 0).all() and (out <= 1).all()

@@ -41,10 +41,12 @@ def test_penn_action_held_out_clips(realdata, tmp_path):
     penn = realdata("penn_action_exercise")
     _subset_index(penn, tmp_path / "train", per_label=14)
     _subset_index(penn, tmp_path / "other", per_label=6, skip=14)
-    sopts = SampleOptions(clip_mode="whole", progress=False)
+    sopts = SampleOptions(clip_mode="whole", presence=True, progress=False)
     opts = TrainOptions(lstm_units=32, dense_units=(32, 16), epochs=25, patience=8, verbose=0)
     res = train_model_dir(tmp_path / "train", tmp_path / "model", sopts, opts)
-    assert res.config["layout"] == "penn13" and res.config["n_features"] == 26
+    # 13 joints x 2D + a presence channel per joint (Penn hides many joints)
+    assert res.config["layout"] == "penn13" and res.config["n_features"] == 39
+    assert res.config["presence"] is True
     assert res.config["split"]["group_by"] == "clip"
     # clips never used in training (a disjoint set of Penn clips)
     rep = evaluate_model_dir(tmp_path / "model", tmp_path / "other", tmp_path / "rep",
@@ -53,6 +55,17 @@ def test_penn_action_held_out_clips(realdata, tmp_path):
     assert ev["n_clips"] == 36 and not ev["includes_training_subjects"]
     print("penn held-out clip accuracy", rep["accuracy"])
     assert rep["accuracy"] > 0.5  # chance is 1/6
+    # the LiteRT analysis path builds the same presence channels from a bare pose CSV
+    from repcoach.analyze import analyze_file
+    from repcoach.export import export_model_dir
+
+    export_model_dir(tmp_path / "model", quantize=("fp32",))
+    with open(tmp_path / "other" / "index.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    first = {r["label"]: r for r in reversed(rows)}  # one clip per class
+    right = sum(analyze_file(r["file"], tmp_path / "model").exercise == label
+                for label, r in first.items())
+    assert len(first) == 6 and right >= 3  # chance: 1 of 6
 
 
 def test_pushfit_correctness_grouped_and_ungrouped(realdata, tmp_path):

@@ -10,7 +10,12 @@ import pytest
 
 from repcoach.errors import DataError
 from repcoach.pose import preprocess
-from repcoach.pose.resample import repetition_inputs, resample, to_model_input
+from repcoach.pose.resample import (
+    presence_features,
+    repetition_inputs,
+    resample,
+    to_model_input,
+)
 from repcoach.skeleton import MEDIAPIPE_33, PENN_13
 from repcoach.types import PoseSequence
 
@@ -82,3 +87,33 @@ def test_chain_to_model_input_and_per_repetition_inputs() -> None:
     far, _ = make_sequence("jumping_jacks", [0.9, 1.1, 1.0], scale=0.5, offset=(0.1, 0.05))
     np.testing.assert_allclose(repetition_inputs(far, truth), batch, atol=1e-4)
     assert preprocess(seq).space == "normalized"
+
+
+def test_presence_channels_mark_missing_landmarks() -> None:
+    rng = np.random.default_rng(3)
+    coords = rng.random((20, PENN_13.n_joints, 2)).astype(np.float32)
+    coords[:, 4] = np.nan  # never seen
+    coords[5:8, 7] = np.nan  # a gap
+    seq = PoseSequence.from_array(coords, PENN_13)
+    feats = presence_features(seq)
+    assert feats.shape == (20, 26 + 13)
+    assert (feats[:, 26 + 4] == 0).all()
+    assert (feats[5:8, 26 + 7] == 0).all() and (feats[:5, 26 + 7] == 1).all()
+    out = to_model_input(seq, 30, presence=True, max_gap_s=0.0)
+    assert out.shape == (30, 39) and np.isfinite(out).all()
+    assert np.allclose(out[:, 26 + 4], 0.0) and np.allclose(out[:, :26].reshape(30, 13, 2)[:, 4], 0)
+    assert np.allclose(out[:, 26:], np.clip(out[:, 26:], 0, 1))
+    plain = to_model_input(seq, 30, max_gap_s=0.0)
+    assert np.allclose(out[:, :26], plain, atol=1e-6)
+    reps = repetition_inputs(seq, [(0, 10), (10, 20)], 16, presence=True)
+    assert reps.shape == (2, 16, 39)
+    assert repetition_inputs(seq, [], 16, presence=True).shape == (0, 16, 39)
+
+
+def test_resample_array_uses_given_timestamps() -> None:
+    x = np.array([[0.0], [1.0], [3.0]])
+    t = np.array([0.0, 0.1, 0.3])  # values proportional to time: linear in t
+    out = resample(x, 4, timestamps=t)
+    assert np.allclose(out[:, 0], [0.0, 1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="timestamps"):
+        resample(x, 4, timestamps=t[:2])

@@ -32,18 +32,36 @@ def export_cmd(
     tf.get_logger().setLevel("ERROR")  # retracing notes from predicting with several models
     seq_len, n_features = int(cfg["seq_len"]), int(cfg["n_features"])
     with console.status("loading parity samples"):
-        x, source = default_parity_samples(model, seq_len, n_features, n=samples)
+        x, extra, source = _parity_inputs(model, cfg, samples)
+        if x is None:
+            x, source = default_parity_samples(model, seq_len, n_features, n=samples)
     with console.status("converting to TFLite and checking parity"):
         result = export_model_dir(
             model,
             quantize=("fp32", "int8") if int8 else ("fp32",),
             parity_samples=x,
             sample_source=source,
+            parity_extra=extra,
         )
     table = export_table(result, title=f"TFLite export of {model}")
     console.print(table)
     console.print(f"parity checked on {result.n_samples} samples: {result.sample_source}")
+    if result.scorer_inputs:
+        console.print(f"scorer extra inputs {', '.join(result.scorer_inputs)}: "
+                      f"{result.extra_source}")  # fmt: skip
     console.print(f"wrote {model / 'export.json'}")
+
+
+def _parity_inputs(model: Path, cfg: dict[str, Any], n: int) -> tuple[Any, Any, str]:
+    """Test-split inputs WITH their scorer extra-input values (durations) for a folder whose
+    scorers have extra inputs; ``(None, None, "")`` otherwise or when the split is unavailable
+    (the caller then uses :func:`repcoach.export.default_parity_samples`)."""
+    if not cfg.get("scorer_inputs"):
+        return None, None, ""
+    from repcoach.export import held_out_with_extra
+
+    got = held_out_with_extra(model, n)
+    return got if got is not None else (None, None, "")
 
 
 def export_table(result: Any, title: str) -> Table:
@@ -89,13 +107,30 @@ def analyze_cmd(
     view_score: str = typer.Option(
         "mean", "--view-score", help="Two views: mean of both views' scores, or the stronger's."
     ),
+    frame_size: str | None = typer.Option(
+        None, "--frame-size",
+        help="WIDTHxHEIGHT of the recording's frames (pose CSV; a video's own size is used "
+        "otherwise), for models trained on aspect-corrected landmarks.",
+    ),
+    side_frame_size: str | None = typer.Option(
+        None, "--side-frame-size", help="WIDTHxHEIGHT of the side view's frames (pose CSV)."
+    ),
 ) -> None:
     """Which exercise, how many repetitions, and a correctness score for each repetition.
 
     With --side, RECORDING is the frontal view and both views are analysed together: one
     clock, repetitions segmented on the view that moves more, class probabilities averaged.
     """
-    from repcoach.analyze import Analyzer, AnalyzerOptions, is_video, load_recording
+    import warnings
+
+    from repcoach.analyze import (
+        Analyzer,
+        AnalyzerOptions,
+        is_video,
+        load_recording,
+        parse_frame_size,
+        recording_frame_size,
+    )
     from repcoach.io.atomic import write_json
 
     if precision not in ("int8", "fp32"):
@@ -109,6 +144,14 @@ def analyze_cmd(
         raise typer.BadParameter("must be stronger, frontal or side", param_hint="--segment-view")
     if view_score not in ("mean", "stronger"):
         raise typer.BadParameter("must be mean or stronger", param_hint="--view-score")
+    sizes: dict[str, tuple[float, float] | None] = {}
+    for hint, text in (("--frame-size", frame_size), ("--side-frame-size", side_frame_size)):
+        try:
+            sizes[hint] = None if text is None else parse_frame_size(text)
+        except ValueError as e:
+            raise typer.BadParameter(str(e), param_hint=hint) from None
+    if side_frame_size is not None and side is None:
+        raise typer.BadParameter("needs --side", param_hint="--side-frame-size")
     options = AnalyzerOptions(
         model_dir=model, precision=precision, scorer_label=scorer_label,
         view_weights=(1.0 - side_weight, side_weight), segment_view=segment_view,
@@ -122,10 +165,19 @@ def analyze_cmd(
             return load_recording(path)
 
     seq = load(recording, "frontal view" if side is not None else "recording")
-    if side is None:
-        result = analyzer.analyze(seq)
-    else:
-        result = analyzer.analyze_views(seq, load(side, "side view"), side_offset_s=side_offset)
+    size = sizes["--frame-size"] or recording_frame_size(recording)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # printed below from result.extra
+        if side is None:
+            result = analyzer.analyze(seq, frame_size=size)
+        else:
+            side_size = sizes["--side-frame-size"] or recording_frame_size(side)
+            result = analyzer.analyze_views(seq, load(side, "side view"),
+                                            side_offset_s=side_offset, frame_size=size,
+                                            side_frame_size=side_size)  # fmt: skip
+    for msg in result.extra.get("warnings", []):
+        console.print(f"[bold yellow]warning:[/] {msg}")
+    if side is not None:
         v = result.extra["views"]
         console.print(
             f"two views: segmented on the {v['segmented_on']} view (motion frontal "
@@ -141,6 +193,10 @@ def analyze_cmd(
     )
     if result.extra.get("note"):
         console.print(f"[yellow]{result.extra['note']}[/]")
+    form = result.extra.get("pushup_form")
+    if form is not None:
+        cues = "; ".join(form["cues"]) or "nothing stands out"
+        console.print(f"push-up form (rule-based): {cues}")
     if result.repetitions:
         table = Table(title=str(recording.name))
         for col in ("#", "start s", "end s", "label", "prob", "score", "cue"):

@@ -45,7 +45,7 @@ def count(
 def imu_crossval(
     data: Path = typer.Option(..., "--data", help="indexed IMU dataset or EJUST folder"),
     out: Path = typer.Option(..., "--out", help="report folder"),
-    arch: str = typer.Option("cnn", help="cnn | cnn_bilstm"),
+    arch: str = typer.Option("cnn", help="cnn | cnn_deep | cnn_attn | cnn_bilstm"),
     epochs: int = typer.Option(30),
     channels: str = typer.Option("", help="acc | gyro | acc+gyro | all (default per dataset)"),
     unit: str = typer.Option("recording", help="recording | rep (annotated repetitions)"),
@@ -57,6 +57,9 @@ def imu_crossval(
     rotate: float = typer.Option(25.0, help="random sensor-rotation augmentation (degrees)"),
     mirror: str = typer.Option("", help="left-right mirror augmentation axis (x|y|z)"),
     n_models: int = typer.Option(1, "--n-models", help="averaged ensemble of this many CNNs"),
+    derived: bool = typer.Option(
+        False, "--derived", help="add orientation-robust channels inside the model: |acc|, "
+        "|gyro| and the window-mean accelerometer (gravity direction) per sensor"),
     features: str = typer.Option(
         "windows", help="windows (CNN on 2 s windows) | rep (per-repetition duration/amplitude "
         "features + simple model; needs --unit rep)"),
@@ -79,7 +82,8 @@ def imu_crossval(
     ws = load_window_set(data, channels or None, unit=unit, label=label, progress=not quiet)
     folds = [f.split(",") for f in fold] if fold else None
     res = cross_subject(ws, folds, progress=not quiet, arch=arch, epochs=epochs, seed=seed,
-                        rotate_deg=rotate, mirror=mirror or None, n_models=n_models)
+                        rotate_deg=rotate, mirror=mirror or None, n_models=n_models,
+                        derived=derived)
     write_json(out / "crossval.json", {k: v for k, v in res.items() if k != "classification"})
     write_report(out, {"data": str(data), "modality": "imu", "task": label,
                        "protocol": res["protocol"], "classification": res["classification"]})
@@ -122,6 +126,9 @@ def fusion_experiment(
     seed: int = typer.Option(0),
     pose_noise: float = typer.Option(1.0, help="pose noise, x feature std"),
     imu_noise: float = typer.Option(0.5, help="IMU noise (g)"),
+    test_fraction: float = typer.Option(0.34, "--test-fraction",
+                                        help="fraction of participants held out"),
+    drop_site: str = typer.Option("rwrist", "--drop-site", help="IMU site of the dropped sensor"),
 ) -> None:
     """Pose vs IMU vs late fusion on held-out participants, clean and degraded."""
     from rich.console import Console
@@ -130,7 +137,8 @@ def fusion_experiment(
     from repcoach.fusion import run_fusion_experiment
 
     rows = run_fusion_experiment(data, epochs=epochs, seed=seed, pose_noise=pose_noise,
-                                 imu_noise_g=imu_noise, out_dir=out)
+                                 imu_noise_g=imu_noise, out_dir=out,
+                                 test_fraction=test_fraction, drop_site=drop_site)
     table = Table("condition", "method", "accuracy")
     for r in rows:
         table.add_row(r["condition"], r["method"], f"{100 * r['accuracy']:.1f}%")

@@ -42,8 +42,20 @@ def train_cmd(
         None, "--group-col", help="index.csv column grouping near-duplicate clips for the split."
     ),
     lstm_units: int = typer.Option(256, "--lstm-units", help="BiLSTM units (paper: 256)."),
+    presence: bool = typer.Option(
+        False, "--presence",
+        help="Append a presence channel per joint (for data with often-unseen joints).",
+    ),
     no_augment: bool = typer.Option(False, "--no-augment", help="Train without augmentation."),
     no_scorers: bool = typer.Option(False, "--no-scorers", help="Skip correctness scorers."),
+    scorer_inputs: str = typer.Option(
+        "auto", "--scorer-inputs",
+        help="Extra scorer inputs: auto (repetition duration for --clip-mode reps) | none | "
+        "duration.",
+    ),
+    n_models: int = typer.Option(
+        1, "--n-models", help="Train a seed ensemble of this many classifiers (one saved model)."
+    ),
     seed: int = typer.Option(0),
     quick: bool = typer.Option(False, help="Small model, few epochs (smoke test)."),
     quiet: bool = typer.Option(False, help="No progress bars."),
@@ -71,10 +83,11 @@ def train_cmd(
     try:
         sopts = SampleOptions(seq_len=seq_len, clip_mode=clip_mode, window_s=window,
                               stride_s=stride, view=view, group_col=group_col,
-                              progress=not quiet)  # fmt: skip
+                              presence=presence, progress=not quiet)  # fmt: skip
         topts = TrainOptions(task=task, epochs=epochs, batch_size=batch_size, seed=seed,
                              quick=quick, augment=not no_augment, scorers=not no_scorers,
-                             lstm_units=lstm_units, verbose=0 if quiet else 1)  # fmt: skip
+                             lstm_units=lstm_units, n_models=n_models,
+                             scorer_inputs=scorer_inputs, verbose=0 if quiet else 1)  # fmt: skip
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None
     res = train_model_dir(data, out, sopts, topts)
@@ -147,12 +160,25 @@ def crossval_cmd(
     folds: int = typer.Option(5, "--folds", "-k", help="Number of folds (grouped, stratified)."),
     task: str = typer.Option("exercise", help="exercise (classifier) | correctness (scorers)."),
     epochs: int = typer.Option(100, help="Maximum epochs per fold (early stopping applies)."),
+    seq_len: int = typer.Option(30, "--seq-len", help="Frames per model input."),
     clip_mode: str = typer.Option("reps", "--clip-mode", help="reps | windows | whole."),
     window: float = typer.Option(2.0, help="Window length in seconds (--clip-mode windows)."),
     stride: float = typer.Option(1.0, help="Window stride in seconds (--clip-mode windows)."),
     view: str = typer.Option("frontal", help="EJUST camera: frontal | side | both."),
     group_col: str | None = typer.Option(
         None, "--group-col", help="index.csv column grouping near-duplicate clips."
+    ),
+    presence: bool = typer.Option(
+        False, "--presence",
+        help="Append a presence channel per joint (for data with often-unseen joints).",
+    ),
+    n_models: int = typer.Option(
+        1, "--n-models", help="Train a seed ensemble of this many classifiers (one saved model)."
+    ),
+    scorer_inputs: str = typer.Option(
+        "auto", "--scorer-inputs",
+        help="Extra scorer inputs: auto (repetition duration for --clip-mode reps) | none | "
+        "duration.",
     ),
     seed: int = typer.Option(0),
     quick: bool = typer.Option(False, help="Small model, few epochs (smoke test)."),
@@ -170,9 +196,11 @@ def crossval_cmd(
     if folds < 2:
         raise typer.BadParameter("need at least 2 folds", param_hint="--folds")
     try:
-        sopts = SampleOptions(clip_mode=clip_mode, window_s=window, stride_s=stride, view=view,
-                              group_col=group_col, progress=not quiet)  # fmt: skip
+        sopts = SampleOptions(seq_len=seq_len, clip_mode=clip_mode, window_s=window,
+                              stride_s=stride, view=view, group_col=group_col,
+                              presence=presence, progress=not quiet)  # fmt: skip
         topts = TrainOptions(task=task, epochs=epochs, seed=seed, quick=quick,
+                             n_models=n_models, scorer_inputs=scorer_inputs,
                              verbose=0 if quiet else 1)  # fmt: skip
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None
@@ -183,7 +211,7 @@ def crossval_cmd(
                                "n_samples": cv["n_samples"], "n_groups": cv["n_groups"],
                                "includes_training_subjects": False},
               "cross_validation": {k: cv[k] for k in ("k", "per_fold_sample_accuracy",
-                                                       "epochs_run")}}  # fmt: skip
+                                                       "epochs_run", "scorer_inputs")}}  # fmt: skip
     for key in ("classification", "scoring"):
         if key in cv:
             report[key] = cv[key]

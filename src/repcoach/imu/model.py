@@ -14,7 +14,63 @@ from typing import Any
 
 import numpy as np
 
-ARCHITECTURES = ("cnn", "cnn_bilstm")
+ARCHITECTURES = ("cnn", "cnn_deep", "cnn_attn", "cnn_bilstm")
+
+
+def derived_spec(channels: tuple[str, ...] | list[str] | None) -> list[tuple[str, list[int]]]:
+    """The orientation-robust channels :func:`derived_channels` adds, as ``(kind, [x, y, z]
+    indices)``: per sensor, the magnitude of the accelerometer and of the gyroscope (unchanged
+    by how the unit is rotated on the limb) and the accelerometer's window mean (the gravity
+    direction in the sensor frame: how the limb is held)."""
+    spec: list[tuple[str, list[int]]] = []
+    chans = list(channels or [])
+    for site in rotation_groups(chans):
+        for trip in site:
+            sig = chans[trip[0]].rpartition(".")[2].rpartition("_")[0]
+            if sig in ("acc", "gyro"):
+                spec.append(("norm", trip))
+            if sig == "acc":
+                spec.append(("mean", trip))
+    return spec
+
+
+def derived_channels(inp: Any, spec: list[tuple[str, list[int]]], n_features: int) -> Any:
+    """Keras graph appending the :func:`derived_spec` channels to ``inp`` (batch, T, C), built
+    from builtin layers only (fixed selection matrices, ``UnitNormalization``, pooling), so the
+    saved model reloads without custom objects and converts to TFLite builtin ops. The raw
+    window stays the model input."""
+    import keras
+    from keras import layers
+
+    seq_len = int(inp.shape[1])
+    parts = [inp]
+    for k, (kind, trip) in enumerate(spec):
+        sel = np.zeros((n_features, 3), np.float32)
+        sel[trip, [0, 1, 2]] = 1.0
+        pick = layers.Dense(3, use_bias=False, trainable=False, name=f"derived_pick{k}",
+                            kernel_initializer=keras.initializers.Zeros())  # fmt: skip
+        v = pick(inp)
+        pick.set_weights([sel])
+        if kind == "norm":  # |v| = v . v/|v|
+            unit = layers.UnitNormalization(axis=-1)(v)
+            summ = layers.Dense(1, use_bias=False, trainable=False, name=f"derived_sum{k}",
+                                kernel_initializer=keras.initializers.Ones())  # fmt: skip
+            parts.append(summ(layers.Multiply()([v, unit])))
+        else:  # window mean, repeated along time
+            parts.append(layers.RepeatVector(seq_len)(layers.GlobalAveragePooling1D()(v)))
+    return layers.Concatenate(axis=-1, name="with_derived")(parts) if len(parts) > 1 else inp
+
+
+def derived_numpy(x: np.ndarray, spec: list[tuple[str, list[int]]]) -> np.ndarray:
+    """:func:`derived_channels` in numpy (for the normalisation statistics and tests)."""
+    parts = [x]
+    for kind, trip in spec:
+        v = x[:, :, trip]
+        if kind == "norm":
+            parts.append(np.linalg.norm(v, axis=-1, keepdims=True))
+        else:
+            parts.append(np.repeat(v.mean(axis=1, keepdims=True), x.shape[1], axis=1))
+    return np.concatenate(parts, axis=-1).astype(np.float32)
 
 
 def build_imu_model(
@@ -27,11 +83,16 @@ def build_imu_model(
     learning_rate: float = 1e-3,
     noise: float = 0.1,
     name: str | None = None,
+    derived: list[tuple[str, list[int]]] | None = None,
 ) -> Any:
     """A compiled Keras model with softmax output over ``n_classes``.
 
     ``cnn``: three Conv1D blocks (32-64-64 filters, BN, ReLU), global average pooling, dropout.
-    ``cnn_bilstm``: two Conv1D blocks, max-pool by 2, a 32-unit BiLSTM, dropout."""
+    ``cnn_deep``: four blocks (32-64-64-64) with max-pooling after the first three (a longer
+    receptive field); ``cnn_attn``: ``cnn_deep`` plus two-head self-attention before pooling.
+    ``cnn_bilstm``: two Conv1D blocks, max-pool by 2, a 32-unit BiLSTM, dropout. ``derived``
+    (a :func:`derived_spec`): append those channels first; ``mean``/``variance`` are then
+    over raw + derived channels."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
     from keras import layers
@@ -39,15 +100,22 @@ def build_imu_model(
     if arch not in ARCHITECTURES:
         raise ValueError(f"arch must be one of {ARCHITECTURES}, got {arch!r}")
     inp = keras.Input((seq_len, n_features), name="imu_window")
-    x = layers.Normalization(axis=-1, mean=mean, variance=np.maximum(variance, 1e-6))(inp)
+    x = derived_channels(inp, derived, n_features) if derived else inp
+    x = layers.Normalization(axis=-1, mean=mean, variance=np.maximum(variance, 1e-6))(x)
     x = layers.GaussianNoise(noise)(x)
-    if arch == "cnn":
-        for filters, k in ((32, 7), (64, 5), (64, 3)):
+    if arch in ("cnn", "cnn_deep", "cnn_attn"):
+        blocks = ((32, 7), (64, 5), (64, 3)) if arch == "cnn" else (
+            (32, 7), (64, 5), (64, 5), (64, 3))
+        for i, (filters, k) in enumerate(blocks):
             x = layers.Conv1D(filters, k, padding="same", use_bias=False)(x)
             x = layers.BatchNormalization()(x)
             x = layers.Activation("relu")(x)
-            if filters == 32:
+            # cnn: pool once (receptive field ~0.4 s); deep: pool after all but the last block
+            # (receptive field ~1.5 s of the 2 s window)
+            if i == 0 or (arch != "cnn" and i < len(blocks) - 1):
                 x = layers.MaxPooling1D(2)(x)
+        if arch == "cnn_attn":  # self-attention over the pooled time steps, residual
+            x = layers.Add()([x, layers.MultiHeadAttention(2, 16)(x, x)])
         x = layers.GlobalAveragePooling1D()(x)
     else:
         for filters, k in ((32, 7), (64, 5)):
@@ -158,6 +226,7 @@ class ImuClassifier:
         rotate_deg: float = 0.0,
         channels: tuple[str, ...] | None = None,
         n_models: int = 1,
+        derived: bool = False,
     ) -> None:
         self.arch = arch
         self.epochs = epochs
@@ -171,11 +240,12 @@ class ImuClassifier:
         self.rotate_deg = rotate_deg
         self.channels = channels
         self.n_models = n_models
+        self.derived = derived
 
     def get_params(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in (
             "arch", "epochs", "batch_size", "learning_rate", "scale_augment", "noise", "seed",
-            "mirror", "rotate_deg", "n_models")}
+            "mirror", "rotate_deg", "n_models", "derived")}
 
     def fit(
         self,
@@ -189,7 +259,11 @@ class ImuClassifier:
         y = np.asarray([str(v) for v in y])
         self.classes_ = np.asarray(sorted(set(y)))
         yi = np.searchsorted(self.classes_, y)
-        flat = X.reshape(-1, X.shape[-1])
+        spec = derived_spec(self.channels) if self.derived else []
+        if self.derived and not spec:
+            raise ValueError("derived=True needs channels with x/y/z acc or gyro triples")
+        flat = derived_numpy(X, spec) if spec else X
+        flat = flat.reshape(-1, flat.shape[-1])
         # class weights: balanced, so a rare exercise is not ignored
         counts = np.bincount(yi, minlength=len(self.classes_)).astype(float)
         cw = {i: float(len(yi) / (len(counts) * c)) for i, c in enumerate(counts) if c > 0}
@@ -208,6 +282,7 @@ class ImuClassifier:
                 self.arch, X.shape[1], X.shape[2], len(self.classes_),
                 flat.mean(axis=0), flat.var(axis=0), self.learning_rate, self.noise,
                 name=f"imu_{self.arch}" if self.n_models <= 1 else f"imu_{self.arch}_m{k}",
+                derived=spec or None,
             )  # fmt: skip
             rng = np.random.default_rng(seed)
             for _ in range(self.epochs):  # fresh augmentation every epoch

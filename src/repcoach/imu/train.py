@@ -191,6 +191,7 @@ def _train_params(opts: dict[str, Any]) -> dict[str, Any]:
         "batch_size": int(opts.get("batch_size") or 64),
         "seed": int(opts.get("seed") or 0),
         "n_models": int(opts.get("n_models") or 1),
+        "derived": bool(opts.get("derived", False)),
         "verbose": int(opts.get("verbose") or 0) > 1,
     }
 
@@ -202,7 +203,8 @@ def train_imu(data_dir: str | Path, out_dir: str | Path, **opts: Any) -> dict[st
     (3 epochs), ``channels``, ``unit`` (recording | rep), ``label``, ``mirror`` (x/y/z:
     left-right mirror augmentation, see :func:`repcoach.imu.model.mirror_map`), ``rotate_deg``
     (sensor-rotation augmentation, default 25),
-    ``n_models`` (averaged ensemble), ``test_subjects`` (list;
+    ``n_models`` (averaged ensemble), ``derived`` (orientation-robust channels, see
+    :func:`repcoach.imu.model.derived_spec`), ``test_subjects`` (list;
     default: repcoach.models.splits.subject_split 70/15/15 by subject). Returns the report."""
     from repcoach.model_dir import save_model_dir
     from repcoach.models.splits import groups_per_split, subject_split
@@ -253,16 +255,59 @@ def train_imu(data_dir: str | Path, out_dir: str | Path, **opts: Any) -> dict[st
     save_model_dir(out, config, classifier=clf, history=history)
     report: dict[str, Any] = {"model": str(out), "data": str(data_dir), "task": "exercise",
                               "modality": "imu"}  # fmt: skip
-    if len(split["test"]):
-        ts = ws.subset(split["test"])
+    for name in ("val", "test"):  # held-out subjects only: never the training windows
+        if not len(split[name]):
+            continue
+        ts = ws.subset(split[name])
         r = _predict(clf, ts)
-        report["evaluated_on"] = {"split": "test", "n_samples": len(ts),
-                                  "n_clips": len(set(ts.clip_ids)),
-                                  "n_groups": len(set(ts.groups)),
-                                  "groups": sorted(set(ts.groups))}  # fmt: skip
-        report["classification"] = r["section"]
+        sec = r["section"]
+        report[f"{name}_accuracy"] = sec["sample"]["accuracy"]
+        report[f"{name}_clip_accuracy"] = (sec.get("clip") or {}).get("accuracy")
+        if name == "test":
+            report["evaluated_on"] = {"split": "test", "n_samples": len(ts),
+                                      "n_clips": len(set(ts.clip_ids)),
+                                      "n_groups": len(set(ts.groups)),
+                                      "groups": sorted(set(ts.groups))}  # fmt: skip
+            report["classification"] = sec
+    # top-level figure printed by `repcoach train`: test subjects, else validation subjects
+    for name in ("test", "val"):
+        if report.get(f"{name}_accuracy") is not None:
+            subj = sorted(set(ws.groups[split[name]]))
+            clip = report.get(f"{name}_clip_accuracy")
+            report["accuracy"] = report[f"{name}_accuracy"]
+            report["accuracy_level"] = (
+                f"per window, {name} subject(s) {', '.join(subj)}"
+                + (f"; per {ws.info['unit']} (vote) {100 * clip:.1f} %" if clip is not None
+                   else ""))  # fmt: skip
+            break
     write_report(out, report, history)
     return report
+
+
+def load_imu_test_inputs(model_dir: str | Path, limit: int | None = 256) -> np.ndarray | None:
+    """Raw windows of the held-out subjects recorded in an IMU model folder's config.json
+    (``split.test``, else ``split.val``), re-cut from the folder's data as in training; None
+    when the data are gone or no subject was held out. Used by ``repcoach export`` so TFLite
+    parity is checked on real held-out IMU windows rather than synthetic inputs."""
+    from repcoach.model_dir import load_model_config
+
+    cfg = load_model_config(model_dir)
+    data = cfg.get("data")
+    if cfg.get("modality") != "imu" or not data or not Path(data).exists():
+        return None
+    split = cfg.get("split") or {}
+    held = list(split.get("test") or []) or list(split.get("val") or [])
+    if not held:
+        return None
+    ws = load_window_set(data, cfg["channels"], cfg["seq_len"],
+                         1 - cfg["window"]["stride"] / cfg["seq_len"], cfg.get("unit", "recording"),
+                         cfg.get("label", "label"), progress=False)  # fmt: skip
+    idx = np.flatnonzero(np.isin(ws.groups, [str(h) for h in held]))
+    if not len(idx):
+        return None
+    if limit is not None and len(idx) > limit:  # spread over all held-out clips, not the first
+        idx = idx[np.linspace(0, len(idx) - 1, limit).round().astype(int)]
+    return ws.X[idx]
 
 
 def evaluate_imu(model_dir: str | Path, data_dir: str | Path, out_dir: str | Path) -> dict:

@@ -36,15 +36,23 @@ SYMMETRIC_EXERCISES = frozenset(
 
 
 def flip_horizontal(x: np.ndarray, layout: Skeleton) -> np.ndarray:
-    """Mirror ``(..., T, joints*dims)`` inputs: negate x and swap left/right joints."""
+    """Mirror ``(..., T, joints*dims)`` inputs: negate x and swap left/right joints. Inputs with
+    per-joint presence channels appended (``joints*dims + joints``) have those swapped too."""
     x = np.asarray(x, dtype=np.float32)
     shape = x.shape
     j, d = layout.n_joints, layout.dims
-    if shape[-1] != j * d:
-        raise ValueError(f"inputs have {shape[-1]} features, layout {layout.name!r} has {j * d}")
-    y = x.reshape(*shape[:-1], j, d)[..., layout.mirror_permutation(), :].copy()
+    if shape[-1] not in (j * d, j * d + j):
+        raise ValueError(
+            f"inputs have {shape[-1]} features, layout {layout.name!r} has {j * d} "
+            f"(or {j * d + j} with presence channels)"
+        )
+    perm = layout.mirror_permutation()
+    y = x[..., : j * d].reshape(*shape[:-1], j, d)[..., perm, :].copy()
     y[..., 0] = -y[..., 0]
-    return y.reshape(shape)
+    y = y.reshape(*shape[:-1], j * d)
+    if shape[-1] == j * d:
+        return y
+    return np.concatenate([y, x[..., j * d :][..., perm]], axis=-1)
 
 
 def drop_frames(x: np.ndarray, rate: float, rng: np.random.Generator) -> np.ndarray:
@@ -104,8 +112,9 @@ class Augmenter:
             )
             if flip.any():
                 x[flip] = flip_horizontal(x[flip], self.layout)
-        if self.noise_std > 0:
-            x += rng.normal(0.0, self.noise_std, x.shape).astype(np.float32)
+        if self.noise_std > 0:  # on coordinates only, never on presence channels
+            w = min(x.shape[-1], self.layout.n_joints * self.layout.dims)
+            x[..., :w] += rng.normal(0.0, self.noise_std, (*x.shape[:-1], w)).astype(np.float32)
         return x
 
     def to_dict(self) -> dict:

@@ -197,6 +197,14 @@ def predict_batched(model: Any, x: np.ndarray, batch_size: int = 256) -> np.ndar
     return np.concatenate(parts).astype(np.float32)
 
 
+def average_models(members: Sequence[Any], name: str = "bilstm_ensemble") -> Any:
+    """One Keras model whose output is the mean of ``members``' outputs (same input shape)."""
+    keras = _keras()
+    inp = keras.Input(shape=tuple(members[0].input_shape[1:]), name="pose")
+    out = keras.layers.Average(name="mean_probability")([m(inp) for m in members])
+    return keras.Model(inp, out, name=name)
+
+
 class _BiLSTMEstimator:
     """Shared parameters of the BiLSTM estimators (scikit-learn style: set in ``__init__``,
     returned by :meth:`get_params`); subclasses choose the defaults."""
@@ -244,8 +252,12 @@ class _BiLSTMEstimator:
 class BiLSTMClassifier(_BiLSTMEstimator):
     """scikit-learn style wrapper of the paper's classifier: ``fit(X, y)`` with string labels.
 
-    Fitted attributes: ``classes_`` (sorted names = output order), ``model_`` (Keras),
-    ``history_`` (per-epoch loss / accuracy / val_loss / val_accuracy / learning_rate)."""
+    ``n_models`` > 1 trains that many copies of the network (seeds ``seed``, ``seed + 1``, ...)
+    and saves them as ONE Keras model averaging their softmax outputs: a seed ensemble that
+    exports to a single TFLite file, trading n times the training and inference time for less
+    seed-to-seed variance. Fitted attributes: ``classes_`` (sorted names = output order),
+    ``model_`` (Keras), ``history_`` (the first member's per-epoch loss / accuracy / val_loss /
+    val_accuracy / learning_rate), ``histories_`` (every member's)."""
 
     def __init__(
         self,
@@ -260,9 +272,14 @@ class BiLSTMClassifier(_BiLSTMEstimator):
         seed: int = 0,
         verbose: int = 0,
         checkpoint_dir: str | Path | None = None,
+        n_models: int = 1,
     ) -> None:
         super().__init__(lstm_units, dense_units, dropout, epochs, batch_size, patience,
                          learning_rate, augment, seed, verbose, checkpoint_dir)  # fmt: skip
+        self.n_models = n_models
+
+    def get_params(self) -> dict[str, Any]:
+        return {**super().get_params(), "n_models": self.n_models}
 
     def fit(
         self,
@@ -274,35 +291,43 @@ class BiLSTMClassifier(_BiLSTMEstimator):
         keras = _keras()
         from repcoach.model_dir import LabelEncoder
 
+        if self.n_models < 1:
+            raise ValueError(f"n_models must be >= 1, got {self.n_models}")
         x = np.asarray(x, dtype=np.float32)
         if x.ndim != 3:
             raise ValueError(f"X must be (n, seq_len, n_features), got {x.shape}")
         names = np.asarray([str(v) for v in y], dtype=object)
         enc = LabelEncoder().fit(names)
         self.classes_ = np.asarray(enc.classes_, dtype=object)
-        keras.utils.set_random_seed(self.seed)
-        model = build_bilstm(
-            len(self.classes_), x.shape[1], x.shape[2], self.lstm_units, self.dense_units,
-            self.dropout,
-        )  # fmt: skip
-        model.compile(
-            optimizer=keras.optimizers.Adam(self.learning_rate),
-            loss="sparse_categorical_crossentropy",
-            metrics=["accuracy"],
-        )
         yv = None
         if x_val is not None and len(x_val):
             known = set(self.classes_)
             keep = np.asarray([str(v) in known for v in y_val])
             x_val = np.asarray(x_val, np.float32)[keep]
             yv = enc.transform([v for v, k in zip(y_val, keep, strict=True) if k])
-        self.history_ = fit_keras_model(
-            model, x, enc.transform(names), names, x_val, yv,
-            epochs=self.epochs, batch_size=self.batch_size, patience=self.patience,
-            augment=self.augment, seed=self.seed, verbose=self.verbose,
-            checkpoint_dir=self.checkpoint_dir, title="classifier",
-        )  # fmt: skip
-        self.model_ = model
+        members, self.histories_ = [], []
+        for i in range(self.n_models):
+            seed = self.seed + i
+            keras.utils.set_random_seed(seed)
+            model = build_bilstm(
+                len(self.classes_), x.shape[1], x.shape[2], self.lstm_units, self.dense_units,
+                self.dropout, name="bilstm_classifier" if self.n_models == 1 else f"member{i}",
+            )  # fmt: skip
+            model.compile(
+                optimizer=keras.optimizers.Adam(self.learning_rate),
+                loss="sparse_categorical_crossentropy",
+                metrics=["accuracy"],
+            )
+            title = "classifier" if self.n_models == 1 else f"classifier {i + 1}/{self.n_models}"
+            self.histories_.append(fit_keras_model(
+                model, x, enc.transform(names), names, x_val, yv,
+                epochs=self.epochs, batch_size=self.batch_size, patience=self.patience,
+                augment=self.augment, seed=seed, verbose=self.verbose,
+                checkpoint_dir=self.checkpoint_dir, title=title,
+            ))  # fmt: skip
+            members.append(model)
+        self.history_ = self.histories_[0]
+        self.model_ = members[0] if len(members) == 1 else average_models(members)
         return self
 
     @classmethod

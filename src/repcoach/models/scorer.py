@@ -7,6 +7,11 @@ than the classifier, so a 0.9 M-parameter network would overfit. Loss is spelled
 ``"mean_squared_error"`` (Keras 3.15.1 cannot reload an ``.h5`` compiled with ``"mse"``).
 Binary targets (0/1, e.g. PushFit correct/incorrect form) train the same regressor; a score of
 0.5 or more then means "correct".
+
+``extra_inputs`` (:mod:`repcoach.models.scorer_inputs`, e.g. the repetition's duration) are
+appended as constant channels to every frame, so the network's input is
+``(seq_len, n_features + k)`` while the classifier keeps ``(seq_len, n_features)``. Augmentation
+(flip, noise, frame drops) touches only the pose channels.
 """
 
 from __future__ import annotations
@@ -25,12 +30,43 @@ from repcoach.models.classifier import (
     fit_keras_model,
     predict_batched,
 )
+from repcoach.models.scorer_inputs import SCORER_INPUTS, append_channels
+
+
+class _PoseOnlyAugment:
+    """Apply an :class:`Augmenter` to the first ``n_pose`` channels, keep the rest (the
+    constant extra inputs) as they are."""
+
+    def __init__(self, augment: Augmenter, n_pose: int) -> None:
+        self.augment, self.n_pose = augment, n_pose
+
+    def __call__(self, x: np.ndarray, names: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        pose = self.augment(x[..., : self.n_pose], names, rng)
+        return np.concatenate([pose, x[..., self.n_pose :]], axis=-1).astype(np.float32)
+
+
+def _with_extra(x: np.ndarray, extra: np.ndarray | None, names: Sequence[str]) -> np.ndarray:
+    """Pose inputs with the scorer's extra channels appended (checked against ``names``)."""
+    k = len(names)
+    if k == 0:
+        if extra is not None and np.asarray(extra).shape[-1]:
+            raise ValueError("extra input values given to a scorer without extra inputs")
+        return np.asarray(x, dtype=np.float32)
+    if extra is None:
+        raise ValueError(f"this scorer needs its extra inputs {list(names)}")
+    extra = np.asarray(extra, dtype=np.float32)
+    if extra.ndim != 2 or extra.shape[1] != k:
+        raise ValueError(f"expected (n, {k}) extra input values, got {extra.shape}")
+    return append_channels(x, extra)
 
 
 class CorrectnessScorer(_BiLSTMEstimator):
     """scikit-learn style regressor: ``fit(X, scores)`` with scores in [0, 1].
 
-    ``label`` (the exercise) gates flip augmentation. Fitted: ``model_``, ``history_``."""
+    ``label`` (the exercise) gates flip augmentation. ``extra_inputs``: names of extra
+    constant channels (:data:`~repcoach.models.scorer_inputs.SCORER_INPUTS`) whose ``(n, k)``
+    values are passed to :meth:`fit` / :meth:`predict` as ``extra``. Fitted: ``model_``,
+    ``history_``."""
 
     def __init__(
         self,
@@ -46,10 +82,18 @@ class CorrectnessScorer(_BiLSTMEstimator):
         seed: int = 0,
         verbose: int = 0,
         checkpoint_dir: str | Path | None = None,
+        extra_inputs: Sequence[str] = (),
     ) -> None:
         super().__init__(lstm_units, dense_units, dropout, epochs, batch_size, patience,
                          learning_rate, augment, seed, verbose, checkpoint_dir)  # fmt: skip
         self.label = label
+        unknown = [n for n in extra_inputs if n not in SCORER_INPUTS]
+        if unknown:
+            raise ValueError(f"unknown extra inputs {unknown}; known: {list(SCORER_INPUTS)}")
+        self.extra_inputs = tuple(extra_inputs)
+
+    def get_params(self) -> dict[str, Any]:
+        return {**super().get_params(), "extra_inputs": list(self.extra_inputs)}
 
     def fit(
         self,
@@ -57,9 +101,16 @@ class CorrectnessScorer(_BiLSTMEstimator):
         scores: Sequence[float],
         x_val: np.ndarray | None = None,
         scores_val: Sequence[float] | None = None,
+        extra: np.ndarray | None = None,
+        extra_val: np.ndarray | None = None,
     ) -> CorrectnessScorer:
+        """Train on pose inputs ``x`` ``(n, T, F)`` (plus ``extra`` ``(n, k)`` values of the
+        extra inputs) and scores in [0, 1]; validation data drives early stopping."""
         keras = _keras()
-        x = np.asarray(x, dtype=np.float32)
+        n_pose = np.asarray(x).shape[-1]
+        x = _with_extra(x, extra, self.extra_inputs)
+        if x_val is not None:
+            x_val = _with_extra(x_val, extra_val, self.extra_inputs)
         s = np.asarray(scores, dtype=np.float32)
         if x.ndim != 3 or len(s) != len(x):
             raise ValueError(f"X must be (n, seq_len, n_features) with n scores; got {x.shape}")
@@ -77,30 +128,38 @@ class CorrectnessScorer(_BiLSTMEstimator):
         )
         sv = None if scores_val is None else np.asarray(scores_val, np.float32)
         names = np.full(len(x), self.label, dtype=object)
+        augment = self.augment
+        if augment is not None and self.extra_inputs:
+            augment = _PoseOnlyAugment(augment, n_pose)
         self.history_ = fit_keras_model(
             model, x, s, names, x_val, sv,
             epochs=self.epochs, batch_size=self.batch_size, patience=self.patience,
-            augment=self.augment, seed=self.seed, verbose=self.verbose,
+            augment=augment, seed=self.seed, verbose=self.verbose,
             checkpoint_dir=self.checkpoint_dir, title=f"scorer {self.label}",
         )  # fmt: skip
         self.model_ = model
         return self
 
     @classmethod
-    def from_model(cls, model: Any, label: str = "") -> CorrectnessScorer:
-        self = cls(label=label)
+    def from_model(
+        cls, model: Any, label: str = "", extra_inputs: Sequence[str] = ()
+    ) -> CorrectnessScorer:
+        """Wrap a trained Keras scorer (e.g. loaded from a model folder, whose config.json
+        ``scorer_inputs`` gives ``extra_inputs``)."""
+        self = cls(label=label, extra_inputs=extra_inputs)
         self.model_ = model
         self.history_ = {}
         return self
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """Scores in [0, 1], shape ``(n,)``."""
-        return predict_batched(self.model_, x)[:, 0]
+    def predict(self, x: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
+        """Scores in [0, 1], shape ``(n,)``; ``extra``: ``(n, k)`` extra input values."""
+        return predict_batched(self.model_, _with_extra(x, extra, self.extra_inputs))[:, 0]
 
 
 class ScorerSet:
     """One :class:`CorrectnessScorer` per exercise; ``predict`` uses the scorer of each sample's
-    (predicted) exercise, NaN where no scorer exists."""
+    (predicted) exercise, NaN where no scorer exists. ``params`` go to every scorer (e.g.
+    ``extra_inputs``); ``extra`` arguments are the ``(n, k)`` extra input values."""
 
     def __init__(self, scorers: Mapping[str, CorrectnessScorer] | None = None, **params: Any):
         self.scorers: dict[str, CorrectnessScorer] = dict(scorers or {})
@@ -115,33 +174,39 @@ class ScorerSet:
         labels_val: Sequence[str] | None = None,
         scores_val: Sequence[float] | None = None,
         min_samples: int = 4,
+        extra: np.ndarray | None = None,
+        extra_val: np.ndarray | None = None,
     ) -> ScorerSet:
         """Fit a scorer per label that has at least ``min_samples`` finite scores."""
         labels = np.asarray([str(v) for v in labels], dtype=object)
         scores = np.asarray(scores, dtype=np.float32)
+        sub = lambda v, m: None if v is None else np.asarray(v)[m]  # noqa: E731
         for label in sorted(set(labels)):
             m = (labels == label) & np.isfinite(scores)
             if m.sum() < min_samples:
                 continue
-            xv = sv = None
+            xv = sv = ev = None
             if x_val is not None and labels_val is not None and scores_val is not None:
                 lv = np.asarray([str(v) for v in labels_val], dtype=object)
                 sval = np.asarray(scores_val, dtype=np.float32)
                 mv = (lv == label) & np.isfinite(sval)
                 if mv.any():
-                    xv, sv = np.asarray(x_val)[mv], sval[mv]
+                    xv, sv, ev = np.asarray(x_val)[mv], sval[mv], sub(extra_val, mv)
             self.scorers[label] = CorrectnessScorer(label=label, **self.params).fit(
-                np.asarray(x)[m], scores[m], xv, sv
+                np.asarray(x)[m], scores[m], xv, sv, sub(extra, m), ev
             )
         return self
 
-    def predict(self, x: np.ndarray, labels: Sequence[str]) -> np.ndarray:
+    def predict(
+        self, x: np.ndarray, labels: Sequence[str], extra: np.ndarray | None = None
+    ) -> np.ndarray:
         labels = np.asarray([str(v) for v in labels], dtype=object)
         out = np.full(len(labels), np.nan, dtype=np.float32)
         for label, scorer in self.scorers.items():
             m = labels == label
             if m.any():
-                out[m] = scorer.predict(np.asarray(x)[m])
+                e = None if extra is None else np.asarray(extra)[m]
+                out[m] = scorer.predict(np.asarray(x)[m], e)
         return out
 
     def __contains__(self, label: str) -> bool:

@@ -39,11 +39,13 @@ class TrainOptions:
     lstm_units: int = 256
     dense_units: tuple[int, ...] = (128, 64)
     dropout: float = 0.4
+    n_models: int = 1  # > 1: a seed ensemble of classifiers saved as one averaging model
     scorer_lstm_units: int = 64
     scorer_dense_units: tuple[int, ...] = (64, 32)
     scorer_dropout: float = 0.3
     scorer_epochs: int | None = None  # None: same as epochs
     scorers: bool = True
+    scorer_inputs: str = "auto"  # extra scorer inputs: auto | none | duration (scorer_inputs.py)
     augment: bool = True
     fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
     seed: int = 0
@@ -53,6 +55,11 @@ class TrainOptions:
     def __post_init__(self) -> None:
         if self.task not in TASKS:
             raise ValueError(f"task must be one of {TASKS}, got {self.task!r}")
+        from repcoach.models.scorer_inputs import SCORER_INPUT_MODES
+
+        if self.scorer_inputs not in SCORER_INPUT_MODES:
+            raise ValueError(f"scorer inputs must be one of {SCORER_INPUT_MODES}, got "
+                             f"{self.scorer_inputs!r}")  # fmt: skip
         if self.quick:
             self.epochs = min(self.epochs, 15)
             self.patience = min(self.patience, 5)
@@ -162,6 +169,7 @@ def train_model_dir(
             dropout=options.dropout, epochs=options.epochs, batch_size=options.batch_size,
             patience=options.patience, learning_rate=options.learning_rate, augment=augment,
             seed=options.seed, verbose=options.verbose, checkpoint_dir=out,
+            n_models=options.n_models,
         ).fit(tr.X, tr.y, va.X if len(va) else None, va.y if len(va) else None)  # fmt: skip
         classes = [str(c) for c in classifier.classes_]
         history["classifier"] = classifier.history_
@@ -169,17 +177,26 @@ def train_model_dir(
             val_acc = classifier.score(va.X, va.y)
     scorer_set = None
     val_mae: dict[str, float] = {}
+    from repcoach.models.scorer_inputs import resolve_scorer_inputs, samples_values
+
+    extra_names = resolve_scorer_inputs(
+        options.scorer_inputs, sample_options.clip_mode, samples.duration is not None
+    )
+    extra = samples_values(extra_names, samples)  # over whole clips, then split
+    ex = {k: None if extra is None else extra[v] for k, v in idx.items()}
     if (options.task == "correctness" or options.scorers) and tr.has_scores:
         scorer_set = ScorerSet(
+            extra_inputs=extra_names,
             lstm_units=options.scorer_lstm_units, dense_units=options.scorer_dense_units,
             dropout=options.scorer_dropout, epochs=options.scorer_epochs or options.epochs,
             batch_size=options.batch_size, patience=max(3, options.patience * 2 // 3),
             learning_rate=options.learning_rate, augment=augment, seed=options.seed,
             verbose=options.verbose, checkpoint_dir=out,
-        ).fit(tr.X, tr.y, tr.score, va.X, va.y, va.score)  # fmt: skip
+        ).fit(tr.X, tr.y, tr.score, va.X, va.y, va.score,
+              extra=ex["train"], extra_val=ex["val"])  # fmt: skip
         history["scorers"] = {k: s.history_ for k, s in scorer_set.scorers.items()}
         if len(va):
-            pred = scorer_set.predict(va.X, va.y)
+            pred = scorer_set.predict(va.X, va.y, ex["val"])
             for label in scorer_set.scorers:
                 m = (va.y == label) & np.isfinite(va.score)
                 if m.any():
@@ -208,6 +225,8 @@ def train_model_dir(
         "data_form": samples.meta.get("form"),
         "split": split_record,
         "score_target": "binary" if binary else ("continuous" if len(score_values) else None),
+        "scorer_inputs": list(extra_names) if scorer_set is not None else [],
+        "aspect_corrected_clips": int(samples.meta.get("aspect_corrected_clips", 0)),
         "train_params": {
             "classifier": None if classifier is None else classifier.get_params(),
             "scorers": None if scorer_set is None else {
@@ -215,6 +234,7 @@ def train_model_dir(
                 "dense_units": list(options.scorer_dense_units),
                 "dropout": options.scorer_dropout,
                 "loss": "mean_squared_error",
+                "extra_inputs": list(extra_names),
             },
             "options": {k: (list(v) if isinstance(v, tuple) else v)
                         for k, v in asdict(options).items()},
@@ -256,6 +276,13 @@ def cross_validate(
     groups = group_values(samples)
     augment = _augmenter(samples, options.augment)
     folds = subject_kfold(groups, k=k, seed=options.seed, labels=samples.y)
+    from repcoach.models.scorer_inputs import resolve_scorer_inputs, samples_values
+
+    extra_names = resolve_scorer_inputs(
+        options.scorer_inputs, samples.meta.get("clip_mode"), samples.duration is not None
+    )
+    extra = samples_values(extra_names, samples)
+    sel = lambda i: None if extra is None else extra[i]  # noqa: E731
     pred = np.empty(len(samples), dtype=object)
     score = np.full(len(samples), np.nan, np.float32)
     per_fold: list[float] = []
@@ -276,7 +303,7 @@ def cross_validate(
                 lstm_units=options.lstm_units, dense_units=options.dense_units,
                 dropout=options.dropout, epochs=options.epochs, batch_size=options.batch_size,
                 patience=options.patience, learning_rate=options.learning_rate, augment=augment,
-                seed=options.seed, verbose=options.verbose,
+                seed=options.seed, verbose=options.verbose, n_models=options.n_models,
             ).fit(tr.X, tr.y, va.X, va.y)  # fmt: skip
             pred[te] = clf.predict(ts.X)
             epochs_run.append(len(clf.history_["loss"]))
@@ -287,12 +314,14 @@ def cross_validate(
                 dropout=options.scorer_dropout, epochs=options.scorer_epochs or options.epochs,
                 batch_size=options.batch_size, patience=max(3, options.patience * 2 // 3),
                 learning_rate=options.learning_rate, augment=augment, seed=options.seed,
-                verbose=options.verbose,
-            ).fit(tr.X, tr.y, tr.score, va.X, va.y, va.score)  # fmt: skip
-            score[te] = sset.predict(ts.X, ts.y)
+                verbose=options.verbose, extra_inputs=extra_names,
+            ).fit(tr.X, tr.y, tr.score, va.X, va.y, va.score, extra=sel(tr_all[inner["train"]]),
+                  extra_val=sel(tr_all[inner["val"]]))  # fmt: skip
+            score[te] = sset.predict(ts.X, ts.y, sel(te))
             epochs_run.append(max(len(s.history_["loss"]) for s in sset.scorers.values()))
             per_fold.append(float(np.mean((score[te] >= 0.5) == (ts.score >= 0.5))))
     out: dict[str, Any] = {"k": k, "n_samples": int(done.sum()), "n_groups": len(set(groups)),
+                           "scorer_inputs": list(extra_names),
                            "per_fold_sample_accuracy": per_fold,
                            "epochs_run": epochs_run}  # fmt: skip
     ev = samples.subset(np.flatnonzero(done))

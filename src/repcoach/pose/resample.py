@@ -12,7 +12,10 @@ import numpy as np
 from repcoach.errors import DataError
 from repcoach.types import PoseSequence, Repetition
 
-__all__ = ["METHODS", "repetition_inputs", "resample", "to_model_input"]
+__all__ = [
+    "METHODS", "n_input_features", "presence_features", "repetition_inputs", "resample",
+    "to_model_input",
+]  # fmt: skip
 
 #: ``interpolate``: linear resampling over time, first and last frames kept.
 #: ``pad``: cut at the end when longer; zero-pad at the end when shorter (the paper's
@@ -22,11 +25,15 @@ METHODS = ("interpolate", "pad", "truncate")
 
 
 def resample(
-    x: PoseSequence | np.ndarray, length: int = 30, method: str = "interpolate"
+    x: PoseSequence | np.ndarray,
+    length: int = 30,
+    method: str = "interpolate",
+    timestamps: np.ndarray | None = None,
 ) -> np.ndarray:
     """Return a float32 ``(length, features)`` array from a sequence or a ``(frames, features)``
-    / ``(frames, joints, dims)`` array. NaNs left after cleaning become 0 (the hip centre in
-    normalised space) after resampling, so the model never sees NaN."""
+    / ``(frames, joints, dims)`` array (``timestamps`` in seconds for an array; frame indices
+    when omitted). NaNs left after cleaning become 0 (the hip centre in normalised space) after
+    resampling, so the model never sees NaN."""
     if method not in METHODS:
         raise ValueError(f"unknown resample method {method!r}; choose one of {METHODS}")
     if length < 1:
@@ -43,7 +50,11 @@ def resample(
             raise ValueError(
                 f"expected (frames, features) or (frames, joints, dims), got {arr.shape}"
             )
-        feats, t, source = arr, np.arange(arr.shape[0], dtype=np.float64), None
+        t = (np.arange(arr.shape[0], dtype=np.float64) if timestamps is None
+             else np.asarray(timestamps, np.float64) - float(np.asarray(timestamps)[0]))
+        if t.shape != (arr.shape[0],):
+            raise ValueError(f"timestamps must have shape ({arr.shape[0]},), got {t.shape}")
+        feats, source = arr, None
     n, f = feats.shape
     if n == 0:
         raise DataError("cannot resample an empty sequence (0 frames)", source)
@@ -75,14 +86,37 @@ def resample(
     return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
 
 
+def presence_features(seq: PoseSequence) -> np.ndarray:
+    """``(frames, joints * dims + joints)``: the flattened coordinates followed by one presence
+    value per joint (1 where the landmark survived cleaning, 0 where it is missing). Without it a
+    missing landmark is indistinguishable from one at the hip centre (its 0 placeholder)."""
+    present = np.isfinite(seq.coords).all(axis=2).astype(np.float32)
+    return np.concatenate([seq.features(), present], axis=1)
+
+
+def n_input_features(layout_features: int, n_joints: int, presence: bool = False) -> int:
+    """Model input width: ``joints * dims``, plus one presence channel per joint when asked."""
+    return layout_features + (n_joints if presence else 0)
+
+
 def to_model_input(
-    seq: PoseSequence, length: int = 30, method: str = "interpolate", **clean_options: float
+    seq: PoseSequence,
+    length: int = 30,
+    method: str = "interpolate",
+    presence: bool = False,
+    **clean_options: float,
 ) -> np.ndarray:
-    """The canonical chain for one repetition: clean -> normalize -> resample."""
+    """The canonical chain for one repetition: clean -> normalize -> resample (``presence``:
+    append the per-joint presence channels of :func:`presence_features`)."""
     from repcoach.pose.clean import clean
     from repcoach.pose.normalize import normalize
 
-    return resample(normalize(clean(seq, **clean_options)), length, method)
+    norm = normalize(clean(seq, **clean_options))
+    if not presence:
+        return resample(norm, length, method)
+    if norm.n_frames == 0:
+        raise DataError("cannot resample an empty sequence (0 frames)", seq.source)
+    return resample(presence_features(norm), length, method, timestamps=norm.timestamps)
 
 
 def repetition_inputs(
@@ -90,6 +124,7 @@ def repetition_inputs(
     repetitions: list[Repetition] | list[tuple[int, int]],
     length: int = 30,
     method: str = "interpolate",
+    presence: bool = False,
     **clean_options: float,
 ) -> np.ndarray:
     """``(reps, length, features)`` model inputs for the repetitions of one recording: each
@@ -98,7 +133,10 @@ def repetition_inputs(
     out = []
     for r in repetitions:
         start, end = (r.start, r.end) if isinstance(r, Repetition) else r
-        out.append(to_model_input(seq.slice(start, end), length, method, **clean_options))
+        out.append(
+            to_model_input(seq.slice(start, end), length, method, presence, **clean_options)
+        )
     if not out:
-        return np.zeros((0, length, seq.layout.n_features), np.float32)
+        width = n_input_features(seq.layout.n_features, seq.layout.n_joints, presence)
+        return np.zeros((0, length, width), np.float32)
     return np.stack(out)

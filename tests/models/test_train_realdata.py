@@ -59,7 +59,7 @@ def test_penn_action_held_out_clips(realdata, tmp_path):
     from repcoach.analyze import analyze_file
     from repcoach.export import export_model_dir
 
-    export_model_dir(tmp_path / "model", quantize=("fp32",))
+    export_model_dir(tmp_path / "model")  # fp32 + int8 (analysis defaults to int8)
     with open(tmp_path / "other" / "index.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     first = {r["label"]: r for r in reversed(rows)}  # one clip per class

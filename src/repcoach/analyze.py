@@ -61,6 +61,7 @@ import numpy as np
 from repcoach.errors import DataError
 from repcoach.pose.resample import repetition_inputs
 from repcoach.runtime import RuntimeModels
+from repcoach.samples import aspect_corrected  # the training-side correction
 from repcoach.types import ClipAnalysis, PoseSequence, Repetition
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv")
@@ -233,11 +234,10 @@ class Analyzer:
         if "pushup" not in label or seq.layout.n_joints != 33 or seq.space != "image":
             return result
         from repcoach.pose.pushup_form import pushup_cues, pushup_form_features, summary
-        from repcoach.samples import _aspect_corrected
 
         size = aspect.get("frame_size")
         if not aspect.get("applied") and size:  # true angles even if the model is uncorrected
-            seq = _aspect_corrected(seq, size[0], size[1])
+            seq = aspect_corrected(seq, size[0], size[1])
         info = summary(pushup_form_features(seq))
         if not size:
             info["note"] = ("angles measured on image coordinates of unknown proportions (no "
@@ -268,8 +268,6 @@ class Analyzer:
     ) -> tuple[PoseSequence, dict[str, Any]]:
         """``seq`` with x (and z) multiplied by width/height when the model was trained so (as
         :mod:`repcoach.samples` does with index.csv sizes), and what was done."""
-        from repcoach.samples import _aspect_corrected  # the training-side correction
-
         size = _check_frame_size(frame_size) if frame_size is not None else self.options.frame_size
         expects = self.expects_aspect_correction
         info: dict[str, Any] = {"model_expects": expects,
@@ -287,7 +285,7 @@ class Analyzer:
             )
             return seq, info
         info["applied"] = True
-        return _aspect_corrected(seq, size[0], size[1]), info
+        return aspect_corrected(seq, size[0], size[1]), info
 
     def _with_aspect(self, result: ClipAnalysis, infos: dict[str, dict[str, Any]]):
         """Record the aspect correction in ``extra`` and surface its warnings."""

@@ -234,7 +234,12 @@ def inputs_for(seq: PoseSequence, bounds: Sequence[tuple[int, int]], options: Sa
     )  # fmt: skip
 
 
-def _aspect_corrected(seq: PoseSequence, width: float | None, height: float | None):
+def aspect_corrected(
+    seq: PoseSequence, width: float | None, height: float | None
+) -> PoseSequence:
+    """``seq`` with image-space x (and z) multiplied by width/height, so body proportions do not
+    depend on the frame's shape; unchanged when the size is unknown or not image space. Training
+    (index.csv sizes) and analysis (``--frame-size``) share it."""
     if seq.space != "image" or not width or not height:
         return seq
     c = seq.coords.copy()
@@ -275,7 +280,7 @@ def samples_from_index(root: str | Path, options: SampleOptions | None = None) -
                 ds.root / "index.csv", row=row.row, column="file",
             )
         if options.aspect_correct:
-            corrected = _aspect_corrected(seq, row.width, row.height)
+            corrected = aspect_corrected(seq, row.width, row.height)
             n_aspect += corrected is not seq
             seq = corrected
         bounds, fell_back = cut_bounds(seq, options)

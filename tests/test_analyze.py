@@ -278,6 +278,7 @@ def test_analysis_inputs_equal_training_inputs_with_aspect_correction(
     res = an.analyze(rec, frame_size=(1280, 720))
     np.testing.assert_allclose(seen[-1], s.X, atol=1e-5)
     assert res.extra["aspect"] == {"model_expects": True, "frame_size": [1280.0, 720.0],
+                                   "frame_size_source": "argument",
                                    "applied": True, "warning": None}
     assert "warnings" not in res.extra
     with pytest.warns(UserWarning, match="frame size is unknown"):

@@ -96,3 +96,39 @@ def test_not_a_dataset(tmp_path):
         detect_form(tmp_path)
     with pytest.raises(ValueError, match="clip_mode"):
         SampleOptions(clip_mode="frames")
+
+
+def test_side_file_frame_size_aspect_corrects_training_clips(tmp_path):
+    """A pose CSV's `.pose.json` frame size (from `repcoach extract`) reaches training as the
+    index's width/height columns do, in both dataset forms; the index's columns win."""
+    from dataclasses import replace
+
+    from repcoach.io.pose_csv import read_pose_csv, write_pose_csv
+    from repcoach.samples import _frame_size
+
+    def add_size(csv_path: Path, size=(1280, 720)) -> None:
+        write_pose_csv(replace(read_pose_csv(csv_path), frame_size=size), csv_path)
+        assert csv_path.with_suffix(".pose.json").is_file()
+
+    root = write_indexed(tmp_path / "idx", n_subjects=2, n_reps=2)
+    opts = SampleOptions(clip_mode="whole", progress=False)
+    before = load_samples(root, opts)
+    assert before.meta["aspect_corrected_clips"] == 0
+    first = sorted((root / "seq").glob("*.csv"))[0]
+    add_size(first)
+    after = load_samples(root, opts)
+    assert after.meta["aspect_corrected_clips"] == 1
+    changed = np.flatnonzero(np.abs(after.X - before.X).reshape(len(after), -1).max(axis=1) > 1e-4)
+    assert len(changed) == 1  # only the clip with a side file
+    off = load_samples(root, SampleOptions(clip_mode="whole", aspect_correct=False, progress=False))
+    assert off.meta["aspect_corrected_clips"] == 0
+
+    ej = write_ejust(tmp_path / "ej", n_subjects=2, n_reps=2)
+    assert load_samples(ej, SampleOptions(progress=False)).meta["aspect_corrected_clips"] == 0
+    add_size(sorted(ej.rglob("*frontal*.csv"))[0])
+    assert load_samples(ej, SampleOptions(progress=False)).meta["aspect_corrected_clips"] == 1
+
+    seq = read_pose_csv(first)
+    assert _frame_size(640, 480, seq) == (640, 480)  # index columns win
+    assert _frame_size(None, None, seq) == (1280, 720)
+    assert _frame_size(None, None, replace(seq, frame_size=None)) == (None, None)

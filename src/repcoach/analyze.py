@@ -24,10 +24,14 @@ Decisions (also in docs/deployment.md):
   duration from the recording's timestamps, and its ratio to the median span of the recording,
   as constant channels (:mod:`repcoach.models.scorer_inputs`); the classifier never sees them.
 - **Aspect ratio**: a model trained on image-space landmarks whose x (and z) were multiplied by
-  width/height (index.csv sizes, ``aspect_corrected_clips`` > 0 in config.json) gets the same
-  correction here, from ``frame_size`` (a video's decoded size, or ``--frame-size WxH`` for a
-  pose CSV, whose schema carries no size). When the model expects it and the size is unknown,
-  the recording is analysed uncorrected and ``extra["warnings"]`` says so (also a
+  width/height (index.csv sizes or pose-CSV side files, ``aspect_corrected_clips`` > 0 in
+  config.json) gets the same correction here, from ``frame_size``: ``--frame-size WxH`` / the
+  ``frame_size`` argument if given, else the recording's own (``PoseSequence.frame_size``: a
+  video's decoded size, or a pose CSV's ``.pose.json`` side file written by ``repcoach
+  extract``), else
+  ``AnalyzerOptions.frame_size``; ``extra["aspect"]["frame_size_source"]`` says which
+  (``"argument"``, ``"recording"``, ``"options"``). When the model expects it and the size is
+  unknown, the recording is analysed uncorrected and ``extra["warnings"]`` says so (also a
   ``UserWarning``). Old folders without ``aspect_corrected_clips`` are assumed to expect it when
   ``aspect_correct`` was on and the data was an indexed dataset.
 - **Push-up form cues**: when the clip's exercise is a push-up (a label containing "push"
@@ -102,7 +106,8 @@ class AnalyzerOptions:
     span gets weight 0 there (unless both do).
 
     ``frame_size``: ``(width, height)`` in pixels of the recordings' frames, used for the aspect
-    correction of models trained with it when :meth:`Analyzer.analyze` gets no size itself.
+    correction of models trained with it when :meth:`Analyzer.analyze` gets no size itself and
+    the recording does not know its own (``PoseSequence.frame_size``).
     """
 
     model_dir: str | Path | None = None
@@ -178,6 +183,7 @@ class Analyzer:
         cfg = models.config
         self.resample_method = str(cfg.get("resample", "interpolate"))
         self.presence = bool(cfg.get("presence", False))
+        self.root_motion = bool(cfg.get("root_motion", False))
         mode = options.clip_mode or str(cfg.get("clip_mode", "reps"))
         self.clip_mode = "reps" if mode == "repetitions" else mode
         if self.clip_mode not in CLIP_MODES:
@@ -216,7 +222,8 @@ class Analyzer:
         self, seq: PoseSequence, frame_size: tuple[float, float] | None = None
     ) -> ClipAnalysis:
         """Segment, classify, vote and score one recording. ``frame_size``: ``(width,
-        height)`` of its frames (else ``options.frame_size``) for the aspect correction."""
+        height)`` of its frames (else ``seq.frame_size``, else ``options.frame_size``) for the
+        aspect correction."""
         self._check_layout(seq)
         if seq.n_frames < 2:
             raise DataError(f"recording has {seq.n_frames} frame(s); need at least 2", seq.source)
@@ -267,11 +274,18 @@ class Analyzer:
         self, seq: PoseSequence, frame_size: tuple[float, float] | None = None
     ) -> tuple[PoseSequence, dict[str, Any]]:
         """``seq`` with x (and z) multiplied by width/height when the model was trained so (as
-        :mod:`repcoach.samples` does with index.csv sizes), and what was done."""
-        size = _check_frame_size(frame_size) if frame_size is not None else self.options.frame_size
+        :mod:`repcoach.samples` does with index.csv sizes), and what was done. The size is
+        ``frame_size`` if given, else the recording's own (``seq.frame_size``, e.g. from a pose
+        CSV's side file), else ``options.frame_size``: the size measured from the recording's
+        video beats a default set for all recordings."""
+        given = (("argument", frame_size), ("recording", seq.frame_size),
+                 ("options", self.options.frame_size))  # fmt: skip
+        source, size = next(((k, _check_frame_size(v)) for k, v in given if v is not None),
+                            (None, None))  # fmt: skip
         expects = self.expects_aspect_correction
         info: dict[str, Any] = {"model_expects": expects,
                                 "frame_size": None if size is None else list(size),
+                                "frame_size_source": source,
                                 "applied": False, "warning": None}  # fmt: skip
         if expects is False or seq.space != "image":
             return seq, info
@@ -281,7 +295,8 @@ class Analyzer:
                 f"the model {was} trained on aspect-corrected landmarks (x scaled by frame "
                 "width/height) but this recording's frame size is unknown: analysed "
                 "uncorrected, so body proportions may differ from training; give the frame "
-                "size (--frame-size WxH) for reliable results"
+                "size (--frame-size WxH), or extract the pose with `repcoach extract` (it "
+                "records the size in a .pose.json side file), for reliable results"
             )
             return seq, info
         info["applied"] = True
@@ -423,7 +438,8 @@ class Analyzer:
         """``(n, seq_len, F)`` model inputs: each span cut from the raw recording and run through
         the training chain (clean -> normalise -> resample with the config's method)."""
         x = repetition_inputs(
-            seq, list(spans), self.models.seq_len, self.resample_method, self.presence
+            seq, list(spans), self.models.seq_len, self.resample_method, self.presence,
+            self.root_motion,
         )
         if x.shape[1:] != (self.models.seq_len, self.models.n_features):
             raise DataError(
@@ -693,7 +709,7 @@ def analyze_file(
     frame_size: tuple[float, float] | None = None, **extract_kwargs: Any,
 ) -> ClipAnalysis:
     """Analyse a pose CSV or a video (``.mp4/.avi/.mov/.mkv``: pose extracted first).
-    ``frame_size`` defaults to the video's size (unknown for a pose CSV)."""
+    ``frame_size`` defaults to the video's size, or the pose CSV's recorded one (side file)."""
     seq = load_recording(path, **extract_kwargs)
     size = frame_size if frame_size is not None else recording_frame_size(path)
     return Analyzer(model_dir, options=options).analyze(seq, frame_size=size)
@@ -701,7 +717,8 @@ def analyze_file(
 
 def recording_frame_size(path: str | Path) -> tuple[float, float] | None:
     """``(width, height)`` of a video's decoded frames (what the pose extractor saw); None for
-    a pose CSV (its schema has no frame size)."""
+    a pose CSV (its size, when ``repcoach extract`` recorded it, comes with the sequence from
+    the ``.pose.json`` side file: ``PoseSequence.frame_size``)."""
     if not is_video(path):
         return None
     from repcoach.video.io import probe_video

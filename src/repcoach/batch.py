@@ -1,6 +1,7 @@
 """Batch pose extraction over a video or a folder tree: parallel, resumable, kill-safe.
 
-Every video ``ROOT/a/b/x.mp4`` gives ``OUT/a/b/x.csv`` (the tree is mirrored; by default the CSV
+Every video ``ROOT/a/b/x.mp4`` gives ``OUT/a/b/x.csv`` and its side file ``x.pose.json`` (frame
+size and fps, :mod:`repcoach.io.pose_csv`) (the tree is mirrored; by default the CSV
 goes beside the video, which is the EJUST-GYM-3 layout: ``<name>/<CODE>/frontal/<name><CODE>-
 frontal.csv``). CSVs are written atomically (temp file + rename), so an existing CSV is always
 complete: a re-run skips it, and a run killed at any moment (even SIGKILL) loses only the videos
@@ -129,9 +130,11 @@ def plan_jobs(
 def remove_stale_temps(jobs: Iterable[Job]) -> list[Path]:
     """Delete temp files a killed run left next to our outputs (``.<name>.*.tmp``, made by
     :func:`repcoach.io.atomic.atomic_write`). Do not run two batches on one tree at once."""
+    from repcoach.io.pose_csv import pose_meta_path
+
     removed = []
     for job in jobs:
-        for out in job.outputs():
+        for out in [*job.outputs(), *map(pose_meta_path, job.outputs())]:  # + .pose.json
             if out.parent.is_dir():
                 for tmp in out.parent.glob(f".{out.name}.*.tmp"):
                     with contextlib.suppress(FileNotFoundError):

@@ -254,6 +254,8 @@ def evaluate_model_dir(
         },
     }
     pred_labels = ts.y
+    proba = None
+    own = None
     if clf is not None:
         proba = predict_batched(clf, ts.X)
         pred_labels = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
@@ -293,7 +295,58 @@ def evaluate_model_dir(
         except json.JSONDecodeError:
             report["export"] = {"error": "export.json is not valid JSON"}
     write_report(out, report, history=load_history(model_dir))
+    write_predictions(out / "predictions.csv", ts, pred_labels if clf is not None else None,
+                      proba, classes, own)  # fmt: skip
     return report
+
+
+def write_predictions(
+    path: str | Path,
+    samples: Any,
+    predicted: Sequence[str] | None = None,
+    proba: np.ndarray | None = None,
+    classes: Sequence[str] | None = None,
+    predicted_score: Sequence[float] | None = None,
+    fold: Sequence[int] | None = None,
+) -> Path:
+    """Write one CSV row per evaluated sample (for error analysis): where it came from
+    (clip, subject, frames), its true label / score, the prediction and, with ``proba``, the
+    probability of every class (``p_<class>``). ``samples`` is a :class:`~repcoach.samples.
+    Samples` aligned with the other arguments. Written atomically."""
+    import csv
+
+    from repcoach.io.atomic import atomic_write
+
+    n = len(samples)
+    cols: dict[str, Sequence[Any]] = {
+        "clip_id": samples.clip_id, "subject": samples.subject, "start_frame": samples.start,
+        "end_frame": samples.end, "label": samples.y,
+    }  # fmt: skip
+    if fold is not None:
+        cols["fold"] = fold
+    if predicted is not None:
+        cols["predicted"] = predicted
+        cols["correct"] = [int(str(a) == str(b)) for a, b in zip(samples.y, predicted, strict=True)]
+    if proba is not None and classes is not None:
+        proba = np.asarray(proba, np.float64)
+        for j, c in enumerate(classes):
+            cols[f"p_{c}"] = [f"{v:.5f}" for v in proba[:, j]]
+    if samples.has_scores or predicted_score is not None:
+        cols["score"] = ["" if not np.isfinite(v) else f"{v:.4f}" for v in samples.score]
+    if predicted_score is not None:
+        cols["predicted_score"] = [
+            "" if not np.isfinite(v) else f"{v:.4f}" for v in np.asarray(predicted_score, float)
+        ]
+    for name, values in cols.items():
+        if len(values) != n:
+            raise ValueError(f"column {name!r} has {len(values)} values for {n} samples")
+    path = Path(path)
+    with atomic_write(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(list(cols))
+        for i in range(n):
+            w.writerow([values[i] for values in cols.values()])
+    return path
 
 
 def nan_to_none(x: Any) -> Any:

@@ -43,10 +43,16 @@ class SampleOptions:
     repetition is found, or shorter than one window, gives one whole-clip sample.
     ``view``: EJUST layout only. ``group_col``: index column whose values group samples for
     splitting (e.g. ``source_group``). ``aspect_correct``: multiply x (and z) of image-space
-    coordinates by width/height when the index gives the source image size, so body proportions
-    do not depend on the video's resolution. ``presence``: append one presence channel per joint
-    (1 = landmark seen, 0 = missing) so a missing landmark is not read as one at the hip centre;
+    coordinates by width/height when the source image size is known (index.csv ``width`` /
+    ``height`` columns, else the pose CSV's ``.pose.json`` side file written by ``repcoach
+    extract``), so body proportions do not depend on the video's resolution. ``presence``:
+    append one presence channel per joint (1 = landmark seen, 0 = missing) so a missing
+    landmark is not read as one at the hip centre;
     useful where joints are often unseen (Penn Action), off by default (the paper's 99 inputs).
+    ``root_motion``: append the body centre's x, y relative to its mean, in torso lengths
+    (:func:`repcoach.pose.resample.root_motion_features`): the global motion hip-centring
+    removes (pull-up: hands still, centre rises; squat: feet still, centre drops); off by
+    default.
     """
 
     seq_len: int = 30
@@ -58,6 +64,7 @@ class SampleOptions:
     group_col: str | None = None
     aspect_correct: bool = True
     presence: bool = False
+    root_motion: bool = False
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -74,6 +81,7 @@ class SampleOptions:
             "window": {"length_s": self.window_s, "stride_s": self.stride_s},
             "view": self.view, "group_col": self.group_col,
             "aspect_correct": self.aspect_correct, "presence": self.presence,
+            "root_motion": self.root_motion,
         }  # fmt: skip
 
     @classmethod
@@ -90,6 +98,7 @@ class SampleOptions:
             "group_col": cfg.get("group_col"),
             "aspect_correct": bool(cfg.get("aspect_correct", True)),
             "presence": bool(cfg.get("presence", False)),
+            "root_motion": bool(cfg.get("root_motion", False)),
         }
         if kw["clip_mode"] == "repetitions":
             kw["clip_mode"] = "reps"
@@ -230,7 +239,7 @@ def inputs_for(seq: PoseSequence, bounds: Sequence[tuple[int, int]], options: Sa
 
     return repetition_inputs(
         seq, list(bounds), length=options.seq_len, method=options.resample,
-        presence=options.presence,
+        presence=options.presence, root_motion=options.root_motion,
     )  # fmt: skip
 
 
@@ -247,6 +256,18 @@ def aspect_corrected(
     if c.shape[-1] == 3:
         c[..., 2] *= width / height
     return seq.with_coords(c)
+
+
+def _frame_size(
+    width: float | None, height: float | None, seq: PoseSequence
+) -> tuple[float | None, float | None]:
+    """A clip's frame size for the aspect correction: the index's width/height columns when
+    given, else the recording's own (``seq.frame_size``, from its ``.pose.json`` side file)."""
+    if width and height:
+        return width, height
+    if seq.frame_size is not None:
+        return seq.frame_size
+    return None, None
 
 
 def _progress(items: list[Any], enabled: bool, what: str):
@@ -280,7 +301,7 @@ def samples_from_index(root: str | Path, options: SampleOptions | None = None) -
                 ds.root / "index.csv", row=row.row, column="file",
             )
         if options.aspect_correct:
-            corrected = aspect_corrected(seq, row.width, row.height)
+            corrected = aspect_corrected(seq, *_frame_size(row.width, row.height, seq))
             n_aspect += corrected is not seq
             seq = corrected
         bounds, fell_back = cut_bounds(seq, options)
@@ -293,7 +314,8 @@ def samples_from_index(root: str | Path, options: SampleOptions | None = None) -
     assert layout is not None
     out = Samples.concat(
         parts, options.seq_len,
-        n_input_features(layout.n_features, layout.n_joints, options.presence),
+        n_input_features(layout.n_features, layout.n_joints, options.presence,
+                         options.root_motion),
     )  # fmt: skip
     out.meta = {"form": "indexed", "root": str(ds.root), "layout": layout.name,
                 "n_clips": len(ds), "whole_clip_fallbacks": int(fallback),
@@ -326,11 +348,16 @@ def samples_from_ejust(root: str | Path, options: SampleOptions | None = None) -
         raise DataError(f"no {'/'.join(views)} pose CSVs found", root)
     parts: list[Samples] = []
     fallback = 0
+    n_aspect = 0
     layout_name = "mediapipe33"
     for rec, view in _progress(jobs, options.progress, "reading recordings"):
         path = rec.get(view, "csv")
         seq = read_pose_csv(path)
         layout_name = seq.layout.name
+        if options.aspect_correct:  # the size `repcoach extract` recorded beside the CSV
+            corrected = aspect_corrected(seq, *_frame_size(None, None, seq))
+            n_aspect += corrected is not seq
+            seq = corrected
         known = reps.get((rec.participant, rec.exercise))
         if known and options.clip_mode == "reps":
             bounds = [(a, min(b, seq.n_frames)) for a, b, _ in known if a < seq.n_frames - 1]
@@ -347,12 +374,14 @@ def samples_from_ejust(root: str | Path, options: SampleOptions | None = None) -
             _make(x, rec.exercise, rec.participant, clip, scores, bounds, "", "", layout_name,
                   seq)
         )
-    n_feat = parts[0].n_features if parts else n_input_features(99, 33, options.presence)
+    n_feat = parts[0].n_features if parts else n_input_features(99, 33, options.presence,
+                                                                 options.root_motion)
     out = Samples.concat(parts, options.seq_len, n_feat)
     out.meta = {"form": "ejust", "root": str(root), "layout": layout_name,
                 "n_clips": len(jobs), "annotations": ann is not None,
                 "whole_clip_fallbacks": int(fallback), "has_split_column": False,
-                "clip_mode": options.clip_mode, "aspect_corrected_clips": 0}  # fmt: skip
+                "clip_mode": options.clip_mode,
+                "aspect_corrected_clips": int(n_aspect)}  # fmt: skip
     return out
 
 

@@ -26,6 +26,10 @@ class PoseSequence:
     ``space``: what the coordinates mean: ``"image"`` (x, y normalised to [0, 1] image
     width/height, z relative depth: MediaPipe), ``"pixels"``, ``"world"`` (metres) or
     ``"normalized"`` (hip-centred, torso-scaled by :mod:`repcoach.pose.normalize`).
+    ``frame_size``: ``(width, height)`` in pixels of the video frames the landmarks were
+    extracted from, None when unknown: image-space x and y are fractions of different lengths,
+    so models trained with the aspect correction need it (set by the video extractor, kept in
+    the pose CSV's ``.pose.json`` side file).
     """
 
     coords: np.ndarray
@@ -35,6 +39,7 @@ class PoseSequence:
     detected: np.ndarray | None = None
     space: str = "image"
     source: str | None = None
+    frame_size: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         c = np.asarray(self.coords, dtype=np.float32)
@@ -62,6 +67,17 @@ class PoseSequence:
         object.__setattr__(self, "timestamps", ts)
         object.__setattr__(self, "visibility", vis)
         object.__setattr__(self, "detected", det)
+        if self.frame_size is not None:
+            try:
+                size = tuple(float(v) for v in self.frame_size)
+            except (TypeError, ValueError):
+                size = ()
+            if len(size) != 2 or not all(np.isfinite(v) and v > 0 for v in size):
+                raise ValueError(
+                    f"frame_size must be (width, height), two positive numbers, got "
+                    f"{self.frame_size!r}"
+                )
+            object.__setattr__(self, "frame_size", size)
 
     @classmethod
     def from_array(

@@ -101,6 +101,7 @@ def test_analyze_frame_size_option_and_warning(model_dir, tmp_path):
     assert "warning" not in res.output
     d = json.loads(out.read_text())
     assert d["aspect"] == {"model_expects": True, "frame_size": [1280.0, 720.0],
+                           "frame_size_source": "argument",
                            "applied": True, "warning": None}
     assert "warnings" not in d
     res = runner.invoke(app, [*base, "--frame-size", "1280by720"])

@@ -278,3 +278,21 @@ def test_json_side_files_are_kept_apart(tmp_path):
     with pytest.raises(DataError, match="misplaced") as e:
         scan_dataset(root)
     assert e.value.path == bad
+
+
+def test_world_landmark_csvs_are_companions_not_bad_names(tmp_path):
+    """`repcoach extract --world` writes `<name>-world.csv` beside each pose CSV: the strict
+    scan (used by training) keeps it with the side files instead of rejecting its name."""
+    root = build(tmp_path)
+    world = touch(root, "ahmed-attia/JJ/side/ahmed-attiaJJ-side-world.csv")
+    idx = scan_dataset(root)
+    assert [e.path for e in idx.sidecars] == [world]
+    assert len(idx.entries) == 24 and not idx.problems
+    bad = touch(root, "ahmed-attia/JJ/frontal/ahmed-attiaJJ-side-world.csv")
+    with pytest.raises(DataError, match="misplaced") as e:
+        scan_dataset(root)
+    assert e.value.path == bad
+    bad.unlink()
+    touch(root, "ahmed-attia/JJ/thermal/ahmed-attiaJJ-thermal-world.csv")  # no pose CSV there
+    with pytest.raises(DataError, match="does not follow"):
+        scan_dataset(root)

@@ -81,3 +81,23 @@ def test_flip_and_noise_with_presence_channels():
     out = aug(x, None, np.random.default_rng(1))
     assert not np.allclose(out[..., : j * d], x[..., : j * d])
     assert np.array_equal(out[..., j * d :], x[..., j * d :])  # presence stays 0/1
+
+
+@pytest.mark.parametrize("presence", [False, True])
+def test_flip_and_noise_with_root_motion_channels(presence):
+    """Root-motion channels (body-centre x, y) come last: flipping negates their x only, noise
+    never touches them."""
+    layout = PENN_13
+    j, d = layout.n_joints, layout.dims
+    base = j * d + (j if presence else 0)
+    x = np.random.default_rng(2).normal(size=(3, 10, base + 2)).astype(np.float32)
+    flipped = flip_horizontal(x, layout)
+    assert np.allclose(flipped[..., :base], flip_horizontal(x[..., :base], layout))
+    assert np.allclose(flipped[..., base], -x[..., base])
+    assert np.allclose(flipped[..., base + 1], x[..., base + 1])
+    assert np.allclose(flip_horizontal(flipped, layout), x)
+    aug = Augmenter(layout=layout, frame_drop=0, local_shuffle=0, flip_prob=0, noise_std=0.1)
+    out = aug(x, None, np.random.default_rng(1))
+    assert np.array_equal(out[..., j * d :], x[..., j * d :])
+    with pytest.raises(ValueError, match="root-motion"):
+        flip_horizontal(x[..., :-1], layout)

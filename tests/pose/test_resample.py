@@ -117,3 +117,34 @@ def test_resample_array_uses_given_timestamps() -> None:
     assert np.allclose(out[:, 0], [0.0, 1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="timestamps"):
         resample(x, 4, timestamps=t[:2])
+
+
+def test_root_motion_channels_follow_the_body_centre() -> None:
+    """A body rising at a constant speed: the root channels are the centre's height relative
+    to its mean, in torso lengths; where the person stands does not matter."""
+    from repcoach.pose.normalize import torso_scale
+    from repcoach.pose.resample import root_motion_features
+
+    rng = np.random.default_rng(4)
+    body = rng.random((1, PENN_13.n_joints, 2)).astype(np.float32) * 0.2
+    t = np.arange(20, dtype=np.float32)
+    coords = np.repeat(body, 20, axis=0)
+    coords[:, :, 1] -= 0.01 * t[:, None]  # rises 0.01 per frame (image y points down)
+    seq = PoseSequence.from_array(coords, PENN_13)
+    root = root_motion_features(seq)
+    scale = torso_scale(seq, dims=2)
+    assert root.shape == (20, 2)
+    np.testing.assert_allclose(root[:, 1], -0.01 * (t - t.mean()) / scale, atol=1e-5)
+    np.testing.assert_allclose(root[:, 0], 0.0, atol=1e-6)
+    moved = PoseSequence.from_array(coords + np.float32(0.3), PENN_13)
+    np.testing.assert_allclose(root_motion_features(moved), root, atol=1e-5)
+    # the chain: coordinates, presence, root motion, in that order; hip-centred coords unchanged
+    both = to_model_input(seq, 30, presence=True, root_motion=True)
+    assert both.shape == (30, 26 + 13 + 2)
+    np.testing.assert_allclose(both[:, :39], to_model_input(seq, 30, presence=True), atol=1e-6)
+    assert both[-1, 40] < both[0, 40]  # the centre rose
+    assert repetition_inputs(seq, [(0, 10)], 16, root_motion=True).shape == (1, 16, 28)
+    assert repetition_inputs(seq, [], 16, root_motion=True).shape == (0, 16, 28)
+    empty = coords.copy()
+    empty[3] = np.nan  # a frame without any landmark gets 0
+    assert root_motion_features(PoseSequence.from_array(empty, PENN_13))[3].tolist() == [0, 0]

@@ -109,8 +109,8 @@ def analyze_cmd(
     ),
     frame_size: str | None = typer.Option(
         None, "--frame-size",
-        help="WIDTHxHEIGHT of the recording's frames (pose CSV; a video's own size is used "
-        "otherwise), for models trained on aspect-corrected landmarks.",
+        help="WIDTHxHEIGHT of the recording's frames, for models trained on aspect-corrected "
+        "landmarks (default: a video's own size, or the pose CSV's .pose.json side file).",
     ),
     side_frame_size: str | None = typer.Option(
         None, "--side-frame-size", help="WIDTHxHEIGHT of the side view's frames (pose CSV)."

@@ -38,7 +38,11 @@ def extract_cmd(
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
-    """Extract 33 MediaPipe landmarks per frame from videos into pose CSVs (resumable)."""
+    """Extract 33 MediaPipe landmarks per frame from videos into pose CSVs (resumable).
+
+    Each x.csv gets an x.pose.json side file with the video's frame size and fps, which
+    `repcoach analyze x.csv` uses for models trained on aspect-corrected landmarks.
+    """
     from rich.console import Console
 
     from repcoach.batch import run_batch

@@ -75,10 +75,20 @@ def imu_crossval(
     if features != "windows":
         raise typer.BadParameter("features must be windows or rep")
 
-    from repcoach.imu.train import cross_subject, load_window_set
+    from repcoach.imu.train import (
+        check_train_options,
+        check_window_options,
+        cross_subject,
+        load_window_set,
+    )
     from repcoach.io.atomic import write_json
     from repcoach.report import write_report
 
+    try:  # before the data load, so a typo costs nothing
+        check_train_options(arch, mirror or None, rotate, n_models)
+        check_window_options(unit, label)
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from None
     ws = load_window_set(data, channels or None, unit=unit, label=label, progress=not quiet)
     folds = [f.split(",") for f in fold] if fold else None
     res = cross_subject(ws, folds, progress=not quiet, arch=arch, epochs=epochs, seed=seed,

@@ -25,14 +25,33 @@ def _imu_module():
     return imu_train
 
 
+# Pose input / classifier options shared by `train` and `crossval`.
+_PRESENCE = typer.Option(
+    False, "--presence",
+    help="Append a presence channel per joint (for data with often-unseen joints).",
+)
+_ROOT_MOTION = typer.Option(
+    False, "--root-motion",
+    help="Append the body centre's motion (x, y in torso lengths): the global movement "
+    "hip-centring removes.",
+)
+_MIRROR_AVERAGE = typer.Option(
+    False, "--mirror-average",
+    help="The saved classifier averages its output on each input and on its mirror image "
+    "(left/right-symmetric exercises only).",
+)
+
+
 @app.command("train")
 def train_cmd(
     data: Path = typer.Option(..., "--data", help="Dataset folder (index.csv or EJUST layout)."),
     out: Path = typer.Option(..., "--out", help="Model folder to write."),
     task: str = typer.Option("exercise", help="exercise (classifier + scorers) | correctness."),
     modality: str = typer.Option("pose", help="pose | imu."),
-    epochs: int = typer.Option(100, help="Maximum epochs (early stopping, patience 15)."),
-    batch_size: int = typer.Option(32, "--batch-size"),
+    epochs: int | None = typer.Option(
+        None, help="Maximum epochs: pose 100 (early stopping, patience 15); imu 30 (no early "
+        "stopping, as imu-crossval)."),
+    batch_size: int | None = typer.Option(None, "--batch-size", help="pose 32, imu 64."),
     seq_len: int = typer.Option(30, "--seq-len", help="Frames per model input."),
     clip_mode: str = typer.Option("reps", "--clip-mode", help="reps | windows | whole."),
     window: float = typer.Option(2.0, help="Window length in seconds (--clip-mode windows)."),
@@ -42,10 +61,9 @@ def train_cmd(
         None, "--group-col", help="index.csv column grouping near-duplicate clips for the split."
     ),
     lstm_units: int = typer.Option(256, "--lstm-units", help="BiLSTM units (paper: 256)."),
-    presence: bool = typer.Option(
-        False, "--presence",
-        help="Append a presence channel per joint (for data with often-unseen joints).",
-    ),
+    presence: bool = _PRESENCE,
+    root_motion: bool = _ROOT_MOTION,
+    mirror_average: bool = _MIRROR_AVERAGE,
     no_augment: bool = typer.Option(False, "--no-augment", help="Train without augmentation."),
     no_scorers: bool = typer.Option(False, "--no-scorers", help="Skip correctness scorers."),
     scorer_inputs: str = typer.Option(
@@ -56,19 +74,72 @@ def train_cmd(
     n_models: int = typer.Option(
         1, "--n-models", help="Train a seed ensemble of this many classifiers (one saved model)."
     ),
+    arch: str | None = typer.Option(
+        None, "--arch", help="Classifier network. pose: bilstm (the paper's, default) | cnn | "
+        "cnn_deep | cnn_attn | cnn_bilstm (temporal CNN); imu: cnn (default) | cnn_deep | "
+        "cnn_attn | cnn_bilstm."),
+    min_epochs: int = typer.Option(
+        10, "--min-epochs", help="pose: warm-up epochs never kept as the best (early stopping "
+        "counts after them)."),
+    mirror: str | None = typer.Option(
+        None, "--mirror", help="imu: left-right mirror augmentation axis x | y | z "
+        "(default none)."),
+    derived: bool = typer.Option(
+        False, "--derived", help="imu: add orientation-robust channels inside the model "
+        "(|acc|, |gyro|, gravity direction per sensor)."),
+    rotate: float | None = typer.Option(
+        None, "--rotate", help="imu: random sensor-rotation augmentation in degrees (default "
+        "25; 0 = off)."),
+    channels: str | None = typer.Option(
+        None, "--channels", help="imu: acc | gyro | acc+gyro | all (default per dataset)."),
+    unit: str | None = typer.Option(
+        None, "--unit", help="imu: recording (default) | rep (annotated repetitions)."),
+    label: str | None = typer.Option(
+        None, "--label", help="imu: the index column to learn: label (default) | "
+        "execution_type | correctness."),
     seed: int = typer.Option(0),
     quick: bool = typer.Option(False, help="Small model, few epochs (smoke test)."),
     quiet: bool = typer.Option(False, help="No progress bars."),
 ) -> None:
-    """Train the exercise classifier and/or correctness scorers with a cross-subject split."""
+    """Train the exercise classifier and/or correctness scorers with a cross-subject split.
+    --modality imu takes the IMU options (--arch, --mirror, --derived, --rotate) of
+    `repcoach imu-crossval`, so the settings measured there can be trained and exported."""
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
+    imu_opts = {"--mirror": mirror, "--derived": derived or None, "--rotate": rotate,
+                "--channels": channels, "--unit": unit, "--label": label}
     if modality == "imu":
-        result = _imu_module().train_imu(
+        if task != "exercise":
+            raise typer.BadParameter(
+                "the IMU model is a classifier of one index column: for execution quality "
+                "train it on that column (--label correctness or --label execution_type)",
+                param_hint="--task")
+        if group_col:
+            raise typer.BadParameter("the IMU split is always by subject (index.csv "
+                                     "'subject')", param_hint="--group-col")
+        imu = _imu_module()
+        try:
+            imu.check_window_options(unit or "recording", label or "label")
+        except ValueError as e:
+            raise typer.BadParameter(str(e), param_hint="--unit/--label") from None
+        axis = (mirror or "none").lower()
+        mirror_axis = None if axis == "none" else axis
+        for hint, kwargs in (("--arch", {"arch": arch or "cnn"}),
+                             ("--mirror", {"mirror": mirror_axis}),
+                             ("--rotate", {"rotate_deg": imu.DEFAULT_ROTATE_DEG
+                                           if rotate is None else rotate}),
+                             ("--n-models", {"n_models": n_models})):  # fmt: skip
+            try:
+                imu.check_train_options(**kwargs)
+            except ValueError as e:
+                raise typer.BadParameter(str(e), param_hint=hint) from None
+        result = imu.train_imu(
             data, out, task=task, epochs=epochs, batch_size=batch_size, seed=seed, quick=quick,
-            group_col=group_col, verbose=0 if quiet else 1,
+            group_col=group_col, verbose=0 if quiet else 1, arch=arch or "cnn",
+            mirror=mirror_axis, derived=derived, rotate_deg=rotate, n_models=n_models,
+            channels=channels or None, unit=unit or "recording", label=label or "label",
         )  # fmt: skip
         console.print(f"wrote IMU model folder [bold]{out}[/]")
         if isinstance(result, dict) and result.get("accuracy") is not None:
@@ -77,16 +148,25 @@ def train_cmd(
         return
     if modality != "pose":
         raise typer.BadParameter("modality must be pose or imu", param_hint="--modality")
+    given = [name for name, v in imu_opts.items() if v is not None]
+    if given:
+        raise typer.BadParameter(f"{', '.join(given)} only apply to --modality imu (the pose "
+                                 "model has no such option)", param_hint="--modality")
+    epochs = 100 if epochs is None else epochs
+    batch_size = 32 if batch_size is None else batch_size
     from repcoach.models.train import TrainOptions, train_model_dir
     from repcoach.samples import SampleOptions
 
     try:
         sopts = SampleOptions(seq_len=seq_len, clip_mode=clip_mode, window_s=window,
                               stride_s=stride, view=view, group_col=group_col,
-                              presence=presence, progress=not quiet)  # fmt: skip
+                              presence=presence, root_motion=root_motion,
+                              progress=not quiet)  # fmt: skip
         topts = TrainOptions(task=task, epochs=epochs, batch_size=batch_size, seed=seed,
                              quick=quick, augment=not no_augment, scorers=not no_scorers,
-                             lstm_units=lstm_units, n_models=n_models,
+                             lstm_units=lstm_units, n_models=n_models, arch=arch or "bilstm",
+                             min_epochs=min_epochs,
+                             mirror_average=mirror_average,
                              scorer_inputs=scorer_inputs, verbose=0 if quiet else 1)  # fmt: skip
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None
@@ -168,10 +248,9 @@ def crossval_cmd(
     group_col: str | None = typer.Option(
         None, "--group-col", help="index.csv column grouping near-duplicate clips."
     ),
-    presence: bool = typer.Option(
-        False, "--presence",
-        help="Append a presence channel per joint (for data with often-unseen joints).",
-    ),
+    presence: bool = _PRESENCE,
+    root_motion: bool = _ROOT_MOTION,
+    mirror_average: bool = _MIRROR_AVERAGE,
     n_models: int = typer.Option(
         1, "--n-models", help="Train a seed ensemble of this many classifiers (one saved model)."
     ),
@@ -179,6 +258,12 @@ def crossval_cmd(
         "auto", "--scorer-inputs",
         help="Extra scorer inputs: auto (repetition duration for --clip-mode reps) | none | "
         "duration.",
+    ),
+    arch: str = typer.Option(
+        "bilstm", "--arch", help="bilstm (the paper's) | cnn | cnn_deep | cnn_attn | cnn_bilstm."
+    ),
+    min_epochs: int = typer.Option(
+        10, "--min-epochs", help="Warm-up epochs never kept as the best."
     ),
     seed: int = typer.Option(0),
     quick: bool = typer.Option(False, help="Small model, few epochs (smoke test)."),
@@ -188,7 +273,7 @@ def crossval_cmd(
     model that never saw its group. Writes report.json / report.md / PNGs (no model is kept)."""
     from rich.console import Console
 
-    from repcoach.evaluate import headline_accuracy
+    from repcoach.evaluate import headline_accuracy, write_predictions
     from repcoach.models.train import TrainOptions, cross_validate
     from repcoach.report import write_report
     from repcoach.samples import SampleOptions, load_samples
@@ -198,9 +283,11 @@ def crossval_cmd(
     try:
         sopts = SampleOptions(seq_len=seq_len, clip_mode=clip_mode, window_s=window,
                               stride_s=stride, view=view, group_col=group_col,
-                              presence=presence, progress=not quiet)  # fmt: skip
+                              presence=presence, root_motion=root_motion,
+                              progress=not quiet)  # fmt: skip
         topts = TrainOptions(task=task, epochs=epochs, seed=seed, quick=quick,
-                             n_models=n_models, scorer_inputs=scorer_inputs,
+                             n_models=n_models, scorer_inputs=scorer_inputs, arch=arch,
+                             min_epochs=min_epochs, mirror_average=mirror_average,
                              verbose=0 if quiet else 1)  # fmt: skip
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None
@@ -218,6 +305,9 @@ def crossval_cmd(
     acc, level = headline_accuracy(report)
     report = {"accuracy": acc, "accuracy_level": level, **report}
     write_report(out, report)
+    pr = cv["predictions"]
+    write_predictions(out / "predictions.csv", pr["samples"], pr["predicted"], pr["proba"],
+                      pr["classes"], pr["predicted_score"], pr["fold"])  # fmt: skip
     Console().print(
         f"{folds}-fold accuracy ({level}): "
         + ("n/a" if acc is None else f"[bold]{100 * acc:.1f} %[/]")

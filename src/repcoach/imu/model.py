@@ -14,7 +14,9 @@ from typing import Any
 
 import numpy as np
 
-ARCHITECTURES = ("cnn", "cnn_deep", "cnn_attn", "cnn_bilstm")
+from repcoach.models.conv import CONV_ARCHITECTURES, conv_trunk
+
+ARCHITECTURES = CONV_ARCHITECTURES
 
 
 def derived_spec(channels: tuple[str, ...] | list[str] | None) -> list[tuple[str, list[int]]]:
@@ -103,25 +105,7 @@ def build_imu_model(
     x = derived_channels(inp, derived, n_features) if derived else inp
     x = layers.Normalization(axis=-1, mean=mean, variance=np.maximum(variance, 1e-6))(x)
     x = layers.GaussianNoise(noise)(x)
-    if arch in ("cnn", "cnn_deep", "cnn_attn"):
-        blocks = ((32, 7), (64, 5), (64, 3)) if arch == "cnn" else (
-            (32, 7), (64, 5), (64, 5), (64, 3))
-        for i, (filters, k) in enumerate(blocks):
-            x = layers.Conv1D(filters, k, padding="same", use_bias=False)(x)
-            x = layers.BatchNormalization()(x)
-            x = layers.Activation("relu")(x)
-            # cnn: pool once (receptive field ~0.4 s); deep: pool after all but the last block
-            # (receptive field ~1.5 s of the 2 s window)
-            if i == 0 or (arch != "cnn" and i < len(blocks) - 1):
-                x = layers.MaxPooling1D(2)(x)
-        if arch == "cnn_attn":  # self-attention over the pooled time steps, residual
-            x = layers.Add()([x, layers.MultiHeadAttention(2, 16)(x, x)])
-        x = layers.GlobalAveragePooling1D()(x)
-    else:
-        for filters, k in ((32, 7), (64, 5)):
-            x = layers.Conv1D(filters, k, padding="same", activation="relu")(x)
-        x = layers.MaxPooling1D(2)(x)
-        x = layers.Bidirectional(layers.LSTM(32))(x)
+    x = conv_trunk(x, arch)
     x = layers.Dropout(0.3)(x)
     out = layers.Dense(n_classes, activation="softmax", name="probabilities")(x)
     model = keras.Model(inp, out, name=name or f"imu_{arch}")

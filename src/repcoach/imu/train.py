@@ -39,6 +39,23 @@ class WindowSet:
         return len(self.y)
 
 
+#: What a window set can be labelled with: the index's exercise label, or (per annotated
+#: repetition, ``unit="rep"``) a reps.csv column.
+REP_LABELS = ("label", "execution_type", "correctness")
+
+
+def check_window_options(unit: str, label: str) -> None:
+    """``ValueError`` unless ``unit`` / ``label`` name a window set :func:`load_window_set`
+    can build (checked before any file is read)."""
+    if unit not in ("recording", "rep"):
+        raise ValueError(f"unit must be 'recording' or 'rep', not {unit!r}")
+    if label not in REP_LABELS:
+        raise ValueError(f"label must be one of {', '.join(REP_LABELS)}, not {label!r}")
+    if label != "label" and unit != "rep":
+        raise ValueError(f"label {label!r} is annotated per repetition (reps.csv): it needs "
+                         "unit 'rep' (--unit rep)")
+
+
 def load_window_set(
     data_dir: str | Path,
     channels: str | list[str] | tuple[str, ...] | None = None,
@@ -54,6 +71,7 @@ def load_window_set(
     the paper's 12 accelerometer channels for EJUST, ``acc+gyro`` for indexed data."""
     from rich.progress import track
 
+    check_window_options(unit, label)
     root = Path(data_dir)
     xs, ys, gs, cs = [], [], [], []
     names: tuple[str, ...] | None = None
@@ -139,7 +157,11 @@ def cross_subject(
 
     subjects = sorted(set(ws.groups))
     folds = test_groups or [[s] for s in subjects]
-    if clf_params.get("mirror") in ("x", "y", "z"):
+    m = clf_params.get("mirror") or None
+    check_train_options(clf_params.get("arch") or "cnn", m if isinstance(m, str) else None,
+                        float(clf_params.get("rotate_deg") or 0.0),
+                        int(clf_params.get("n_models") or 1))  # fmt: skip
+    if clf_params.get("mirror") in MIRROR_AXES:
         from repcoach.imu.model import mirror_map
 
         perm, signs = mirror_map(ws.channels, clf_params["mirror"])
@@ -183,10 +205,36 @@ def cross_subject(
     }
 
 
+#: Left-right mirror axes :func:`repcoach.imu.model.mirror_map` understands.
+MIRROR_AXES = ("x", "y", "z")
+#: ``train_imu`` default sensor-rotation augmentation (degrees), as ``repcoach imu-crossval``.
+DEFAULT_ROTATE_DEG = 25.0
+
+
+def check_train_options(
+    arch: str = "cnn", mirror: str | None = None, rotate_deg: float = DEFAULT_ROTATE_DEG,
+    n_models: int = 1,
+) -> None:
+    """Raise ``ValueError`` naming the bad option (before any data are loaded, so a typo does
+    not cost a data load); ``arch`` is checked against the architectures
+    :func:`repcoach.imu.model.build_imu_model` builds."""
+    from repcoach.imu.model import ARCHITECTURES
+
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"arch must be one of {', '.join(ARCHITECTURES)}, got {arch!r}")
+    if mirror not in (None, *MIRROR_AXES):
+        raise ValueError(f"mirror must be one of {', '.join(MIRROR_AXES)} (or none), "
+                         f"got {mirror!r}")  # fmt: skip
+    if not 0 <= rotate_deg <= 180:
+        raise ValueError(f"rotate_deg must be between 0 and 180 degrees, got {rotate_deg}")
+    if n_models < 1:
+        raise ValueError(f"n_models must be at least 1, got {n_models}")
+
+
 def _train_params(opts: dict[str, Any]) -> dict[str, Any]:
     quick = bool(opts.get("quick"))
     return {
-        "arch": opts.get("arch", "cnn"),
+        "arch": opts.get("arch") or "cnn",
         "epochs": int(opts.get("epochs") or 30) if not quick else min(3, opts.get("epochs") or 3),
         "batch_size": int(opts.get("batch_size") or 64),
         "seed": int(opts.get("seed") or 0),
@@ -199,17 +247,24 @@ def _train_params(opts: dict[str, Any]) -> dict[str, Any]:
 def train_imu(data_dir: str | Path, out_dir: str | Path, **opts: Any) -> dict[str, Any]:
     """Train an IMU classifier on a cross-subject split and write a model folder + report.
 
-    Options: ``arch`` (cnn | cnn_bilstm), ``epochs``, ``batch_size``, ``seed``, ``quick``
-    (3 epochs), ``channels``, ``unit`` (recording | rep), ``label``, ``mirror`` (x/y/z:
-    left-right mirror augmentation, see :func:`repcoach.imu.model.mirror_map`), ``rotate_deg``
-    (sensor-rotation augmentation, default 25),
-    ``n_models`` (averaged ensemble), ``derived`` (orientation-robust channels, see
+    Options: ``arch`` (cnn | cnn_deep | cnn_attn | cnn_bilstm), ``epochs`` (30),
+    ``batch_size`` (64), ``seed``, ``quick`` (3 epochs), ``channels``, ``unit`` (recording |
+    rep), ``label``, ``mirror`` (x/y/z: left-right mirror augmentation, see
+    :func:`repcoach.imu.model.mirror_map`), ``rotate_deg`` (sensor-rotation augmentation,
+    default 25), ``n_models`` (averaged ensemble), ``derived`` (orientation-robust channels, see
     :func:`repcoach.imu.model.derived_spec`), ``test_subjects`` (list;
-    default: repcoach.models.splits.subject_split 70/15/15 by subject). Returns the report."""
+    default: repcoach.models.splits.subject_split 70/15/15 by subject). All of them are recorded
+    in config.json ``train_params`` (``mirror`` as the axis, with ``mirror_map``). Bad option
+    values raise ``ValueError`` (:func:`check_train_options`). Returns the report."""
     from repcoach.model_dir import save_model_dir
     from repcoach.models.splits import groups_per_split, subject_split
     from repcoach.report import write_report
 
+    mirror = opts.get("mirror") or None
+    rotate_deg = float(
+        DEFAULT_ROTATE_DEG if opts.get("rotate_deg") is None else opts["rotate_deg"])
+    check_train_options(opts.get("arch") or "cnn", mirror, rotate_deg,
+                        int(opts.get("n_models") or 1))  # fmt: skip
     data_dir, out = Path(data_dir), Path(out_dir)
     ws = load_window_set(data_dir, opts.get("channels"), unit=opts.get("unit", "recording"),
                          label=opts.get("label", "label"),
@@ -221,18 +276,25 @@ def train_imu(data_dir: str | Path, out_dir: str | Path, **opts: Any) -> dict[st
     else:
         split = subject_split(list(ws.groups), list(ws.y), (0.7, 0.15, 0.15),
                               seed=int(opts.get("seed") or 0))  # fmt: skip
-    from repcoach.imu.model import ImuClassifier
+    from repcoach.imu.model import ImuClassifier, derived_spec, mirror_map
 
     params = _train_params(opts)
-    if opts.get("mirror") in ("x", "y", "z"):
-        from repcoach.imu.model import mirror_map
-
-        perm, signs = mirror_map(ws.channels, opts["mirror"])
-        params["mirror"] = (tuple(perm.tolist()), tuple(signs.tolist()))
+    if params["derived"] and not derived_spec(ws.channels):
+        raise DataError("derived channels need x/y/z accelerometer or gyroscope channels; "
+                        f"these windows have {', '.join(ws.channels)}", data_dir)  # fmt: skip
+    mirror_perm = None
+    if mirror is not None:
+        perm, signs = mirror_map(ws.channels, mirror)
+        mirror_perm = (tuple(perm.tolist()), tuple(signs.tolist()))
     tr = ws.subset(split["train"])
     val = (ws.X[split["val"]], ws.y[split["val"]]) if len(split["val"]) else None
-    params["rotate_deg"] = float(opts.get("rotate_deg", 25.0))
-    clf = ImuClassifier(**params, channels=ws.channels).fit(tr.X, tr.y, validation=val)
+    params["rotate_deg"] = rotate_deg
+    clf = ImuClassifier(**params, mirror=mirror_perm, channels=ws.channels).fit(
+        tr.X, tr.y, validation=val)
+    # what the folder was trained with, readable: the mirror axis and the map it implies
+    params["mirror"] = mirror
+    params["mirror_map"] = (None if mirror_perm is None
+                            else {"perm": list(mirror_perm[0]), "signs": list(mirror_perm[1])})
     config = {
         "task": "exercise",
         "modality": "imu",

@@ -28,6 +28,7 @@ from repcoach.io.ejust import (
     is_participant_name,
     parse_name,
     parse_sidecar,
+    parse_world_companion,
 )
 from repcoach.io.metadata import ParticipantTable, load_participants
 
@@ -136,7 +137,8 @@ class DatasetIndex:
     entries: list[IndexEntry] = field(default_factory=list)
     participants: ParticipantTable = field(default_factory=ParticipantTable)
     problems: list[DataError] = field(default_factory=list)
-    #: JSON side files of recordings (e.g. ``...-frontal.sync.json``); not counted as recordings.
+    #: JSON side files of recordings (e.g. ``...-frontal.sync.json``) and world-landmark CSVs
+    #: (``...-frontal-world.csv``, from ``repcoach extract --world``); not counted as recordings.
     sidecars: list[IndexEntry] = field(default_factory=list)
 
     def entries_for(
@@ -259,6 +261,13 @@ def scan_dataset(root: str | Path, strict: bool = True) -> DatasetIndex:
             if low in ROOT_FILES or low.startswith("readme"):
                 continue
         side = parse_sidecar(path)
+        world = parse_world_companion(path)
+        if world is not None:  # `repcoach extract --world` output beside a pose CSV
+            if rel.parent != world.relpath().parent:
+                report(_misplaced(path, world))
+            else:
+                sidecars.append((path, world))
+            continue
         if side is not None:
             if rel != side.relpath():
                 report(_misplaced(path, side))

@@ -152,5 +152,23 @@ def parse_sidecar(name: str | Path) -> RecordingName | None:
     )
 
 
+#: Suffix of the world-landmark companion ``repcoach extract --world`` writes beside a pose CSV.
+WORLD_SUFFIX = "-world.csv"
+
+
+def parse_world_companion(name: str | Path) -> RecordingName | None:
+    """The pose CSV whose world-landmark companion ``name`` is (``ahmed-attiaJJ-frontal-
+    world.csv`` -> ``ahmed-attiaJJ-frontal.csv``), or None when ``name`` is not one. The
+    companion belongs in the same folder as that CSV."""
+    base = Path(name).name
+    if not base.endswith(WORLD_SUFFIX):
+        return None
+    try:
+        main = parse_name(base[: -len(WORLD_SUFFIX)] + ".csv")
+    except DataError:
+        return None
+    return main if main.group in ("frontal", "side") else None
+
+
 def _known_exercises() -> str:
     return ", ".join(f"{k} ({v})" for k, v in EXERCISES.items())

@@ -6,18 +6,37 @@ column (0/1) marks frames where no person was found; their landmark cells are em
 cells are empty (read as NaN). Files without ``timestamp_s`` (e.g. Penn Action) get timestamps
 from ``fps``. The layout is given, or inferred from the number of landmark columns and whether
 they have z.
+
+Side file: the frame size of the video the landmarks came from is not a per-frame value, so it
+is not a column (the CSV stays a plain table for pandas / Excel users); it goes to a small JSON
+beside the CSV, ``x.pose.json`` for ``x.csv`` (the ``<recording>.<what>.json`` naming of the
+audio ``.sync.json`` files, which the dataset index already lists as side files)::
+
+    {"format": "repcoach-pose-csv/1", "csv": "x.csv", "frame_width": 1280,
+     "frame_height": 720, "fps": 30.0, "layout": "mediapipe33", "space": "image",
+     "source": "x.mp4", "video_fps": 25.0}
+
+Only ``frame_width`` / ``frame_height`` are read back (into ``PoseSequence.frame_size``); the
+rest is for people. :func:`write_pose_csv` writes it (atomically, before the CSV, so an existing
+CSV always has its side file) when the sequence knows its frame size, and removes a stale one
+when it does not. A CSV without a side file reads as before (``frame_size`` None).
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import math
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from repcoach.errors import DataError
-from repcoach.io.atomic import atomic_write
+from repcoach.io.atomic import atomic_write, write_json
 from repcoach.skeleton import Skeleton, infer_layout
 from repcoach.types import PoseSequence
 
@@ -33,10 +52,60 @@ def pose_columns(layout: Skeleton, with_detected: bool = False) -> list[str]:
     return cols
 
 
+#: Value of the side file's ``format`` key.
+META_FORMAT = "repcoach-pose-csv/1"
+
+
+def pose_meta_path(csv_path: str | Path) -> Path:
+    """The side file of ``x.csv``: ``x.pose.json`` beside it."""
+    p = Path(csv_path)
+    return p.with_name(f"{p.stem}.pose.json")
+
+
+def read_pose_meta(csv_path: str | Path) -> dict[str, Any] | None:
+    """The side file of ``csv_path`` as a dict with ``frame_size`` checked and normalised to
+    ``(width, height)`` floats (None when it has none), or None when there is no side file.
+    A malformed one is a :class:`DataError` naming the side file and what was expected."""
+    meta_path = pose_meta_path(csv_path)
+    try:
+        text = meta_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as e:
+        raise DataError(f"cannot read the pose CSV's side file ({e})", meta_path) from None
+    try:
+        meta = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise DataError(f"not valid JSON ({e}); expected the pose CSV's side file, an object "
+                        'like {"frame_width": 1280, "frame_height": 720}', meta_path) from None
+    if not isinstance(meta, dict):
+        raise DataError(f"expected a JSON object with frame_width and frame_height, got "
+                        f"{type(meta).__name__}", meta_path)
+    has = [k for k in ("frame_width", "frame_height") if meta.get(k) is not None]
+    if not has:
+        meta["frame_size"] = None
+        return meta
+    if len(has) == 1:
+        missing = "frame_height" if has == ["frame_width"] else "frame_width"
+        raise DataError(f"has {has[0]} but no {missing}; expected both (pixels)", meta_path)
+    size = []
+    for k in ("frame_width", "frame_height"):
+        v = meta[k]
+        ok = isinstance(v, int | float) and not isinstance(v, bool)
+        if not ok or not math.isfinite(v) or v <= 0:
+            raise DataError(f"{k} must be a positive number of pixels, got {v!r}", meta_path)
+        size.append(float(v))
+    meta["frame_size"] = (size[0], size[1])
+    return meta
+
+
 def read_pose_csv(
-    path: str | Path, layout: Skeleton | None = None, fps: float = 30.0, space: str = "image"
+    path: str | Path, layout: Skeleton | None = None, fps: float = 30.0, space: str = "image",
+    *, meta: bool = True,
 ) -> PoseSequence:
-    """Read one pose CSV into a :class:`PoseSequence`; errors name the file, row and column."""
+    """Read one pose CSV into a :class:`PoseSequence`; errors name the file, row and column.
+    With ``meta`` the frame size comes from the CSV's ``.pose.json`` side file when there is
+    one (see the module docstring)."""
     path = Path(path)
     try:
         df = pd.read_csv(path)
@@ -110,6 +179,7 @@ def read_pose_csv(
         frame = df["frame"].to_numpy(dtype=np.float64) if "frame" in df.columns else None
         ts = (frame - frame[0] if frame is not None else np.arange(len(df))) / fps
 
+    info = read_pose_meta(path) if meta else None
     return PoseSequence(
         coords=coords,
         timestamps=ts,
@@ -118,6 +188,7 @@ def read_pose_csv(
         detected=detected,
         space=space,
         source=str(path),
+        frame_size=None if info is None else info["frame_size"],
     )
 
 
@@ -132,8 +203,16 @@ def _check_numeric(df: pd.DataFrame, columns: list[str], path: Path) -> None:
         )
 
 
-def write_pose_csv(seq: PoseSequence, path: str | Path, decimals: int = 5) -> None:
-    """Write ``seq`` in the schema, atomically. NaN cells are written empty."""
+def write_pose_csv(
+    seq: PoseSequence, path: str | Path, decimals: int = 5,
+    meta: Mapping[str, Any] | None = None,
+) -> None:
+    """Write ``seq`` in the schema, atomically. NaN cells are written empty.
+
+    When ``seq.frame_size`` is known, the ``.pose.json`` side file is written first (with
+    ``meta``'s extra keys, e.g. ``video_fps``); otherwise an old side file of ``path`` is
+    removed, so a rewritten CSV never inherits another recording's frame size."""
+    write_pose_meta(seq, path, meta)
     layout = seq.layout
     t = seq.n_frames
     data: dict[str, np.ndarray] = {
@@ -151,3 +230,32 @@ def write_pose_csv(seq: PoseSequence, path: str | Path, decimals: int = 5) -> No
     df = pd.DataFrame(data, columns=pose_columns(layout, with_detected=True))
     with atomic_write(path, "w", encoding="utf-8", newline="") as fh:
         df.to_csv(fh, index=False, lineterminator="\n")
+
+
+def write_pose_meta(
+    seq: PoseSequence, csv_path: str | Path, extra: Mapping[str, Any] | None = None
+) -> Path | None:
+    """Write (atomically) or remove the side file of ``csv_path`` for ``seq``; its path, or
+    None when ``seq`` has no frame size (a stale side file is then deleted)."""
+    meta_path = pose_meta_path(csv_path)
+    if seq.frame_size is None:
+        with contextlib.suppress(FileNotFoundError):
+            meta_path.unlink()
+        return None
+    w, h = seq.frame_size
+    fps = seq.fps
+    info: dict[str, Any] = {
+        "format": META_FORMAT,
+        "csv": Path(csv_path).name,
+        "frame_width": int(w) if float(w).is_integer() else w,
+        "frame_height": int(h) if float(h).is_integer() else h,
+        "fps": round(fps, 6) if math.isfinite(fps) else None,
+        "layout": seq.layout.name,
+        "space": seq.space,
+        "source": None if seq.source is None else Path(seq.source).name,
+    }
+    for k, v in (extra or {}).items():
+        if k not in info:
+            info[k] = v
+    write_json(meta_path, info)
+    return meta_path

@@ -36,23 +36,33 @@ SYMMETRIC_EXERCISES = frozenset(
 
 
 def flip_horizontal(x: np.ndarray, layout: Skeleton) -> np.ndarray:
-    """Mirror ``(..., T, joints*dims)`` inputs: negate x and swap left/right joints. Inputs with
-    per-joint presence channels appended (``joints*dims + joints``) have those swapped too."""
+    """Mirror ``(..., T, joints*dims)`` inputs: negate x and swap left/right joints. Appended
+    per-joint presence channels (``+ joints``) are swapped too and appended root-motion channels
+    (``+ 2``: body-centre x, y; :func:`repcoach.pose.resample.root_motion_features`) get their x
+    negated; the input width says which are there."""
+    from repcoach.pose.resample import ROOT_MOTION_CHANNELS as R
+
     x = np.asarray(x, dtype=np.float32)
     shape = x.shape
     j, d = layout.n_joints, layout.dims
-    if shape[-1] not in (j * d, j * d + j):
+    extras = {0: (False, False), j: (True, False), R: (False, True), j + R: (True, True)}
+    if shape[-1] - j * d not in extras:
         raise ValueError(
             f"inputs have {shape[-1]} features, layout {layout.name!r} has {j * d} "
-            f"(or {j * d + j} with presence channels)"
+            f"(+ {j} presence and/or + {R} root-motion channels)"
         )
+    presence, root = extras[shape[-1] - j * d]
     perm = layout.mirror_permutation()
     y = x[..., : j * d].reshape(*shape[:-1], j, d)[..., perm, :].copy()
     y[..., 0] = -y[..., 0]
-    y = y.reshape(*shape[:-1], j * d)
-    if shape[-1] == j * d:
-        return y
-    return np.concatenate([y, x[..., j * d :][..., perm]], axis=-1)
+    parts = [y.reshape(*shape[:-1], j * d)]
+    if presence:
+        parts.append(x[..., j * d : j * d + j][..., perm])
+    if root:
+        r = x[..., shape[-1] - R :].copy()
+        r[..., 0] = -r[..., 0]
+        parts.append(r)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
 
 
 def drop_frames(x: np.ndarray, rate: float, rng: np.random.Generator) -> np.ndarray:
@@ -112,7 +122,7 @@ class Augmenter:
             )
             if flip.any():
                 x[flip] = flip_horizontal(x[flip], self.layout)
-        if self.noise_std > 0:  # on coordinates only, never on presence channels
+        if self.noise_std > 0:  # on coordinates only, never on presence or root-motion channels
             w = min(x.shape[-1], self.layout.n_joints * self.layout.dims)
             x[..., :w] += rng.normal(0.0, self.noise_std, (*x.shape[:-1], w)).astype(np.float32)
         return x

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from repcoach.models.augment import Augmenter
+from repcoach.models.conv import CONV_ARCHITECTURES, conv_trunk
 
 
 def _keras() -> Any:
@@ -51,6 +52,29 @@ def build_bilstm(
     return keras.Model(inp, out, name=name)
 
 
+#: Pose classifier architectures: the paper's ``bilstm`` or a temporal-convolution trunk
+#: (:data:`repcoach.models.conv.CONV_ARCHITECTURES`).
+POSE_ARCHITECTURES = ("bilstm", *CONV_ARCHITECTURES)
+
+
+def build_conv_classifier(
+    n_classes: int,
+    seq_len: int = 30,
+    n_features: int = 99,
+    arch: str = "cnn_deep",
+    dropout: float = 0.3,
+    name: str = "cnn_classifier",
+) -> Any:
+    """Input (seq_len, n_features) -> a :func:`~repcoach.models.conv.conv_trunk` -> Dropout ->
+    Dense softmax. The same trunk as the IMU classifier, on normalised pose inputs (so no
+    normalisation layer; noise comes from the augmenter). Not compiled."""
+    keras = _keras()
+    inp = keras.Input(shape=(seq_len, n_features), name="pose")
+    x = keras.layers.Dropout(dropout, name="dropout")(conv_trunk(inp, arch))
+    out = keras.layers.Dense(n_classes, activation="softmax", name="output")(x)
+    return keras.Model(inp, out, name=name)
+
+
 def _batches_class() -> type:
     """A keras PyDataset that re-augments the training set every epoch (defined lazily)."""
     keras = _keras()
@@ -74,6 +98,22 @@ def _batches_class() -> type:
             self.order = self.rng.permutation(len(self.x))
 
     return AugmentedBatches
+
+
+def _checkpoint_class() -> type:
+    """ModelCheckpoint that ignores the first ``min_epochs`` epochs (defined lazily)."""
+    keras = _keras()
+
+    class WarmCheckpoint(keras.callbacks.ModelCheckpoint):
+        def __init__(self, *args, min_epochs: int = 0, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.min_epochs = min_epochs
+
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch >= self.min_epochs:
+                super().on_epoch_end(epoch, logs)
+
+    return WarmCheckpoint
 
 
 def _progress_callback(total_epochs: int, title: str) -> tuple[Any, Callable[[], None]]:
@@ -115,13 +155,16 @@ def fit_keras_model(
     verbose: int = 0,
     checkpoint_dir: str | Path | None = None,
     title: str = "training",
+    min_epochs: int = 0,
 ) -> dict[str, list[float]]:
     """Train a compiled model with the paper's callbacks; return the per-epoch history.
 
     ``names`` are the class names of the training samples (they gate the flip augmentation).
     Early stopping / LR schedule / checkpoint watch ``val_loss`` when validation data is given,
     else the training loss. The best weights (checkpointed to a temporary file in
-    ``checkpoint_dir``) are restored at the end."""
+    ``checkpoint_dir``) are restored at the end. ``min_epochs``: warm-up epochs whose weights
+    are never kept as the best and which do not count towards early stopping (a tiny noisy
+    validation part can otherwise crown epoch 1, leaving a barely trained model)."""
     keras = _keras()
     has_val = x_val is not None and len(x_val) > 0
     monitor = "val_loss" if has_val else "loss"
@@ -132,13 +175,15 @@ def fit_keras_model(
     os.unlink(ckpt)
     callbacks: list[Any] = [
         keras.callbacks.EarlyStopping(
-            monitor=monitor, patience=patience, restore_best_weights=True
+            monitor=monitor, patience=patience, restore_best_weights=True,
+            start_from_epoch=max(0, min(min_epochs, epochs - 1)),
         ),
         keras.callbacks.ReduceLROnPlateau(
             monitor=monitor, factor=0.5, patience=max(2, patience // 3), min_lr=1e-5
         ),
-        keras.callbacks.ModelCheckpoint(
-            ckpt, monitor=monitor, save_best_only=True, save_weights_only=True
+        _checkpoint_class()(
+            ckpt, monitor=monitor, save_best_only=True, save_weights_only=True,
+            min_epochs=max(0, min(min_epochs, epochs - 1)),
         ),
     ]
     stop: Callable[[], None] | None = None
@@ -205,6 +250,30 @@ def average_models(members: Sequence[Any], name: str = "bilstm_ensemble") -> Any
     return keras.Model(inp, out, name=name)
 
 
+def mirror_matrix(layout_name: str, n_features: int) -> np.ndarray:
+    """``(F, F)`` matrix ``M`` with ``x @ M == flip_horizontal(x)`` for inputs of ``n_features``
+    channels in that layout (the flip is linear: a permutation with sign changes)."""
+    from repcoach.models.augment import flip_horizontal
+    from repcoach.skeleton import get_layout
+
+    eye = np.eye(n_features, dtype=np.float32)
+    return flip_horizontal(eye[None], get_layout(layout_name))[0]
+
+
+def mirror_averaged(model: Any, matrix: np.ndarray, name: str = "mirror_averaged") -> Any:
+    """One Keras model whose output is the mean of ``model`` on the input and on its mirror
+    image (``x @ matrix``, a frozen bias-free Dense layer: builtin ops, reloads without custom
+    objects, converts to TFLite). For left/right-symmetric classes this enforces the symmetry
+    at prediction time as the flip augmentation encourages it in training."""
+    keras = _keras()
+    inp = keras.Input(shape=tuple(model.input_shape[1:]), name="pose")
+    flip = keras.layers.Dense(matrix.shape[1], use_bias=False, trainable=False, name="mirror")
+    mirrored = flip(inp)
+    flip.set_weights([np.asarray(matrix, np.float32)])
+    out = keras.layers.Average(name="mirror_mean")([model(inp), model(mirrored)])
+    return keras.Model(inp, out, name=name)
+
+
 class _BiLSTMEstimator:
     """Shared parameters of the BiLSTM estimators (scikit-learn style: set in ``__init__``,
     returned by :meth:`get_params`); subclasses choose the defaults."""
@@ -213,7 +282,7 @@ class _BiLSTMEstimator:
         self,
         lstm_units: int,
         dense_units: Sequence[int],
-        dropout: float,
+        dropout: float | None,
         epochs: int,
         batch_size: int,
         patience: int,
@@ -222,6 +291,7 @@ class _BiLSTMEstimator:
         seed: int,
         verbose: int,
         checkpoint_dir: str | Path | None,
+        min_epochs: int = 0,
     ) -> None:
         self.lstm_units = lstm_units
         self.dense_units = tuple(dense_units)
@@ -234,6 +304,7 @@ class _BiLSTMEstimator:
         self.seed = seed
         self.verbose = verbose
         self.checkpoint_dir = checkpoint_dir
+        self.min_epochs = min_epochs
 
     def get_params(self) -> dict[str, Any]:
         return {
@@ -246,11 +317,20 @@ class _BiLSTMEstimator:
             "learning_rate": self.learning_rate,
             "augment": None if self.augment is None else self.augment.to_dict(),
             "seed": self.seed,
+            "min_epochs": self.min_epochs,
         }
 
 
-class BiLSTMClassifier(_BiLSTMEstimator):
-    """scikit-learn style wrapper of the paper's classifier: ``fit(X, y)`` with string labels.
+class PoseClassifier(_BiLSTMEstimator):
+    """scikit-learn style wrapper of the exercise classifier: ``fit(X, y)`` with string labels.
+
+    ``arch="bilstm"`` (default) is the paper's network (:func:`build_bilstm`, sizes from
+    ``lstm_units`` / ``dense_units`` / ``dropout``); a conv name (``cnn``, ``cnn_deep``, ...)
+    builds :func:`build_conv_classifier` instead. ``dropout`` None: the architecture's default
+    (0.4, the paper's, for the BiLSTM; 0.3 for conv heads). Training (augmentation, callbacks,
+    seeds) is the same for every architecture. ``mirror``: a skeleton layout name (e.g.
+    ``"penn13"``): the fitted model averages its outputs on each input and on its mirror image
+    (:func:`mirror_averaged`); only for classes that are left/right symmetric.
 
     ``n_models`` > 1 trains that many copies of the network (seeds ``seed``, ``seed + 1``, ...)
     and saves them as ONE Keras model averaging their softmax outputs: a seed ensemble that
@@ -263,7 +343,7 @@ class BiLSTMClassifier(_BiLSTMEstimator):
         self,
         lstm_units: int = 256,
         dense_units: Sequence[int] = (128, 64),
-        dropout: float = 0.4,
+        dropout: float | None = None,
         epochs: int = 100,
         batch_size: int = 32,
         patience: int = 15,
@@ -273,13 +353,29 @@ class BiLSTMClassifier(_BiLSTMEstimator):
         verbose: int = 0,
         checkpoint_dir: str | Path | None = None,
         n_models: int = 1,
+        min_epochs: int = 0,
+        arch: str = "bilstm",
+        mirror: str | None = None,
     ) -> None:
         super().__init__(lstm_units, dense_units, dropout, epochs, batch_size, patience,
-                         learning_rate, augment, seed, verbose, checkpoint_dir)  # fmt: skip
+                         learning_rate, augment, seed, verbose, checkpoint_dir,
+                         min_epochs)  # fmt: skip
         self.n_models = n_models
+        self.arch = arch
+        self.mirror = mirror
 
     def get_params(self) -> dict[str, Any]:
-        return {**super().get_params(), "n_models": self.n_models}
+        return {**super().get_params(), "n_models": self.n_models, "arch": self.arch,
+                "mirror": self.mirror}
+
+    def _build(self, n_classes: int, seq_len: int, n_features: int, name: str) -> Any:
+        if self.arch == "bilstm":
+            drop = 0.4 if self.dropout is None else self.dropout
+            return build_bilstm(n_classes, seq_len, n_features, self.lstm_units,
+                                self.dense_units, drop, name=name)  # fmt: skip
+        drop = 0.3 if self.dropout is None else self.dropout
+        return build_conv_classifier(n_classes, seq_len, n_features, self.arch, drop,
+                                     name=name)  # fmt: skip
 
     def fit(
         self,
@@ -293,6 +389,8 @@ class BiLSTMClassifier(_BiLSTMEstimator):
 
         if self.n_models < 1:
             raise ValueError(f"n_models must be >= 1, got {self.n_models}")
+        if self.arch not in POSE_ARCHITECTURES:
+            raise ValueError(f"arch must be one of {POSE_ARCHITECTURES}, got {self.arch!r}")
         x = np.asarray(x, dtype=np.float32)
         if x.ndim != 3:
             raise ValueError(f"X must be (n, seq_len, n_features), got {x.shape}")
@@ -309,9 +407,9 @@ class BiLSTMClassifier(_BiLSTMEstimator):
         for i in range(self.n_models):
             seed = self.seed + i
             keras.utils.set_random_seed(seed)
-            model = build_bilstm(
-                len(self.classes_), x.shape[1], x.shape[2], self.lstm_units, self.dense_units,
-                self.dropout, name="bilstm_classifier" if self.n_models == 1 else f"member{i}",
+            model = self._build(
+                len(self.classes_), x.shape[1], x.shape[2],
+                name=f"{self.arch}_classifier" if self.n_models == 1 else f"member{i}",
             )  # fmt: skip
             model.compile(
                 optimizer=keras.optimizers.Adam(self.learning_rate),
@@ -323,11 +421,13 @@ class BiLSTMClassifier(_BiLSTMEstimator):
                 model, x, enc.transform(names), names, x_val, yv,
                 epochs=self.epochs, batch_size=self.batch_size, patience=self.patience,
                 augment=self.augment, seed=seed, verbose=self.verbose,
-                checkpoint_dir=self.checkpoint_dir, title=title,
+                checkpoint_dir=self.checkpoint_dir, title=title, min_epochs=self.min_epochs,
             ))  # fmt: skip
             members.append(model)
         self.history_ = self.histories_[0]
         self.model_ = members[0] if len(members) == 1 else average_models(members)
+        if self.mirror:
+            self.model_ = mirror_averaged(self.model_, mirror_matrix(self.mirror, x.shape[2]))
         return self
 
     @classmethod
@@ -347,3 +447,7 @@ class BiLSTMClassifier(_BiLSTMEstimator):
 
     def score(self, x: np.ndarray, y: Sequence[str]) -> float:
         return float(np.mean(self.predict(x) == np.asarray(y, dtype=object)))
+
+
+#: The paper's name for the classifier (its default architecture).
+BiLSTMClassifier = PoseClassifier

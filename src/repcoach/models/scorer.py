@@ -83,9 +83,11 @@ class CorrectnessScorer(_BiLSTMEstimator):
         verbose: int = 0,
         checkpoint_dir: str | Path | None = None,
         extra_inputs: Sequence[str] = (),
+        min_epochs: int = 0,
     ) -> None:
         super().__init__(lstm_units, dense_units, dropout, epochs, batch_size, patience,
-                         learning_rate, augment, seed, verbose, checkpoint_dir)  # fmt: skip
+                         learning_rate, augment, seed, verbose, checkpoint_dir,
+                         min_epochs)  # fmt: skip
         self.label = label
         unknown = [n for n in extra_inputs if n not in SCORER_INPUTS]
         if unknown:
@@ -136,6 +138,7 @@ class CorrectnessScorer(_BiLSTMEstimator):
             epochs=self.epochs, batch_size=self.batch_size, patience=self.patience,
             augment=augment, seed=self.seed, verbose=self.verbose,
             checkpoint_dir=self.checkpoint_dir, title=f"scorer {self.label}",
+            min_epochs=self.min_epochs,
         )  # fmt: skip
         self.model_ = model
         return self

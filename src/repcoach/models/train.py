@@ -38,8 +38,11 @@ class TrainOptions:
     learning_rate: float = 1e-3
     lstm_units: int = 256
     dense_units: tuple[int, ...] = (128, 64)
-    dropout: float = 0.4
+    dropout: float | None = None  # None: the architecture's (0.4 = paper for the BiLSTM)
+    arch: str = "bilstm"  # or a temporal CNN: cnn | cnn_deep | cnn_attn | cnn_bilstm
     n_models: int = 1  # > 1: a seed ensemble of classifiers saved as one averaging model
+    min_epochs: int = 10  # warm-up epochs never kept as best (noisy tiny validation parts)
+    mirror_average: bool = False  # average predictions on each input and its mirror image
     scorer_lstm_units: int = 64
     scorer_dense_units: tuple[int, ...] = (64, 32)
     scorer_dropout: float = 0.3
@@ -55,6 +58,10 @@ class TrainOptions:
     def __post_init__(self) -> None:
         if self.task not in TASKS:
             raise ValueError(f"task must be one of {TASKS}, got {self.task!r}")
+        from repcoach.models.classifier import POSE_ARCHITECTURES
+
+        if self.arch not in POSE_ARCHITECTURES:
+            raise ValueError(f"arch must be one of {POSE_ARCHITECTURES}, got {self.arch!r}")
         from repcoach.models.scorer_inputs import SCORER_INPUT_MODES
 
         if self.scorer_inputs not in SCORER_INPUT_MODES:
@@ -67,6 +74,7 @@ class TrainOptions:
             self.dense_units = (32, 16)
             self.scorer_lstm_units = min(self.scorer_lstm_units, 16)
             self.scorer_dense_units = (16,)
+            self.min_epochs = min(self.min_epochs, 2)
 
 
 @dataclass
@@ -127,6 +135,45 @@ def _augmenter(samples: Samples, enabled: bool):
     return Augmenter(layout=get_layout(samples.layout))
 
 
+def _classifier(options: TrainOptions, augment: Any, samples: Samples, **kw: Any) -> Any:
+    """The exercise classifier ``options`` describe for ``samples`` (not fitted)."""
+    from repcoach.models.augment import SYMMETRIC_EXERCISES
+    from repcoach.models.classifier import BiLSTMClassifier
+
+    mirror = None
+    if options.mirror_average:
+        odd = sorted(set(map(str, samples.y)) - SYMMETRIC_EXERCISES)
+        if odd:
+            from repcoach.errors import DataError
+
+            raise DataError(f"--mirror-average needs left/right symmetric exercises; {odd} "
+                            "may not be (see repcoach.models.augment.SYMMETRIC_EXERCISES)")
+        mirror = samples.layout
+
+    return BiLSTMClassifier(
+        lstm_units=options.lstm_units, dense_units=options.dense_units, dropout=options.dropout,
+        epochs=options.epochs, batch_size=options.batch_size, patience=options.patience,
+        learning_rate=options.learning_rate, augment=augment, seed=options.seed,
+        verbose=options.verbose, n_models=options.n_models, min_epochs=options.min_epochs,
+        arch=options.arch, mirror=mirror, **kw,
+    )  # fmt: skip
+
+
+def _scorer_set(options: TrainOptions, augment: Any, extra_names: Any, **kw: Any) -> Any:
+    """The per-exercise correctness scorers ``options`` describe (not fitted); their patience
+    is two thirds of the classifier's (they are smaller and converge sooner)."""
+    from repcoach.models.scorer import ScorerSet
+
+    return ScorerSet(
+        extra_inputs=extra_names, lstm_units=options.scorer_lstm_units,
+        dense_units=options.scorer_dense_units, dropout=options.scorer_dropout,
+        epochs=options.scorer_epochs or options.epochs, batch_size=options.batch_size,
+        patience=max(3, options.patience * 2 // 3), learning_rate=options.learning_rate,
+        augment=augment, seed=options.seed, verbose=options.verbose,
+        min_epochs=options.min_epochs, **kw,
+    )  # fmt: skip
+
+
 def train_model_dir(
     data: str | Path,
     out: str | Path,
@@ -136,8 +183,6 @@ def train_model_dir(
 ) -> TrainResult:
     """Train on ``data`` and write the model folder ``out``; returns a summary."""
     from repcoach.model_dir import save_model_dir
-    from repcoach.models.classifier import BiLSTMClassifier
-    from repcoach.models.scorer import ScorerSet
 
     sample_options = sample_options or SampleOptions()
     options = options or TrainOptions()
@@ -164,13 +209,9 @@ def train_model_dir(
                 f"{sorted(set(tr.y))}; for correct/incorrect data use --task correctness",
                 data,
             )
-        classifier = BiLSTMClassifier(
-            lstm_units=options.lstm_units, dense_units=options.dense_units,
-            dropout=options.dropout, epochs=options.epochs, batch_size=options.batch_size,
-            patience=options.patience, learning_rate=options.learning_rate, augment=augment,
-            seed=options.seed, verbose=options.verbose, checkpoint_dir=out,
-            n_models=options.n_models,
-        ).fit(tr.X, tr.y, va.X if len(va) else None, va.y if len(va) else None)  # fmt: skip
+        classifier = _classifier(options, augment, samples, checkpoint_dir=out).fit(
+            tr.X, tr.y, va.X if len(va) else None, va.y if len(va) else None
+        )
         classes = [str(c) for c in classifier.classes_]
         history["classifier"] = classifier.history_
         if len(va):
@@ -185,15 +226,9 @@ def train_model_dir(
     extra = samples_values(extra_names, samples)  # over whole clips, then split
     ex = {k: None if extra is None else extra[v] for k, v in idx.items()}
     if (options.task == "correctness" or options.scorers) and tr.has_scores:
-        scorer_set = ScorerSet(
-            extra_inputs=extra_names,
-            lstm_units=options.scorer_lstm_units, dense_units=options.scorer_dense_units,
-            dropout=options.scorer_dropout, epochs=options.scorer_epochs or options.epochs,
-            batch_size=options.batch_size, patience=max(3, options.patience * 2 // 3),
-            learning_rate=options.learning_rate, augment=augment, seed=options.seed,
-            verbose=options.verbose, checkpoint_dir=out,
-        ).fit(tr.X, tr.y, tr.score, va.X, va.y, va.score,
-              extra=ex["train"], extra_val=ex["val"])  # fmt: skip
+        scorer_set = _scorer_set(options, augment, extra_names, checkpoint_dir=out).fit(
+            tr.X, tr.y, tr.score, va.X, va.y, va.score, extra=ex["train"], extra_val=ex["val"]
+        )
         history["scorers"] = {k: s.history_ for k, s in scorer_set.scorers.items()}
         if len(va):
             pred = scorer_set.predict(va.X, va.y, ex["val"])
@@ -264,12 +299,12 @@ def cross_validate(
 
     Each fold's test groups are unseen in its training; a validation part (``val_fraction`` of
     the remaining groups) drives early stopping. Returns pooled sample- and clip-level figures
-    and per-fold accuracies. ``task="exercise"`` trains the classifier, ``"correctness"`` the
-    scorers (accuracy at 0.5 for 0/1 targets). ``only_folds`` runs a subset of the folds
-    (pooled figures then cover those folds' test samples only)."""
+    and per-fold accuracies, plus ``predictions`` (the out-of-fold prediction of every
+    evaluated sample, for :func:`repcoach.evaluate.write_predictions`). ``task="exercise"``
+    trains the classifier, ``"correctness"`` the scorers (accuracy at 0.5 for 0/1 targets).
+    ``only_folds`` runs a subset of the folds (pooled figures then cover those folds' test
+    samples only)."""
     from repcoach.evaluate import classification_section, scoring_section
-    from repcoach.models.classifier import BiLSTMClassifier
-    from repcoach.models.scorer import ScorerSet
     from repcoach.models.splits import subject_kfold
 
     options = options or TrainOptions()
@@ -288,10 +323,14 @@ def cross_validate(
     per_fold: list[float] = []
     epochs_run: list[int] = []
     done = np.zeros(len(samples), bool)
+    fold_of = np.full(len(samples), -1)
+    classes = np.asarray(sorted(set(samples.y)), dtype=object)
+    proba: np.ndarray | None = None
     for f, (tr_all, te) in enumerate(folds):
         if only_folds is not None and f not in only_folds:
             continue
         done[te] = True
+        fold_of[te] = f
         inner = subject_split(
             samples.subject[tr_all], samples.y[tr_all], (1 - val_fraction, val_fraction, 0.0),
             seed=options.seed + f, groups=groups[tr_all],
@@ -299,24 +338,21 @@ def cross_validate(
         tr, va, ts = (samples.subset(tr_all[inner["train"]]),
                       samples.subset(tr_all[inner["val"]]), samples.subset(te))  # fmt: skip
         if options.task == "exercise":
-            clf = BiLSTMClassifier(
-                lstm_units=options.lstm_units, dense_units=options.dense_units,
-                dropout=options.dropout, epochs=options.epochs, batch_size=options.batch_size,
-                patience=options.patience, learning_rate=options.learning_rate, augment=augment,
-                seed=options.seed, verbose=options.verbose, n_models=options.n_models,
-            ).fit(tr.X, tr.y, va.X, va.y)  # fmt: skip
-            pred[te] = clf.predict(ts.X)
+            clf = _classifier(options, augment, samples).fit(tr.X, tr.y, va.X, va.y)
+            p = clf.predict_proba(ts.X)
+            if proba is None:
+                proba = np.full((len(samples), len(classes)), np.nan, np.float32)
+            cols = np.searchsorted(classes, clf.classes_)  # a fold may lack a class
+            proba[np.ix_(te, cols)] = p
+            proba[np.ix_(te, np.setdiff1d(np.arange(len(classes)), cols))] = 0.0
+            pred[te] = clf.classes_[p.argmax(axis=1)]
             epochs_run.append(len(clf.history_["loss"]))
             per_fold.append(float(np.mean(pred[te] == ts.y)))
         else:
-            sset = ScorerSet(
-                lstm_units=options.scorer_lstm_units, dense_units=options.scorer_dense_units,
-                dropout=options.scorer_dropout, epochs=options.scorer_epochs or options.epochs,
-                batch_size=options.batch_size, patience=max(3, options.patience * 2 // 3),
-                learning_rate=options.learning_rate, augment=augment, seed=options.seed,
-                verbose=options.verbose, extra_inputs=extra_names,
-            ).fit(tr.X, tr.y, tr.score, va.X, va.y, va.score, extra=sel(tr_all[inner["train"]]),
-                  extra_val=sel(tr_all[inner["val"]]))  # fmt: skip
+            sset = _scorer_set(options, augment, extra_names).fit(
+                tr.X, tr.y, tr.score, va.X, va.y, va.score,
+                extra=sel(tr_all[inner["train"]]), extra_val=sel(tr_all[inner["val"]]),
+            )  # fmt: skip
             score[te] = sset.predict(ts.X, ts.y, sel(te))
             epochs_run.append(max(len(s.history_["loss"]) for s in sset.scorers.values()))
             per_fold.append(float(np.mean((score[te] >= 0.5) == (ts.score >= 0.5))))
@@ -325,6 +361,13 @@ def cross_validate(
                            "per_fold_sample_accuracy": per_fold,
                            "epochs_run": epochs_run}  # fmt: skip
     ev = samples.subset(np.flatnonzero(done))
+    # Out-of-fold predictions, one per evaluated sample (repcoach.evaluate.write_predictions).
+    out["predictions"] = {
+        "samples": ev, "fold": fold_of[done], "classes": [str(c) for c in classes],
+        "predicted": pred[done] if options.task == "exercise" else None,
+        "proba": proba[done] if proba is not None else None,
+        "predicted_score": score[done] if options.task != "exercise" else None,
+    }  # fmt: skip
     if options.task == "exercise":
         out["classification"] = classification_section(
             ev.y, pred[done], sorted(set(samples.y)), ev.clip_id

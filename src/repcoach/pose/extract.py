@@ -230,7 +230,10 @@ class PoseExtractor:
         n = 33
         coords, world, vis, det, ts = [], [], [], [], []
         nan3 = np.full((n, 3), np.nan, np.float32)
+        size: tuple[float, float] | None = None
         for frame in reader:
+            if size is None:  # what the landmarker saw (after any rotation), for x/y proportions
+                size = (float(frame.image.shape[1]), float(frame.image.shape[0]))
             out = self.detect(frame.image, frame.timestamp_s)
             ts.append(frame.timestamp_s)
             if out is None:
@@ -244,6 +247,8 @@ class PoseExtractor:
                 world.append(out[2])
                 det.append(True)
         info = reader.info
+        if size is None and info.width and info.height:
+            size = (float(info.width), float(info.height))
         pose = PoseSequence(
             coords=np.stack(coords),
             timestamps=np.asarray(ts),
@@ -252,6 +257,7 @@ class PoseExtractor:
             detected=np.asarray(det),
             space="image",
             source=str(path),
+            frame_size=size,
         )
         world_seq = PoseSequence(
             coords=np.stack(world),
@@ -261,6 +267,7 @@ class PoseExtractor:
             detected=pose.detected,
             space="world",
             source=str(path),
+            frame_size=size,
         )
         if self.options.target_fps is not None:
             pose = resample_fps(pose, self.options.target_fps)
@@ -294,15 +301,19 @@ def world_csv_path(csv_path: str | Path) -> Path:
 def write_extraction(
     result: ExtractionResult, csv_path: str | Path, *, world: bool = False
 ) -> list[Path]:
-    """Write the pose CSV (and the ``-world.csv`` sibling when asked), each atomically.
+    """Write the pose CSV (and the ``-world.csv`` sibling when asked), each atomically, with
+    its ``.pose.json`` side file (frame size, fps; :mod:`repcoach.io.pose_csv`).
 
     The world file is written first, so an existing pose CSV always means a finished job.
     """
     csv_path = Path(csv_path)
     written = []
+    vfps = float(result.video.fps)
+    meta = {"video_fps": vfps if np.isfinite(vfps) and vfps > 0 else None,
+            "decoded_frames": result.n_decoded}  # fmt: skip
     if world:
         wp = world_csv_path(csv_path)
-        write_pose_csv(result.world, wp)
+        write_pose_csv(result.world, wp, meta=meta)
         written.append(wp)
-    write_pose_csv(result.pose, csv_path)
+    write_pose_csv(result.pose, csv_path, meta=meta)
     return [csv_path, *written]

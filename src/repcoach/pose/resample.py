@@ -13,8 +13,8 @@ from repcoach.errors import DataError
 from repcoach.types import PoseSequence, Repetition
 
 __all__ = [
-    "METHODS", "n_input_features", "presence_features", "repetition_inputs", "resample",
-    "to_model_input",
+    "METHODS", "ROOT_MOTION_CHANNELS", "n_input_features", "presence_features",
+    "repetition_inputs", "resample", "root_motion_features", "to_model_input",
 ]  # fmt: skip
 
 #: ``interpolate``: linear resampling over time, first and last frames kept.
@@ -94,9 +94,41 @@ def presence_features(seq: PoseSequence) -> np.ndarray:
     return np.concatenate([seq.features(), present], axis=1)
 
 
-def n_input_features(layout_features: int, n_joints: int, presence: bool = False) -> int:
-    """Model input width: ``joints * dims``, plus one presence channel per joint when asked."""
-    return layout_features + (n_joints if presence else 0)
+#: Channels :func:`root_motion_features` adds (x, y of the body centre).
+ROOT_MOTION_CHANNELS = 2
+
+
+def root_motion_features(seq: PoseSequence) -> np.ndarray:
+    """``(frames, 2)``: where the body centre (:func:`~repcoach.pose.normalize.hip_centres`) is
+    in each frame relative to its mean position over the sequence, in torso lengths (x, y).
+
+    Hip-centring (paper V.B) removes the body's global motion, yet which end of the body stays
+    put tells exercises apart: in a pull-up the hands stay on the bar and the centre rises, in a
+    squat the feet stay and the centre drops, in a jumping jack the centre bobs. Subtracting the
+    mean keeps the channels independent of where the person stands in the frame; frames without
+    any landmark get 0."""
+    from repcoach.logs import nan_warnings_silenced
+    from repcoach.pose.normalize import hip_centres, torso_scale
+
+    c = seq.coords.astype(np.float64)
+    centre = hip_centres(seq, c)[:, :ROOT_MOTION_CHANNELS]
+    dims = 2 if seq.space == "image" else c.shape[2]
+    scale = torso_scale(seq, c, dims=dims)
+    if not np.isfinite(scale) or scale <= 1e-9:
+        scale = 1.0
+    with nan_warnings_silenced():
+        mean = np.nanmean(centre, axis=0)
+    out = (centre - mean) / scale
+    return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
+
+
+def n_input_features(
+    layout_features: int, n_joints: int, presence: bool = False, root_motion: bool = False
+) -> int:
+    """Model input width: ``joints * dims``, plus one presence channel per joint and the
+    root-motion channels when asked (in that order)."""
+    return (layout_features + (n_joints if presence else 0)
+            + (ROOT_MOTION_CHANNELS if root_motion else 0))  # fmt: skip
 
 
 def to_model_input(
@@ -104,19 +136,25 @@ def to_model_input(
     length: int = 30,
     method: str = "interpolate",
     presence: bool = False,
+    root_motion: bool = False,
     **clean_options: float,
 ) -> np.ndarray:
     """The canonical chain for one repetition: clean -> normalize -> resample (``presence``:
-    append the per-joint presence channels of :func:`presence_features`)."""
+    append the per-joint presence channels of :func:`presence_features`; ``root_motion``: then
+    the body-centre channels of :func:`root_motion_features`)."""
     from repcoach.pose.clean import clean
     from repcoach.pose.normalize import normalize
 
-    norm = normalize(clean(seq, **clean_options))
-    if not presence:
+    cleaned = clean(seq, **clean_options)
+    norm = normalize(cleaned)
+    if not presence and not root_motion:
         return resample(norm, length, method)
     if norm.n_frames == 0:
         raise DataError("cannot resample an empty sequence (0 frames)", seq.source)
-    return resample(presence_features(norm), length, method, timestamps=norm.timestamps)
+    parts = [presence_features(norm) if presence else norm.features()]
+    if root_motion:
+        parts.append(root_motion_features(cleaned))
+    return resample(np.concatenate(parts, axis=1), length, method, timestamps=norm.timestamps)
 
 
 def repetition_inputs(
@@ -125,6 +163,7 @@ def repetition_inputs(
     length: int = 30,
     method: str = "interpolate",
     presence: bool = False,
+    root_motion: bool = False,
     **clean_options: float,
 ) -> np.ndarray:
     """``(reps, length, features)`` model inputs for the repetitions of one recording: each
@@ -134,9 +173,11 @@ def repetition_inputs(
     for r in repetitions:
         start, end = (r.start, r.end) if isinstance(r, Repetition) else r
         out.append(
-            to_model_input(seq.slice(start, end), length, method, presence, **clean_options)
+            to_model_input(seq.slice(start, end), length, method, presence, root_motion,
+                           **clean_options)  # fmt: skip
         )
     if not out:
-        width = n_input_features(seq.layout.n_features, seq.layout.n_joints, presence)
+        width = n_input_features(seq.layout.n_features, seq.layout.n_joints, presence,
+                                 root_motion)  # fmt: skip
         return np.zeros((0, length, width), np.float32)
     return np.stack(out)

@@ -34,13 +34,13 @@ def clip_features(root: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     """``(X, correct 0/1, source_group, clip file)`` for every clip with a detected pose."""
     from repcoach.io.indexed import load_index
     from repcoach.pose.pushup_form import feature_vector, pushup_form_features
-    from repcoach.samples import _aspect_corrected
+    from repcoach.samples import aspect_corrected
 
     ds = load_index(root)
     groups = ds.column("source_group")
     xs, ys, gs, files = [], [], [], []
     for row, grp in zip(ds.rows, groups, strict=True):
-        seq = _aspect_corrected(ds.read_pose(row), row.width, row.height)
+        seq = aspect_corrected(ds.read_pose(row), row.width, row.height)
         xs.append(feature_vector(pushup_form_features(seq)))
         ys.append(int(row.correctness))
         gs.append(grp)

@@ -28,3 +28,22 @@ def realdata_path(*parts: str) -> Path:
 def realdata():
     """Callable fixture: ``realdata("penn_action_exercise")`` -> Path (skips when absent)."""
     return realdata_path
+
+
+@pytest.fixture
+def scorer_inputs_seen(monkeypatch):
+    """A list that collects every input batch the TFLite scorers get during the test."""
+    import numpy as np
+
+    from repcoach.runtime import TFLiteModel
+
+    seen: list = []
+    predict = TFLiteModel.predict
+
+    def spy(self, x):
+        if self.path.parent.name == "scorers":
+            seen.append(np.asarray(x))
+        return predict(self, x)
+
+    monkeypatch.setattr(TFLiteModel, "predict", spy)
+    return seen

@@ -104,6 +104,30 @@ def test_rep_scorer_selection_and_precision(model_dir):
     assert res.extra["precision"] == "fp32"
 
 
+def test_given_exercise_skips_the_classifier_and_picks_its_scorer(model_dir, monkeypatch):
+    from repcoach.runtime import TFLiteModel
+
+    seq = moving_body()
+    given = CLASSES[-1]
+    an = Analyzer(model_dir, options=AnalyzerOptions(segmenter=fixed_segmenter, exercise=given))
+    clf_path = an.models.classifier.path
+    predict = TFLiteModel.predict
+
+    def no_classifier(self, x):
+        assert self.path != clf_path, "the classifier ran although the exercise was given"
+        return predict(self, x)
+
+    monkeypatch.setattr(TFLiteModel, "predict", no_classifier)
+    res = an.analyze(seq)
+    assert res.exercise == given and res.extra["exercise_source"] == "given"
+    assert [r.label for r in res.repetitions] == [given] * 4
+    assert all(r.probability == 1.0 for r in res.repetitions)
+    want = an.models.scorers[given].predict(an.model_inputs(seq, SPANS))[:, 0]
+    np.testing.assert_allclose([r.score for r in res.repetitions], want, atol=1e-6)
+    with pytest.raises(DataError, match="not one of the model's classes"):
+        Analyzer(model_dir, options=AnalyzerOptions(exercise="curling"))
+
+
 def test_no_repetitions_falls_back_to_windows(model_dir):
     seq = moving_body(seconds=5.0)
     an = Analyzer(model_dir, options=AnalyzerOptions(segmenter=lambda s: [], window_s=2, hop_s=1))
@@ -206,7 +230,7 @@ def test_end_to_end_generated_data_held_out_participant(tmp_path):
     # repetition models get the tempo channels by default (scorer_inputs "auto")
     assert cfg["scorer_inputs"] == ["log_duration", "log_relative_duration"]
     assert json.loads((model / "export.json").read_text())["scorer_input_shape"] == [1, 30, 101]
-    assert "with their durations" in result.sample_source  # parity on the real durations
+    assert "with their scorer inputs" in result.sample_source  # parity on the real durations
     test_people = [g.split(":", 1)[-1] for g in cfg["split"]["groups"]["test"]]
     trained = [g.split(":", 1)[-1] for g in cfg["split"]["groups"]["train"]]
     assert test_people and not set(test_people) & set(trained)

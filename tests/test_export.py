@@ -131,3 +131,19 @@ def test_scorers_only_folder(tmp_path):
     assert {m.name for m in result.models} == {"scorers/steam_engine", "scorers/sit_ups"}
     rm = RuntimeModels.load(d, "int8")
     assert rm.classifier is None and set(rm.scorers) == {"steam_engine", "sit_ups"}
+
+
+def test_synthetic_extra_values_cover_every_scorer_input():
+    """Parity checks without the training data need plausible values for every known extra
+    scorer input, the push-up form channels included (scaled like the real ones)."""
+    from repcoach.export import synthetic_extra_values
+    from repcoach.models.scorer_inputs import FORM_INPUTS, SCORER_INPUTS, form_values
+    from repcoach.pose.pushup_form import FEATURES
+
+    v = synthetic_extra_values(50, list(SCORER_INPUTS), seed=3)
+    assert v.shape == (50, len(SCORER_INPUTS)) and np.isfinite(v).all()
+    typical = form_values(FORM_INPUTS, np.full((1, len(FEATURES)), np.nan))[0]  # the fills
+    form = v[:, [SCORER_INPUTS.index(n) for n in FORM_INPUTS]]
+    assert np.allclose(np.median(form, axis=0), typical, rtol=0.1, atol=1e-3)
+    with pytest.raises(ValueError, match="unknown scorer input"):
+        synthetic_extra_values(2, ["speed"])

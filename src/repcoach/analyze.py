@@ -20,9 +20,13 @@ Decisions (also in docs/deployment.md):
 - Models trained on windows or whole clips (``clip_mode`` in ``config.json``, e.g. generic
   indexed datasets) are fed windows / the whole clip, never repetition cuts; repetitions are
   then still counted by segmentation but not classified or scored one by one.
-- **Tempo**: scorers trained with extra inputs (config.json ``scorer_inputs``) get each span's
-  duration from the recording's timestamps, and its ratio to the median span of the recording,
-  as constant channels (:mod:`repcoach.models.scorer_inputs`); the classifier never sees them.
+- **Tempo and form inputs**: scorers trained with extra inputs (config.json ``scorer_inputs``)
+  get each span's duration from the recording's timestamps, and its ratio to the median span
+  of the recording, and/or the span's 19 push-up form features (measured on the
+  aspect-corrected recording), as constant channels (:mod:`repcoach.models.scorer_inputs`);
+  the classifier never sees them.
+- **Known exercise**: ``AnalyzerOptions.exercise`` (``--exercise``) skips the classifier; a
+  scorers-only folder (``--task correctness``) assumes its only exercise.
 - **Aspect ratio**: a model trained on image-space landmarks whose x (and z) were multiplied by
   width/height (index.csv sizes or pose-CSV side files, ``aspect_corrected_clips`` > 0 in
   config.json) gets the same correction here, from ``frame_size``: ``--frame-size WxH`` / the
@@ -108,6 +112,12 @@ class AnalyzerOptions:
     ``frame_size``: ``(width, height)`` in pixels of the recordings' frames, used for the aspect
     correction of models trained with it when :meth:`Analyzer.analyze` gets no size itself and
     the recording does not know its own (``PoseSequence.frame_size``).
+
+    ``exercise``: the exercise when it is known (one of the folder's classes): the classifier
+    is not run and every span is that exercise (probability 1), so only segmentation and the
+    scorer of that exercise are used. A scorers-only folder (``--task correctness``) has no
+    classifier: its only class is assumed, and ``exercise`` must name one when it has several.
+    ``extra["exercise_source"]`` says which (``"classifier"``, ``"given"``, ``"only class"``).
     """
 
     model_dir: str | Path | None = None
@@ -128,6 +138,7 @@ class AnalyzerOptions:
     view_score: str = "mean"
     min_view_detected: float = 0.5
     frame_size: tuple[float, float] | None = None
+    exercise: str | None = None
 
     def __post_init__(self) -> None:
         if self.frame_size is not None:
@@ -196,9 +207,19 @@ class Analyzer:
                 f"this is a {cfg.get('modality')!r} model; the analyser takes pose recordings",
                 models.model_dir,
             )
-        if models.classifier is None:
-            raise DataError("the model folder has no classifier (a scorers-only folder cannot "
-                            "name the exercise)", models.model_dir)
+        classes = list(models.classes)
+        if options.exercise is not None and options.exercise not in classes:
+            raise DataError(f"exercise {options.exercise!r} is not one of the model's classes "
+                            f"{classes}", models.model_dir)  # fmt: skip
+        #: the exercise every span is taken to be, when the classifier is not run
+        self.given_exercise: str | None = options.exercise
+        self.exercise_source = "given" if options.exercise is not None else "classifier"
+        if models.classifier is None and self.given_exercise is None:
+            if len(classes) != 1:
+                raise DataError(f"the model folder has no classifier (scorers only) and "
+                                f"{len(classes)} exercises {classes}: say which one the "
+                                "recording shows (exercise=, --exercise)", models.model_dir)
+            self.given_exercise, self.exercise_source = classes[0], "only class"
 
     @classmethod
     def create_from_options(cls, options: AnalyzerOptions) -> Analyzer:
@@ -523,7 +544,12 @@ class Analyzer:
         ``(n, n_views)`` weights that fused them (late fusion: weighted mean of
         probabilities)."""
         xs = [self.model_inputs(v.seq, spans) for v in views]
-        per_view = [self.models.classifier.predict(x) for x in xs]
+        if self.given_exercise is not None:  # known exercise: the classifier is not run
+            onehot = np.zeros((len(spans), len(self.models.classes)), np.float32)
+            onehot[:, list(self.models.classes).index(self.given_exercise)] = 1.0
+            per_view = [onehot] * len(xs)
+        else:
+            per_view = [self.models.classifier.predict(x) for x in xs]
         if len(views) == 1:
             return per_view[0], xs, per_view, np.ones((len(spans), 1))
         w = self.span_weights(views, spans)
@@ -621,9 +647,12 @@ class Analyzer:
                 "repetition was counted or scored"
             )
         else:
+            over = "the whole clip" if whole else "windows"
+            what = ("the exercise is voted over" if self.exercise_source == "classifier"
+                    else "scores are given for")  # fmt: skip
             extra["note"] = (
-                f"the model was trained on {'whole clips' if whole else 'windows'}: the exercise "
-                f"is voted over {kind}; repetitions are counted by segmentation, not scored"
+                f"the model was trained on {'whole clips' if whole else 'windows'}: {what} "
+                f"{over}; repetitions are counted by segmentation, not scored"
             )
             for r in reps:
                 start_s, end_s = _times(seq, r)
@@ -643,6 +672,7 @@ class Analyzer:
             "scorer_selection": self.options.scorer_label,
             "clip_mode": self.clip_mode,
             "model_dir": str(self.models.model_dir),
+            "exercise_source": self.exercise_source,
         }
         if segmentation == "windows":
             extra["window_s"] = self.window_s

@@ -326,18 +326,22 @@ def held_out_with_extra(
     if got is None or got[1] is None or not len(got[0]) or not np.isfinite(got[0]).all():
         return None
     x, extra = got
-    return x, extra, f"test split of the training data ({len(x)} samples, with their durations)"
+    return x, extra, f"test split of the training data ({len(x)} samples, with their scorer inputs)"
 
 
 def synthetic_extra_values(n: int, names: tuple[str, ...] | list[str], seed: int = 0):
     """``(n, len(names))`` plausible values of the scorers' extra inputs for parity checks:
     repetitions of 0.5-4 s (``log_duration``) and 0.55-1.35 times the set's median
-    (``log_relative_duration``)."""
-    from repcoach.models.scorer_inputs import LOG_DURATION, LOG_RELATIVE_DURATION
+    (``log_relative_duration``); push-up form channels within 15 % of their typical value
+    (:data:`~repcoach.models.scorer_inputs.FORM_SCALE`'s fill, scaled)."""
+    from repcoach.models.scorer_inputs import FORM_SCALE, LOG_DURATION, LOG_RELATIVE_DURATION
 
     rng = np.random.default_rng(seed + 1)
     ranges = {LOG_DURATION: (np.log(0.5), np.log(4.0)),
               LOG_RELATIVE_DURATION: (np.log(0.55), np.log(1.35))}  # fmt: skip
+    for feature, (divisor, typical) in FORM_SCALE.items():
+        lo, hi = sorted((0.85 * typical / divisor, 1.15 * typical / divisor))
+        ranges[f"form_{feature}"] = (lo, hi)
     cols = []
     for name in names:
         if name not in ranges:

@@ -13,7 +13,9 @@ Two dataset forms are read:
 
 Every cut goes through the same chain as analysis (:func:`repcoach.pose.resample.repetition_inputs`:
 clean -> normalise -> resample), so training and inference see identical inputs. Every sample
-keeps its ``clip_id`` so clip-level majority votes are possible.
+keeps its ``clip_id`` so clip-level majority votes are possible, and its duration and (MediaPipe
+33) push-up form features, the raw values of the scorers' extra inputs
+(:mod:`repcoach.models.scorer_inputs`).
 """
 
 from __future__ import annotations
@@ -122,6 +124,9 @@ class Samples:
     layout: str = "mediapipe33"
     meta: dict[str, Any] = field(default_factory=dict)
     duration: np.ndarray | None = None  # seconds per sample (frame timestamps); None: unknown
+    # (n, 19) raw push-up form features per sample (repcoach.pose.pushup_form, NaN = unseen),
+    # from the aspect-corrected frames the inputs were cut from; None: not MediaPipe-33
+    form_features: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.X.shape[0])
@@ -146,6 +151,7 @@ class Samples:
             score=self.score[idx], start=self.start[idx], end=self.end[idx],
             group=self.group[idx], split=self.split[idx], meta=dict(self.meta),
             duration=None if self.duration is None else self.duration[idx],
+            form_features=None if self.form_features is None else self.form_features[idx],
         )  # fmt: skip
 
     @classmethod
@@ -158,6 +164,8 @@ class Samples:
             score=cat("score"), start=cat("start"), end=cat("end"), group=cat("group"),
             split=cat("split"), layout=parts[0].layout,
             duration=cat("duration") if all(p.duration is not None for p in parts) else None,
+            form_features=cat("form_features")
+            if all(p.form_features is not None for p in parts) else None,
         )  # fmt: skip
 
     @classmethod
@@ -172,9 +180,10 @@ def _make(
     bounds: Sequence[tuple[int, int]], group: str, split: str, layout: str,
     seq: PoseSequence | None = None,
 ) -> Samples:  # fmt: skip
-    from repcoach.models.scorer_inputs import span_durations
+    from repcoach.models.scorer_inputs import FORM_LAYOUT, span_durations, span_form_features
 
     n = len(x)
+    form = seq is not None and seq.layout.name == FORM_LAYOUT
     obj = lambda v: np.full(n, v, dtype=object)  # noqa: E731
     return Samples(
         X=np.asarray(x, np.float32), y=obj(label), subject=obj(subject), clip_id=obj(clip),
@@ -182,6 +191,7 @@ def _make(
         start=np.asarray([b[0] for b in bounds], int), end=np.asarray([b[1] for b in bounds], int),
         group=obj(group), split=obj(split), layout=layout,
         duration=None if seq is None else span_durations(seq, bounds),
+        form_features=span_form_features(seq, bounds) if form else None,
     )  # fmt: skip
 
 

@@ -71,6 +71,17 @@ def test_cli_exercise_task_needs_two_labels(tmp_path):
     assert r.exit_code != 0 and "--task correctness" in str(r.exception)
 
 
+@pytest.mark.parametrize("cmd", [["train"], ["crossval", "-k", "2"]])
+def test_cli_occlusion_needs_presence_channels(tmp_path, cmd):
+    r = runner.invoke(app, [*cmd, "--data", str(tmp_path), "--out", str(tmp_path / "o"),
+                            "--occlusion", "0.3"])
+    assert r.exit_code == 2 and "--presence" in r.output
+    r = runner.invoke(app, [*cmd, "--data", str(tmp_path), "--out", str(tmp_path / "o"),
+                            "--occlusion", "1.5", "--presence"])
+    assert r.exit_code == 2 and "probability" in r.output
+    assert not (tmp_path / "o").exists()
+
+
 def test_cli_mirror_average_refuses_asymmetric_exercises_cleanly(tmp_path):
     data = write_indexed(tmp_path / "d", n_subjects=4, n_reps=1)
     idx = data / "index.csv"
@@ -112,12 +123,14 @@ def test_cli_train_cnn_with_root_motion_and_mirror_average(tmp_path):
     model = tmp_path / "model"
     r = runner.invoke(app, ["train", "--data", str(data), "--out", str(model), "--quick",
                             "--epochs", "2", "--clip-mode", "whole", "--arch", "cnn_deep",
-                            "--root-motion", "--mirror-average", "--no-scorers", "--quiet"])
+                            "--root-motion", "--mirror-average", "--presence", "--occlusion",
+                            "0.5", "--no-scorers", "--quiet"])
     assert r.exit_code == 0, r.output
     cfg = json.loads((model / "config.json").read_text())
-    assert cfg["root_motion"] is True and cfg["n_features"] == 99 + 2
+    assert cfg["root_motion"] is True and cfg["n_features"] == 99 + 33 + 2
     clf = cfg["train_params"]["classifier"]
     assert (clf["arch"], clf["mirror"], clf["min_epochs"]) == ("cnn_deep", cfg["layout"], 2)
+    assert clf["augment"]["occlusion"] == 0.5
     assert runner.invoke(app, ["export", "--model", str(model)]).exit_code == 0
     first = sorted(p for p in data.rglob("*.csv") if p.name != "index.csv")[0]
     r = runner.invoke(app, ["analyze", str(first), "--model", str(model), "--json",
@@ -125,3 +138,112 @@ def test_cli_train_cnn_with_root_motion_and_mirror_average(tmp_path):
     assert r.exit_code == 0, r.output
     got = json.loads((tmp_path / "a.json").read_text())
     assert got["exercise"] in cfg["classes"]
+
+
+def _form_cli_data(tmp_path: Path) -> Path:
+    """A tiny MediaPipe-33 indexed dataset with 0/1 correctness per clip, filmed at 1280x720
+    (index.csv width/height: training aspect-corrects the landmarks)."""
+    data = write_indexed(tmp_path / "data", n_subjects=6, n_reps=2, correctness=True)
+    with open(data / "index.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    with open(data / "index.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=[*rows[0], "width", "height"])
+        w.writeheader()
+        w.writerows({**r, "width": "1280", "height": "720"} for r in rows)
+    return data
+
+
+@pytest.mark.slow
+def test_cli_form_mlp_correctness_train_evaluate_export(tmp_path):
+    """--task correctness --scorer-inputs form --scorer-arch mlp through train, evaluate and
+    export: the names and the network are recorded, every stage feeds the 19 form channels."""
+    from repcoach.models.scorer_inputs import FORM_INPUTS
+
+    data, model, rep = _form_cli_data(tmp_path), tmp_path / "model", tmp_path / "report"
+    r = runner.invoke(app, ["train", "--data", str(data), "--out", str(model), "--task",
+                            "correctness", "--clip-mode", "whole", "--scorer-inputs", "form",
+                            "--scorer-arch", "mlp", "--epochs", "5", "--quiet"])
+    assert r.exit_code == 0, r.output
+    cfg = json.loads((model / "config.json").read_text())
+    assert cfg["scorer_inputs"] == list(FORM_INPUTS) and not (model / "classifier.keras").exists()
+    sc = cfg["train_params"]["scorers"]
+    assert (sc["arch"], sc["extra_inputs"]) == ("mlp", list(FORM_INPUTS))
+    assert cfg["train_params"]["options"]["scorer_arch"] == "mlp"
+    for label in cfg["scorers"]:
+        assert (model / "scorers" / f"{label}.h5").is_file()
+    r = runner.invoke(app, ["evaluate", "--model", str(model), "--data", str(data), "--out",
+                            str(rep), "--quiet"])
+    assert r.exit_code == 0, r.output
+    got = json.loads((rep / "report.json").read_text())
+    assert got["scoring"]["scorer_inputs"] == ["pose", *FORM_INPUTS]
+    assert 0 <= got["accuracy"] <= 1
+    r = runner.invoke(app, ["export", "--model", str(model), "--samples", "8"])
+    assert r.exit_code == 0, r.output
+    info = json.loads((model / "export.json").read_text())
+    assert info["scorer_input_shape"] == [1, 30, 99 + 19]
+    assert all(m["max_abs_diff"] < 1e-4 for m in info["models"] if m["precision"] == "fp32")
+
+    # analyze with a scorers-only folder: the exercise must be given when there are several
+    clip = data / "seq" / "s0_sit_ups_0.csv"
+    r = runner.invoke(app, ["analyze", str(clip), "--model", str(model)])
+    assert r.exit_code != 0 and "--exercise" in str(r.exception)
+    r = runner.invoke(app, ["analyze", str(clip), "--model", str(model), "--exercise", "lunge"])
+    assert r.exit_code != 0 and "not one of the model's classes" in str(r.exception)
+    r = runner.invoke(app, ["analyze", str(clip), "--model", str(model), "--exercise",
+                            "sit_ups", "--precision", "fp32", "--json", str(tmp_path / "a.json")])
+    assert r.exit_code == 0, r.output
+    got = json.loads((tmp_path / "a.json").read_text())
+    assert got["exercise"] == "sit_ups" and got["exercise_source"] == "given"
+    (window,) = got["windows"]  # a whole-clip model scores the whole clip
+    assert 0 <= window["score"] <= 1 and "correctness score (whole clip)" in r.output
+    pred = {row["clip_id"]: row for row in csv.DictReader((rep / "predictions.csv").open())}
+    if "seq/s0_sit_ups_0.csv" in pred:  # a test clip: evaluate scored the same input
+        assert window["score"] == pytest.approx(float(pred["seq/s0_sit_ups_0.csv"]
+                                                      ["predicted_score"]), abs=1e-4)
+
+
+@pytest.mark.slow
+def test_cli_form_mlp_scorers_analyze_per_repetition(tmp_path, scorer_inputs_seen):
+    """train (classifier + form-MLP scorers) -> export -> analyze: every repetition is scored,
+    and the scorer is fed the form values of that repetition's frames of the aspect-corrected
+    recording (as training measured them)."""
+    from repcoach.io.pose_csv import read_pose_csv
+    from repcoach.models.scorer_inputs import FORM_INPUTS, span_values
+    from repcoach.samples import aspect_corrected
+
+    data, model = _form_cli_data(tmp_path), tmp_path / "model"
+    r = runner.invoke(app, ["train", "--data", str(data), "--out", str(model), "--quick",
+                            "--epochs", "2", "--scorer-inputs", "form", "--scorer-arch", "mlp",
+                            "--quiet"])
+    assert r.exit_code == 0, r.output
+    assert runner.invoke(app, ["export", "--model", str(model), "--samples", "8"]).exit_code == 0
+    seen = scorer_inputs_seen
+    seen.clear()  # export's parity checks ran the scorers too
+    clip = data / "seq" / "s0_sit_ups_0.csv"
+    r = runner.invoke(app, ["analyze", str(clip), "--model", str(model), "--precision", "fp32",
+                            "--frame-size", "1280x720", "--json", str(tmp_path / "a.json")])
+    assert r.exit_code == 0, r.output
+    reps = json.loads((tmp_path / "a.json").read_text())["repetitions"]
+    assert reps and all(rp["score"] is not None for rp in reps)
+    x = np.concatenate(seen)
+    assert x.shape == (len(reps), 30, 99 + 19)
+    spans = [(rp["start_frame"], rp["end_frame"]) for rp in reps]
+    seq = aspect_corrected(read_pose_csv(clip), 1280, 720)
+    np.testing.assert_allclose(x[:, 0, 99:], span_values(FORM_INPUTS, seq, spans), atol=1e-6)
+    assert json.loads((model / "config.json").read_text())["aspect_corrected_clips"] > 0
+
+
+def test_cli_scorer_arch_errors_are_clear(tmp_path):
+    data = write_indexed(tmp_path / "d", n_subjects=3, n_reps=1, correctness=True)
+    base = ["train", "--data", str(data), "--out", str(tmp_path / "m"), "--task",
+            "correctness", "--clip-mode", "whole", "--quiet"]
+    r = runner.invoke(app, [*base, "--scorer-arch", "mlp", "--scorer-inputs", "none"])
+    assert r.exit_code != 0 and "none" in r.output
+    r = runner.invoke(app, [*base, "--scorer-arch", "mlp"])  # auto: nothing for whole clips
+    assert isinstance(r.exception, DataError) and "--scorer-inputs form" in str(r.exception)
+    r = runner.invoke(app, [*base, "--scorer-arch", "svm"])
+    assert r.exit_code != 0 and "scorer arch" in r.output
+    r = runner.invoke(app, ["train", "--data", str(data), "--out", str(tmp_path / "m"),
+                            "--modality", "imu", "--scorer-arch", "mlp"])
+    assert r.exit_code != 0 and "--scorer-arch" in r.output
+    assert not (tmp_path / "m" / "scorers").exists()

@@ -103,6 +103,8 @@ def test_train_imu_options_reach_the_model_and_it_evaluates_and_exports(tmp_path
     (["--arch", "resnet"], ["arch must be one of", "bilstm", "cnn_deep", "resnet"]),
     (["--modality", "pose", "--mirror", "x"], ["--mirror", "only apply to --modality imu"]),
     (["--channels", "acc"], ["--channels", "only apply to --modality imu"]),
+    (["--modality", "imu", "--presence", "--occlusion", "0.2"],
+     ["--presence, --occlusion", "only apply to", "--modality pose"]),
     (["--modality", "imu", "--task", "correctness"], ["--task", "--label correctness"]),
     (["--modality", "imu", "--group-col", "g"], ["--group-col", "by subject"]),
     (["--modality", "imu", "--unit", "clip"], ["unit must be", "'clip'"]),

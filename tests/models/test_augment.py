@@ -101,3 +101,70 @@ def test_flip_and_noise_with_root_motion_channels(presence):
     assert np.array_equal(out[..., j * d :], x[..., j * d :])
     with pytest.raises(ValueError, match="root-motion"):
         flip_horizontal(x[..., :-1], layout)
+
+
+def _toy_input(seed: int, hide: list[str] | None = None) -> np.ndarray:
+    """A toy MediaPipe-33 repetition through the real input chain (presence + root motion),
+    optionally with some joints never seen."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from toy_pose import toy_sequence
+
+    from repcoach.pose.resample import to_model_input
+
+    seq, _ = toy_sequence("sit_ups", seed, 2)
+    if hide:
+        c = seq.coords.copy()
+        c[:, [MEDIAPIPE_33.joint_names.index(n) for n in hide]] = np.nan
+        seq = seq.with_coords(c)
+    return to_model_input(seq, 30, presence=True, root_motion=True)
+
+
+@pytest.mark.parametrize("part", ["hips", "legs", "arms"])
+def test_occlusion_matches_a_recording_that_never_showed_the_part(part):
+    """Hiding a part in model inputs gives what the pipeline builds from a recording in which
+    the tracker never saw it (hips: re-centred on the shoulders, rescaled by body extent)."""
+    from repcoach.models.augment import OCCLUSION_PARTS, occlude_part
+
+    names = [n for n in OCCLUSION_PARTS[part] if n in MEDIAPIPE_33.joint_names]
+    for seed in range(3):
+        x = _toy_input(seed)
+        want = _toy_input(seed, hide=names)
+        got = occlude_part(x, MEDIAPIPE_33, part)
+        assert got.shape == x.shape and got.dtype == np.float32
+        # up to the scale, measured over 30 resampled instead of all recorded frames
+        assert np.abs(got - want).max() < 0.05, (part, seed, np.abs(got - want).max())
+        assert np.median(np.abs(got - want)) < 0.002
+        assert np.abs(got - x).max() > 0.1  # and it did change something
+        j, d = MEDIAPIPE_33.n_joints, MEDIAPIPE_33.dims
+        idx = [MEDIAPIPE_33.joint_names.index(n) for n in names]
+        assert (got[:, [j * d + k for k in idx]] == 0).all()
+        # the hidden part again is a no-op
+        assert np.array_equal(occlude_part(got, MEDIAPIPE_33, part), got)
+
+
+def test_occlusion_rejects_inputs_without_presence_and_unknown_parts():
+    from repcoach.models.augment import occlude_part
+
+    x = np.zeros((30, PENN_13.n_joints * 2), np.float32)
+    with pytest.raises(ValueError, match="presence"):
+        occlude_part(x, PENN_13, "hips")
+    with pytest.raises(ValueError, match="part must be one of"):
+        occlude_part(np.zeros((30, 39), np.float32), PENN_13, "tail")
+
+
+def test_augmenter_occlusion_hides_one_part_per_sample():
+    x = np.stack([_toy_input(s) for s in range(4)])
+    j, d = MEDIAPIPE_33.n_joints, MEDIAPIPE_33.dims
+    aug = Augmenter(layout=MEDIAPIPE_33, occlusion=1.0, frame_drop=0, local_shuffle=0,
+                    flip_prob=0, noise_std=0)
+    out = aug(x, None, np.random.default_rng(0))
+    hidden = [(out[i, :, j * d : j * d + j] == 0).all(axis=0).sum() for i in range(4)]
+    before = [(x[i, :, j * d : j * d + j] == 0).all(axis=0).sum() for i in range(4)]
+    assert all(h > b for h, b in zip(hidden, before, strict=True))
+    assert aug.to_dict()["occlusion"] == 1.0
+    same = Augmenter(layout=MEDIAPIPE_33, frame_drop=0, local_shuffle=0, flip_prob=0,
+                     noise_std=0)(x, None, np.random.default_rng(0))
+    assert np.array_equal(same, x)  # off by default

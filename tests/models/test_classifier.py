@@ -117,9 +117,12 @@ def test_unknown_arch_is_rejected():
         PoseClassifier(arch="transformer", epochs=1).fit(x, y)
 
 
-def test_mirror_averaged_model_is_symmetric_and_exports(tmp_path):
+@pytest.mark.parametrize("n_models", [1, 2])
+def test_mirror_averaged_model_is_symmetric_and_exports(tmp_path, n_models):
     """``mirror="penn13"``: the saved model is the mean over each input and its mirror image,
-    so mirrored inputs get identical outputs; the frozen mirror layer is exactly the flip."""
+    so mirrored inputs get identical outputs; the frozen mirror layer is exactly the flip. A
+    seed ensemble with mirror averaging saves to .keras and .h5 too (its members used to be
+    nested two levels deep, which the .h5 writer refused)."""
     from repcoach.models.augment import flip_horizontal
     from repcoach.models.classifier import PoseClassifier, mirror_matrix
     from repcoach.skeleton import PENN_13
@@ -132,7 +135,8 @@ def test_mirror_averaged_model_is_symmetric_and_exports(tmp_path):
     y = np.array(["squat", "pullup"] * 12)
     xs = rng.normal(size=(24, 10, width)).astype(np.float32)
     xs[y == "squat", :, 1] += 1.0  # a y-coordinate: survives mirroring
-    clf = PoseClassifier(arch="cnn", epochs=3, mirror="penn13", seed=0).fit(xs, y)
+    clf = PoseClassifier(arch="cnn", epochs=3, mirror="penn13", seed=0,
+                         n_models=n_models).fit(xs, y)
     assert clf.get_params()["mirror"] == "penn13"
     p, pm = clf.predict_proba(x), clf.predict_proba(flip_horizontal(x, PENN_13))
     np.testing.assert_allclose(p, pm, atol=1e-5)

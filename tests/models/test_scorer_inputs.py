@@ -120,3 +120,141 @@ def test_samples_carry_durations_of_the_annotated_repetitions(tmp_path):
     v = samples_values(DURATION_INPUTS, s)
     np.testing.assert_allclose(np.exp(v[:, 0]), s.duration, rtol=1e-5)
     assert samples_values((), s) is None
+
+
+# ------------------------------------------------------------------ push-up form features
+
+
+def test_form_names_modes_and_config():
+    from repcoach.models.scorer_inputs import FORM_INPUTS, SCORER_INPUT_MODES
+    from repcoach.pose.pushup_form import FEATURES
+
+    assert tuple(f"form_{f}" for f in FEATURES) == FORM_INPUTS and len(FORM_INPUTS) == 19
+    assert FORM_INPUTS[0] == "form_body_angle_median"
+    assert {"form", "duration+form"} <= set(SCORER_INPUT_MODES)
+    assert resolve_scorer_inputs("form", "whole") == FORM_INPUTS
+    assert resolve_scorer_inputs("form", "reps", has_durations=False) == FORM_INPUTS
+    assert resolve_scorer_inputs("duration+form", "whole") == DURATION_INPUTS + FORM_INPUTS
+    with pytest.raises(ValueError, match="durations"):
+        resolve_scorer_inputs("duration+form", "whole", has_durations=False)
+    # the other modes are unchanged by the new family
+    assert resolve_scorer_inputs("auto", "whole") == () and resolve_scorer_inputs("auto", "reps")
+    names = [LOG_DURATION, *FORM_INPUTS]
+    assert config_scorer_inputs({"scorer_inputs": names}) == tuple(names)
+
+
+def test_unmeasurable_form_features_get_the_documented_fill():
+    from repcoach.models.scorer_inputs import FORM_INPUTS, FORM_SCALE, form_values
+    from repcoach.pose.pushup_form import FEATURES
+
+    raw = np.full((2, len(FEATURES)), np.nan)
+    raw[1] = [FORM_SCALE[f][1] + 1.0 for f in FEATURES]  # measured: scaled, not filled
+    v = form_values(FORM_INPUTS, raw)
+    assert v.shape == (2, 19) and v.dtype == np.float32 and np.isfinite(v).all()
+    want_fill = [FORM_SCALE[f][1] / FORM_SCALE[f][0] for f in FEATURES]
+    np.testing.assert_allclose(v[0], want_fill, rtol=1e-6)
+    np.testing.assert_allclose(v[1], [(FORM_SCALE[f][1] + 1) / FORM_SCALE[f][0]
+                                      for f in FEATURES], rtol=1e-6)  # fmt: skip
+    # degrees / 180 for angles, / 90 for the tilt; extreme values clipped to +-5
+    assert FORM_SCALE["body_angle_median"][0] == 180 and FORM_SCALE["body_tilt_p90"][0] == 90
+    huge = np.full((1, len(FEATURES)), 1e6)
+    assert form_values(FORM_INPUTS, huge).max() == 5.0
+
+
+def _stick_pushup(n: int = 40, unseen: tuple[int, ...] = ()) -> PoseSequence:
+    """A side-view MediaPipe-33 figure in a plank, shoulders moving up and down; ``unseen``
+    joints are NaN (never detected)."""
+    from repcoach.skeleton import MEDIAPIPE_33
+
+    t = np.arange(n) / 30.0
+    c = np.zeros((n, 33, 3), np.float32)
+    c[:, :, 0], c[:, :, 1] = 0.5, 0.6
+    dip = 0.05 * (1 - np.cos(2 * np.pi * t))
+    for left, right, x, y in ((7, 8, 0.2, 0.5), (11, 12, 0.25, 0.55), (13, 14, 0.27, 0.65),
+                              (15, 16, 0.25, 0.75), (23, 24, 0.5, 0.6), (25, 26, 0.65, 0.65),
+                              (27, 28, 0.8, 0.7)):  # fmt: skip
+        for j in (left, right):
+            c[:, j, 0], c[:, j, 1] = x, y + (dip if j < 23 else 0)
+    c[:, list(unseen)] = np.nan
+    return PoseSequence.from_array(c, MEDIAPIPE_33, fps=30.0)
+
+
+def test_span_values_fill_unseen_joints_and_short_spans():
+    from repcoach.models.scorer_inputs import (
+        FORM_INPUTS,
+        FORM_SCALE,
+        form_values,
+        span_form_features,
+    )
+    from repcoach.pose.pushup_form import FEATURES
+
+    seq = _stick_pushup()
+    raw = span_form_features(seq, [(0, 40), (0, 3)])  # 3 frames: too few for any feature
+    assert np.isfinite(raw[0]).all() and np.isnan(raw[1]).all()
+    v = span_values(FORM_INPUTS, seq, [(0, 40), (0, 3)])
+    np.testing.assert_allclose(v, form_values(FORM_INPUTS, raw))
+    np.testing.assert_allclose(v[1], [FORM_SCALE[f][1] / FORM_SCALE[f][0] for f in FEATURES],
+                               rtol=1e-6)  # fmt: skip
+    no_ears = span_values(FORM_INPUTS, _stick_pushup(unseen=(7, 8)), [(0, 40)])[0]
+    neck = [i for i, f in enumerate(FEATURES) if f.startswith("neck")]
+    np.testing.assert_allclose(no_ears[neck], [FORM_SCALE[FEATURES[i]][1] / 180 for i in neck],
+                               rtol=1e-6)  # fmt: skip
+    others = [i for i in range(19) if i not in neck]
+    np.testing.assert_allclose(no_ears[others], v[0, others], rtol=1e-6)
+    # both families in one call, in the order asked for
+    both = span_values([FORM_INPUTS[3], LOG_DURATION], seq, [(0, 30)])
+    assert both.shape == (1, 2) and both[0, 1] == pytest.approx(0.0, abs=1e-6)  # ln 1 s
+
+
+def test_form_inputs_refuse_other_layouts():
+    from repcoach.models.scorer_inputs import FORM_INPUTS
+    from repcoach.samples import Samples
+
+    seq = PoseSequence.from_array(np.zeros((40, 13, 2)), PENN_13, fps=30.0)
+    with pytest.raises(DataError, match="mediapipe33 layout, got 'penn13'"):
+        span_values(FORM_INPUTS, seq, [(0, 40)])
+    assert span_values(DURATION_INPUTS, seq, [(0, 40)]).shape == (1, 2)  # durations still work
+    s = Samples.empty(30, 26)
+    s.layout = "penn13"
+    with pytest.raises(DataError, match="penn13"):
+        samples_values(FORM_INPUTS, s)
+
+
+def test_training_samples_carry_the_form_values_analysis_computes(tmp_path):
+    """Training (samples.py, aspect-corrected by the index's width/height) and analysis
+    (span_values on the aspect-corrected recording) give the same values for the same span."""
+    import csv
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from toy_pose import write_indexed
+
+    from repcoach.io.pose_csv import read_pose_csv
+    from repcoach.models.scorer_inputs import FORM_INPUTS
+    from repcoach.samples import SampleOptions, aspect_corrected, load_samples
+
+    data = write_indexed(tmp_path / "d", n_subjects=2, n_reps=3)
+    with open(data / "index.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for r in rows:
+        r["width"], r["height"] = "1280", "720"
+    with open(data / "index.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    s = load_samples(data, SampleOptions(clip_mode="windows", window_s=1.0, stride_s=0.5,
+                                         progress=False))  # fmt: skip
+    assert s.form_features is not None and s.form_features.shape == (len(s), 19)
+    v = samples_values(FORM_INPUTS, s)
+    assert np.isfinite(v).all() and np.abs(v).max() <= 5
+    np.testing.assert_array_equal(samples_values(FORM_INPUTS, s.subset([2, 0])), v[[2, 0]])
+    for r in rows[:3]:
+        raw = read_pose_csv(data / r["file"])
+        seq = aspect_corrected(raw, 1280, 720)
+        m = np.flatnonzero(s.clip_id == r["file"])  # an indexed clip's id is its file
+        assert len(m) > 1
+        spans = list(zip(s.start[m], s.end[m], strict=True))
+        np.testing.assert_allclose(span_values(FORM_INPUTS, seq, spans), v[m], atol=1e-6)
+        # the correction matters: uncorrected landmarks give other angles
+        assert not np.allclose(span_values(FORM_INPUTS, raw, spans), v[m], atol=1e-3)

@@ -89,9 +89,9 @@ def test_export_without_extra_values_uses_documented_synthetic_ones(tmp_path):
                          parity_extra=np.zeros((4, 1)))
 
 
-def test_runtime_and_analyzer_feed_durations(tempo_dir, monkeypatch):
+def test_runtime_and_analyzer_feed_durations(tempo_dir, scorer_inputs_seen):
     from repcoach.analyze import Analyzer, AnalyzerOptions
-    from repcoach.runtime import RuntimeModels, TFLiteModel
+    from repcoach.runtime import RuntimeModels
     from repcoach.skeleton import MEDIAPIPE_33
     from repcoach.types import PoseSequence, Repetition
 
@@ -102,15 +102,7 @@ def test_runtime_and_analyzer_feed_durations(tempo_dir, monkeypatch):
     rng = np.random.default_rng(3)
     coords = 0.5 + 0.1 * rng.normal(size=(150, 33, 3)).astype(np.float32)
     seq = PoseSequence.from_array(coords, MEDIAPIPE_33, fps=30.0)
-    seen: list[np.ndarray] = []
-    predict = TFLiteModel.predict
-
-    def spy(self, x):
-        if self.path.parent.name == "scorers":
-            seen.append(np.asarray(x))
-        return predict(self, x)
-
-    monkeypatch.setattr(TFLiteModel, "predict", spy)
+    seen = scorer_inputs_seen
     an = Analyzer(d, options=AnalyzerOptions(
         precision="fp32", segmenter=lambda s: [Repetition(a, b) for a, b in spans]))
     res = an.analyze(seq)

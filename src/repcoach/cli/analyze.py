@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -115,6 +116,10 @@ def analyze_cmd(
     side_frame_size: str | None = typer.Option(
         None, "--side-frame-size", help="WIDTHxHEIGHT of the side view's frames (pose CSV)."
     ),
+    exercise: str | None = typer.Option(
+        None, "--exercise", help="The exercise, when known (one of the model's classes): the "
+        "classifier is not run. Needed for a scorers-only model with several exercises.",
+    ),
 ) -> None:
     """Which exercise, how many repetitions, and a correctness score for each repetition.
 
@@ -155,7 +160,7 @@ def analyze_cmd(
     options = AnalyzerOptions(
         model_dir=model, precision=precision, scorer_label=scorer_label,
         view_weights=(1.0 - side_weight, side_weight), segment_view=segment_view,
-        view_score=view_score,
+        view_score=view_score, exercise=exercise,
     )
     analyzer = Analyzer.create_from_options(options)
 
@@ -187,12 +192,18 @@ def analyze_cmd(
         )
 
     votes = ", ".join(f"{k} {v}" for k, v in result.votes.items()) or "-"
-    console.print(
-        f"[bold]{result.exercise or 'unknown'}[/]  confidence {result.confidence:.2f}  "
-        f"votes: {votes}  repetitions: {result.rep_count}"
-    )
+    source = result.extra.get("exercise_source", "classifier")
+    how = (f"confidence {result.confidence:.2f}  votes: {votes}" if source == "classifier"
+           else f"({source}, not classified)")  # fmt: skip
+    console.print(f"[bold]{result.exercise or 'unknown'}[/]  {how}  "
+                  f"repetitions: {result.rep_count}")
     if result.extra.get("note"):
         console.print(f"[yellow]{result.extra['note']}[/]")
+    scored = [w["score"] for w in result.extra.get("windows", []) if w.get("score") is not None]
+    if scored:  # models trained on whole clips / windows score those, not repetitions
+        what = "whole clip" if result.extra.get("segmentation") == "whole" else (
+            f"mean of {len(scored)} windows (min {min(scored):.2f}, max {max(scored):.2f})")
+        console.print(f"correctness score ({what}): [bold]{np.mean(scored):.2f}[/]")
     form = result.extra.get("pushup_form")
     if form is not None:
         cues = "; ".join(form["cues"]) or "nothing stands out"

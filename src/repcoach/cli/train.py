@@ -35,6 +35,21 @@ _ROOT_MOTION = typer.Option(
     help="Append the body centre's motion (x, y in torso lengths): the global movement "
     "hip-centring removes.",
 )
+_SCORER_INPUTS = typer.Option(
+    "auto", "--scorer-inputs",
+    help="Extra scorer inputs: auto (repetition duration for --clip-mode reps) | none | "
+    "duration | form (19 push-up form features, MediaPipe-33) | duration+form.",
+)
+_SCORER_ARCH = typer.Option(
+    "bilstm", "--scorer-arch",
+    help="Scorer network: bilstm (pose + extra inputs) | mlp (a small MLP on the extra scorer "
+    "inputs only, e.g. --scorer-inputs form).",
+)
+_OCCLUSION = typer.Option(
+    0.0, "--occlusion",
+    help="Augmentation: chance per training sample of hiding one body part (hips, legs or "
+    "arms) as if never tracked; needs --presence (0 = off, the paper's).",
+)
 _MIRROR_AVERAGE = typer.Option(
     False, "--mirror-average",
     help="The saved classifier averages its output on each input and on its mirror image "
@@ -64,13 +79,11 @@ def train_cmd(
     presence: bool = _PRESENCE,
     root_motion: bool = _ROOT_MOTION,
     mirror_average: bool = _MIRROR_AVERAGE,
+    occlusion: float = _OCCLUSION,
     no_augment: bool = typer.Option(False, "--no-augment", help="Train without augmentation."),
     no_scorers: bool = typer.Option(False, "--no-scorers", help="Skip correctness scorers."),
-    scorer_inputs: str = typer.Option(
-        "auto", "--scorer-inputs",
-        help="Extra scorer inputs: auto (repetition duration for --clip-mode reps) | none | "
-        "duration.",
-    ),
+    scorer_inputs: str = _SCORER_INPUTS,
+    scorer_arch: str = _SCORER_ARCH,
     n_models: int = typer.Option(
         1, "--n-models", help="Train a seed ensemble of this many classifiers (one saved model)."
     ),
@@ -119,6 +132,17 @@ def train_cmd(
         if group_col:
             raise typer.BadParameter("the IMU split is always by subject (index.csv "
                                      "'subject')", param_hint="--group-col")
+        if scorer_arch != "bilstm":
+            raise typer.BadParameter("the IMU model has no correctness scorers (pose only)",
+                                     param_hint="--scorer-arch")
+        pose_only = {"--presence": presence, "--root-motion": root_motion,
+                     "--mirror-average": mirror_average, "--occlusion": occlusion > 0,
+                     "--scorer-inputs": scorer_inputs != "auto"}  # fmt: skip
+        given_pose = [name for name, on in pose_only.items() if on]
+        if given_pose:
+            raise typer.BadParameter(f"{', '.join(given_pose)} only apply to --modality pose "
+                                     "(the IMU model has no such option)",
+                                     param_hint="--modality")  # fmt: skip
         imu = _imu_module()
         try:
             imu.check_window_options(unit or "recording", label or "label")
@@ -157,6 +181,9 @@ def train_cmd(
     from repcoach.models.train import TrainOptions, train_model_dir
     from repcoach.samples import SampleOptions
 
+    if occlusion > 0 and not presence:
+        raise typer.BadParameter("hides body parts through the presence channels: add "
+                                 "--presence", param_hint="--occlusion")
     try:
         sopts = SampleOptions(seq_len=seq_len, clip_mode=clip_mode, window_s=window,
                               stride_s=stride, view=view, group_col=group_col,
@@ -166,8 +193,9 @@ def train_cmd(
                              quick=quick, augment=not no_augment, scorers=not no_scorers,
                              lstm_units=lstm_units, n_models=n_models, arch=arch or "bilstm",
                              min_epochs=min_epochs,
-                             mirror_average=mirror_average,
-                             scorer_inputs=scorer_inputs, verbose=0 if quiet else 1)  # fmt: skip
+                             mirror_average=mirror_average, occlusion=occlusion,
+                             scorer_inputs=scorer_inputs, scorer_arch=scorer_arch,
+                             verbose=0 if quiet else 1)  # fmt: skip
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None
     res = train_model_dir(data, out, sopts, topts)
@@ -251,14 +279,12 @@ def crossval_cmd(
     presence: bool = _PRESENCE,
     root_motion: bool = _ROOT_MOTION,
     mirror_average: bool = _MIRROR_AVERAGE,
+    occlusion: float = _OCCLUSION,
     n_models: int = typer.Option(
         1, "--n-models", help="Train a seed ensemble of this many classifiers (one saved model)."
     ),
-    scorer_inputs: str = typer.Option(
-        "auto", "--scorer-inputs",
-        help="Extra scorer inputs: auto (repetition duration for --clip-mode reps) | none | "
-        "duration.",
-    ),
+    scorer_inputs: str = _SCORER_INPUTS,
+    scorer_arch: str = _SCORER_ARCH,
     arch: str = typer.Option(
         "bilstm", "--arch", help="bilstm (the paper's) | cnn | cnn_deep | cnn_attn | cnn_bilstm."
     ),
@@ -280,6 +306,9 @@ def crossval_cmd(
 
     if folds < 2:
         raise typer.BadParameter("need at least 2 folds", param_hint="--folds")
+    if occlusion > 0 and not presence:
+        raise typer.BadParameter("hides body parts through the presence channels: add "
+                                 "--presence", param_hint="--occlusion")
     try:
         sopts = SampleOptions(seq_len=seq_len, clip_mode=clip_mode, window_s=window,
                               stride_s=stride, view=view, group_col=group_col,
@@ -287,7 +316,9 @@ def crossval_cmd(
                               progress=not quiet)  # fmt: skip
         topts = TrainOptions(task=task, epochs=epochs, seed=seed, quick=quick,
                              n_models=n_models, scorer_inputs=scorer_inputs, arch=arch,
+                             scorer_arch=scorer_arch,
                              min_epochs=min_epochs, mirror_average=mirror_average,
+                             occlusion=occlusion,
                              verbose=0 if quiet else 1)  # fmt: skip
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None

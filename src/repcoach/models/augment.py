@@ -8,7 +8,12 @@ body's midline). Transforms:
 - local shuffling: frames move at most ``local_shuffle`` places (temporal jitter);
 - Gaussian noise with standard deviation ``noise_std`` (tracker noise);
 - horizontal flip: x is negated AND left/right joints are swapped with the layout's
-  :meth:`~repcoach.skeleton.Skeleton.mirror_permutation`, only for classes in ``flip_labels``.
+  :meth:`~repcoach.skeleton.Skeleton.mirror_permutation`, only for classes in ``flip_labels``;
+- part occlusion (off by default, not in the paper; needs the presence channels): one body part
+  (:data:`OCCLUSION_PARTS`: hips, legs or arms) is hidden for the whole sample, exactly as the
+  pipeline would have built it had the tracker never seen that part (:func:`occlude_part`).
+  Real clips lose whole parts (Penn Action: 7 of 462 clips never show the hips, 32 never a
+  shoulder), and a model that never trained on such inputs guesses on them.
 
 Why those flip classes: a mirrored jumping jack, sit-up or high-knees repetition is the same
 exercise, and the steam engine alternates sides (elbow to the opposite knee), so its mirror image
@@ -19,6 +24,7 @@ Augmentation never touches validation or test data.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -65,6 +71,67 @@ def flip_horizontal(x: np.ndarray, layout: Skeleton) -> np.ndarray:
     return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
 
 
+#: Body parts :func:`occlude_part` can hide, by joint name (each layout hides those it has).
+OCCLUSION_PARTS: dict[str, tuple[str, ...]] = {
+    "hips": ("left_hip", "right_hip"),
+    "legs": ("left_knee", "right_knee", "left_ankle", "right_ankle", "left_heel", "right_heel",
+             "left_foot_index", "right_foot_index"),
+    "arms": ("left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_pinky",
+             "right_pinky", "left_index", "right_index", "left_thumb", "right_thumb"),
+}  # fmt: skip
+
+
+def occlude_part(x: np.ndarray, layout: Skeleton, part: str) -> np.ndarray:
+    """One ``(T, F)`` sample (with per-joint presence channels) as the pipeline would have built
+    it had ``part``'s joints never been seen: their coordinates and presence 0. Hiding the hips
+    also does what :func:`repcoach.pose.normalize.normalize` does for a recording without hips:
+    the origin moves to the shoulder midpoint (else the visible joints' centroid) and the unit to
+    a third of the body's median extent; root-motion channels, if any, follow the new centre.
+    Unchanged when the part is already unseen or nothing else would remain."""
+    from repcoach.pose.resample import ROOT_MOTION_CHANNELS as R
+
+    if part not in OCCLUSION_PARTS:
+        raise ValueError(f"part must be one of {sorted(OCCLUSION_PARTS)}, got {part!r}")
+    x = np.asarray(x, dtype=np.float32)
+    j, d = layout.n_joints, layout.dims
+    extra = x.shape[-1] - j * d
+    if x.ndim != 2 or extra not in (j, j + R):
+        raise ValueError(f"occlusion needs one (T, {j * d} + {j} presence [+ {R} root-motion]) "
+                         f"sample of layout {layout.name!r}, got shape {x.shape}")  # fmt: skip
+    names = list(layout.joint_names)
+    hide = [names.index(n) for n in OCCLUSION_PARTS[part] if n in names]
+    presence = x[:, j * d : j * d + j]
+    # resampling gives fractional presence (and a 0 coordinate) next to unseen frames
+    seen = presence >= 1.0 - 1e-6
+    if not hide or not (presence[:, hide] > 0).any():
+        return x
+    seen[:, hide] = False
+    if not seen.any():
+        return x
+    c = x[:, : j * d].reshape(len(x), j, d).astype(np.float64)
+    out = x.copy()
+    if part == "hips":
+        vis = np.where(seen[..., None], c, np.nan)
+        ls, rs = names.index("left_shoulder"), names.index("right_shoulder")
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            centre = np.nanmean(vis[:, [ls, rs]], axis=1)
+            centroid = np.nanmean(vis, axis=1)
+            centre = np.where(np.isfinite(centre), centre, centroid)
+            extent = np.nanmax(vis[..., :2], axis=1) - np.nanmin(vis[..., :2], axis=1)
+            size = float(np.nanmedian(np.linalg.norm(extent, axis=1)))
+        centre = np.nan_to_num(centre)
+        unit = size / 3.0 if np.isfinite(size) and size > 1e-9 else 1.0
+        c = (c - centre[:, None, :]) / unit
+        if extra == j + R:
+            r = x[:, -R:].astype(np.float64) + centre[:, :R] - centre[:, :R].mean(axis=0)
+            out[:, -R:] = r / unit
+    c[~seen] = 0.0
+    out[:, : j * d] = c.reshape(len(x), j * d)
+    out[:, [j * d + k for k in hide]] = 0.0
+    return out
+
+
 def drop_frames(x: np.ndarray, rate: float, rng: np.random.Generator) -> np.ndarray:
     """Drop each frame of one ``(T, F)`` sample with probability ``rate`` (keeping at least
     half, and the first and last) and linearly re-interpolate the kept frames to ``T``."""
@@ -93,7 +160,8 @@ def local_shuffle(x: np.ndarray, window: int, rng: np.random.Generator) -> np.nd
 @dataclass
 class Augmenter:
     """Random augmentation of a batch; each of drop / shuffle / flip fires per sample with
-    probability ``prob`` (flip with ``flip_prob``), noise is always added."""
+    probability ``prob`` (flip with ``flip_prob``, part occlusion with ``occlusion``), noise is
+    always added."""
 
     frame_drop: float = 0.1
     local_shuffle: int = 2
@@ -102,6 +170,7 @@ class Augmenter:
     flip_labels: frozenset[str] = field(default_factory=lambda: SYMMETRIC_EXERCISES)
     layout: Skeleton = MEDIAPIPE_33
     prob: float = 0.5
+    occlusion: float = 0.0  # probability of hiding one random part (OCCLUSION_PARTS) per sample
 
     def __call__(
         self, x: np.ndarray, labels: Iterable[str] | None, rng: np.random.Generator
@@ -115,6 +184,8 @@ class Augmenter:
                 x[i] = drop_frames(x[i], self.frame_drop, rng)
             if self.local_shuffle > 0 and rng.random() < self.prob:
                 x[i] = local_shuffle(x[i], self.local_shuffle, rng)
+            if self.occlusion > 0 and rng.random() < self.occlusion:
+                x[i] = occlude_part(x[i], self.layout, str(rng.choice(list(OCCLUSION_PARTS))))
         if self.flip_prob > 0:
             flip = np.array(
                 [lab in self.flip_labels and rng.random() < self.flip_prob for lab in labels],
@@ -136,4 +207,5 @@ class Augmenter:
             "flip_labels": sorted(self.flip_labels),
             "layout": self.layout.name,
             "prob": self.prob,
+            "occlusion": self.occlusion,
         }

@@ -260,17 +260,25 @@ def mirror_matrix(layout_name: str, n_features: int) -> np.ndarray:
     return flip_horizontal(eye[None], get_layout(layout_name))[0]
 
 
-def mirror_averaged(model: Any, matrix: np.ndarray, name: str = "mirror_averaged") -> Any:
-    """One Keras model whose output is the mean of ``model`` on the input and on its mirror
-    image (``x @ matrix``, a frozen bias-free Dense layer: builtin ops, reloads without custom
-    objects, converts to TFLite). For left/right-symmetric classes this enforces the symmetry
-    at prediction time as the flip augmentation encourages it in training."""
+def mirror_averaged(
+    models: Any | Sequence[Any], matrix: np.ndarray, name: str = "mirror_averaged"
+) -> Any:
+    """One Keras model whose output is the mean of ``models`` (one model, or the members of a
+    seed ensemble) on the input and on its mirror image (``x @ matrix``, a frozen bias-free
+    Dense layer: builtin ops, reloads without custom objects, converts to TFLite). For
+    left/right-symmetric classes this enforces the symmetry at prediction time as the flip
+    augmentation encourages it in training. Ensemble members are averaged in the same flat
+    Average layer (mean over 2N outputs = the mirror mean of the ensemble mean), so no model is
+    nested two levels deep: the legacy ``.h5`` format would store the members' same-named
+    layers in one group and fail."""
     keras = _keras()
-    inp = keras.Input(shape=tuple(model.input_shape[1:]), name="pose")
+    members = list(models) if isinstance(models, (list, tuple)) else [models]
+    inp = keras.Input(shape=tuple(members[0].input_shape[1:]), name="pose")
     flip = keras.layers.Dense(matrix.shape[1], use_bias=False, trainable=False, name="mirror")
     mirrored = flip(inp)
     flip.set_weights([np.asarray(matrix, np.float32)])
-    out = keras.layers.Average(name="mirror_mean")([model(inp), model(mirrored)])
+    outs = [m(inp) for m in members] + [m(mirrored) for m in members]
+    out = keras.layers.Average(name="mirror_mean")(outs)
     return keras.Model(inp, out, name=name)
 
 
@@ -425,9 +433,10 @@ class PoseClassifier(_BiLSTMEstimator):
             ))  # fmt: skip
             members.append(model)
         self.history_ = self.histories_[0]
-        self.model_ = members[0] if len(members) == 1 else average_models(members)
         if self.mirror:
-            self.model_ = mirror_averaged(self.model_, mirror_matrix(self.mirror, x.shape[2]))
+            self.model_ = mirror_averaged(members, mirror_matrix(self.mirror, x.shape[2]))
+        else:
+            self.model_ = members[0] if len(members) == 1 else average_models(members)
         return self
 
     @classmethod

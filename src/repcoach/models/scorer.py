@@ -8,10 +8,18 @@ than the classifier, so a 0.9 M-parameter network would overfit. Loss is spelled
 Binary targets (0/1, e.g. PushFit correct/incorrect form) train the same regressor; a score of
 0.5 or more then means "correct".
 
-``extra_inputs`` (:mod:`repcoach.models.scorer_inputs`, e.g. the repetition's duration) are
-appended as constant channels to every frame, so the network's input is
-``(seq_len, n_features + k)`` while the classifier keeps ``(seq_len, n_features)``. Augmentation
-(flip, noise, frame drops) touches only the pose channels.
+``extra_inputs`` (:mod:`repcoach.models.scorer_inputs`, e.g. the repetition's duration or the
+push-up form features) are appended as constant channels to every frame, so the network's input
+is ``(seq_len, n_features + k)`` while the classifier keeps ``(seq_len, n_features)``.
+Augmentation (flip, noise, frame drops) touches only the pose channels.
+
+``arch="mlp"`` (:func:`build_extra_mlp`) reads ONLY those extra channels (of the first frame):
+a small MLP for hand-made features such as the 19 push-up form features, where a sequence model
+on 165 PushFit clips learns which recording a clip came from instead. It takes the same input
+shape as every scorer, so evaluation, export and analysis need no special case; its first layer
+standardises the features with the training values' mean and variance (stored in the layer's
+config, so ``.keras`` / ``.h5`` reload and TFLite export with builtin ops work). No augmentation
+(it would touch only the pose channels, which the MLP ignores).
 """
 
 from __future__ import annotations
@@ -31,6 +39,49 @@ from repcoach.models.classifier import (
     predict_batched,
 )
 from repcoach.models.scorer_inputs import SCORER_INPUTS, append_channels
+
+#: Scorer networks: the BiLSTM on pose + extra channels, or an MLP on the extra channels only.
+SCORER_ARCHITECTURES = ("bilstm", "mlp")
+#: Adam learning rate the training driver gives the mlp scorer: 337 weights and a few batches
+#: per epoch (PushFit: 4) still lost training and validation loss at epoch 100 with 1e-3.
+MLP_LEARNING_RATE = 1e-2
+
+
+def build_extra_mlp(
+    seq_len: int, n_features: int, mean: np.ndarray, variance: np.ndarray,
+    units: Sequence[int] = (16,), dropout: float = 0.3, l2: float = 1e-3,
+    name: str = "scorer_mlp",
+) -> Any:  # fmt: skip
+    """Input ``(seq_len, n_features + k)`` -> the ``k = len(mean)`` extra channels of frame 0
+    (Cropping1D, Permute, Cropping1D, Flatten: built-in layers only, no Lambda) ->
+    Normalization(``mean``, ``variance``) -> [Dense ReLU (L2 ``l2``) -> Dropout]* -> Dense
+    sigmoid. Not compiled."""
+    keras = _keras()
+    k = len(mean)
+    if k == 0:
+        raise ValueError("the mlp scorer reads only the extra inputs; it needs at least one")
+    reg = keras.regularizers.L2(l2) if l2 else None
+    inp = keras.Input(shape=(seq_len, n_features + k), name="pose")
+    x = keras.layers.Cropping1D((0, seq_len - 1), name="first_frame")(inp)
+    x = keras.layers.Permute((2, 1), name="channels_first")(x)
+    x = keras.layers.Cropping1D((n_features, 0), name="extra_channels")(x)
+    x = keras.layers.Flatten(name="extra_inputs")(x)
+    x = keras.layers.Normalization(mean=np.asarray(mean, np.float32).tolist(),
+                                   variance=np.asarray(variance, np.float32).tolist(),
+                                   name="standardize")(x)  # fmt: skip
+    for i, n in enumerate(units, start=1):
+        x = keras.layers.Dense(n, activation="relu", kernel_regularizer=reg, name=f"dense{i}")(x)
+        x = keras.layers.Dropout(dropout, name=f"dropout{i}")(x)
+    out = keras.layers.Dense(1, activation="sigmoid", kernel_regularizer=reg, name="output")(x)
+    return keras.Model(inp, out, name=name)
+
+
+def _mean_variance(extra: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and variance of training values (variance 1 for a constant channel,
+    which would otherwise be divided by ~0 at inference)."""
+    v = np.asarray(extra, np.float64)
+    var = v.var(axis=0)
+    return v.mean(axis=0), np.where(var > 1e-8, var, 1.0)
 
 
 class _PoseOnlyAugment:
@@ -65,8 +116,10 @@ class CorrectnessScorer(_BiLSTMEstimator):
 
     ``label`` (the exercise) gates flip augmentation. ``extra_inputs``: names of extra
     constant channels (:data:`~repcoach.models.scorer_inputs.SCORER_INPUTS`) whose ``(n, k)``
-    values are passed to :meth:`fit` / :meth:`predict` as ``extra``. Fitted: ``model_``,
-    ``history_``."""
+    values are passed to :meth:`fit` / :meth:`predict` as ``extra``. ``arch``: ``"bilstm"``
+    (pose + extra channels; ``lstm_units`` / ``dense_units``) or ``"mlp"`` (the extra channels
+    only, :func:`build_extra_mlp` with ``mlp_units`` and L2 weight ``l2``; needs
+    ``extra_inputs``). Fitted: ``model_``, ``history_``."""
 
     def __init__(
         self,
@@ -84,6 +137,9 @@ class CorrectnessScorer(_BiLSTMEstimator):
         checkpoint_dir: str | Path | None = None,
         extra_inputs: Sequence[str] = (),
         min_epochs: int = 0,
+        arch: str = "bilstm",
+        mlp_units: Sequence[int] = (16,),
+        l2: float = 1e-3,
     ) -> None:
         super().__init__(lstm_units, dense_units, dropout, epochs, batch_size, patience,
                          learning_rate, augment, seed, verbose, checkpoint_dir,
@@ -93,9 +149,31 @@ class CorrectnessScorer(_BiLSTMEstimator):
         if unknown:
             raise ValueError(f"unknown extra inputs {unknown}; known: {list(SCORER_INPUTS)}")
         self.extra_inputs = tuple(extra_inputs)
+        if arch not in SCORER_ARCHITECTURES:
+            raise ValueError(f"scorer arch must be one of {SCORER_ARCHITECTURES}, got {arch!r}")
+        if arch == "mlp" and not self.extra_inputs:
+            raise ValueError("the mlp scorer reads only the extra inputs: give extra_inputs "
+                             "(e.g. the push-up form features)")  # fmt: skip
+        self.arch, self.mlp_units, self.l2 = arch, tuple(mlp_units), float(l2)
 
     def get_params(self) -> dict[str, Any]:
-        return {**super().get_params(), "extra_inputs": list(self.extra_inputs)}
+        params = {**super().get_params(), "extra_inputs": list(self.extra_inputs),
+                  "arch": self.arch}  # fmt: skip
+        if self.arch == "mlp":
+            params.update(mlp_units=list(self.mlp_units), l2=self.l2)
+        return params
+
+    def _build(self, x: np.ndarray, extra: np.ndarray | None) -> Any:
+        """The (uncompiled) network for inputs ``x`` with extra channels appended."""
+        name = f"scorer_{self.label or 'exercise'}"
+        if self.arch == "mlp":
+            mean, var = _mean_variance(np.asarray(extra))
+            return build_extra_mlp(x.shape[1], x.shape[2] - len(self.extra_inputs), mean, var,
+                                   self.mlp_units, self.dropout, self.l2, name)  # fmt: skip
+        return build_bilstm(
+            1, x.shape[1], x.shape[2], self.lstm_units, self.dense_units, self.dropout,
+            activation="sigmoid", name=name,
+        )  # fmt: skip
 
     def fit(
         self,
@@ -119,10 +197,7 @@ class CorrectnessScorer(_BiLSTMEstimator):
         if not np.isfinite(s).all() or s.min() < 0 or s.max() > 1:
             raise ValueError("scores must be finite and in [0, 1]")
         keras.utils.set_random_seed(self.seed)
-        model = build_bilstm(
-            1, x.shape[1], x.shape[2], self.lstm_units, self.dense_units, self.dropout,
-            activation="sigmoid", name=f"scorer_{self.label or 'exercise'}",
-        )  # fmt: skip
+        model = self._build(x, extra)
         model.compile(
             optimizer=keras.optimizers.Adam(self.learning_rate),
             loss="mean_squared_error",
@@ -130,7 +205,7 @@ class CorrectnessScorer(_BiLSTMEstimator):
         )
         sv = None if scores_val is None else np.asarray(scores_val, np.float32)
         names = np.full(len(x), self.label, dtype=object)
-        augment = self.augment
+        augment = self.augment if self.arch == "bilstm" else None  # mlp: no pose channels
         if augment is not None and self.extra_inputs:
             augment = _PoseOnlyAugment(augment, n_pose)
         self.history_ = fit_keras_model(

@@ -43,12 +43,14 @@ class TrainOptions:
     n_models: int = 1  # > 1: a seed ensemble of classifiers saved as one averaging model
     min_epochs: int = 10  # warm-up epochs never kept as best (noisy tiny validation parts)
     mirror_average: bool = False  # average predictions on each input and its mirror image
+    occlusion: float = 0.0  # augmentation: chance of hiding one body part (needs presence)
     scorer_lstm_units: int = 64
     scorer_dense_units: tuple[int, ...] = (64, 32)
     scorer_dropout: float = 0.3
     scorer_epochs: int | None = None  # None: same as epochs
     scorers: bool = True
-    scorer_inputs: str = "auto"  # extra scorer inputs: auto | none | duration (scorer_inputs.py)
+    scorer_inputs: str = "auto"  # auto | none | duration | form | duration+form (scorer_inputs.py)
+    scorer_arch: str = "bilstm"  # or mlp: a small MLP on the extra scorer inputs only (scorer.py)
     augment: bool = True
     fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
     seed: int = 0
@@ -67,6 +69,16 @@ class TrainOptions:
         if self.scorer_inputs not in SCORER_INPUT_MODES:
             raise ValueError(f"scorer inputs must be one of {SCORER_INPUT_MODES}, got "
                              f"{self.scorer_inputs!r}")  # fmt: skip
+        from repcoach.models.scorer import SCORER_ARCHITECTURES
+
+        if self.scorer_arch not in SCORER_ARCHITECTURES:
+            raise ValueError(f"scorer arch must be one of {SCORER_ARCHITECTURES}, got "
+                             f"{self.scorer_arch!r}")  # fmt: skip
+        if self.scorer_arch == "mlp" and self.scorer_inputs == "none":
+            raise ValueError("scorer arch 'mlp' reads only the extra scorer inputs; 'none' "
+                             "gives it nothing (use form, duration or duration+form)")  # fmt: skip
+        if not 0.0 <= self.occlusion <= 1.0:
+            raise ValueError(f"occlusion must be a probability in [0, 1], got {self.occlusion}")
         if self.quick:
             self.epochs = min(self.epochs, 15)
             self.patience = min(self.patience, 5)
@@ -126,13 +138,22 @@ def split_for_samples(samples: Samples, record: dict[str, Any]) -> dict[str, np.
     return {s: np.flatnonzero(names == s) for s in ("train", "val", "test")}
 
 
-def _augmenter(samples: Samples, enabled: bool):
+def _augmenter(samples: Samples, enabled: bool, occlusion: float = 0.0):
     if not enabled:
         return None
     from repcoach.models.augment import Augmenter
     from repcoach.skeleton import get_layout
 
-    return Augmenter(layout=get_layout(samples.layout))
+    layout = get_layout(samples.layout)
+    from repcoach.pose.resample import ROOT_MOTION_CHANNELS
+
+    if occlusion > 0 and samples.X.shape[-1] - layout.n_features not in (
+            layout.n_joints, layout.n_joints + ROOT_MOTION_CHANNELS):  # fmt: skip
+        from repcoach.errors import DataError
+
+        raise DataError("--occlusion hides body parts through the presence channels: train "
+                        "with --presence")  # fmt: skip
+    return Augmenter(layout=layout, occlusion=occlusion)
 
 
 def _classifier(options: TrainOptions, augment: Any, samples: Samples, **kw: Any) -> Any:
@@ -168,10 +189,47 @@ def _scorer_set(options: TrainOptions, augment: Any, extra_names: Any, **kw: Any
         extra_inputs=extra_names, lstm_units=options.scorer_lstm_units,
         dense_units=options.scorer_dense_units, dropout=options.scorer_dropout,
         epochs=options.scorer_epochs or options.epochs, batch_size=options.batch_size,
-        patience=max(3, options.patience * 2 // 3), learning_rate=options.learning_rate,
+        patience=max(3, options.patience * 2 // 3), learning_rate=_scorer_lr(options),
         augment=augment, seed=options.seed, verbose=options.verbose,
-        min_epochs=options.min_epochs, **kw,
+        min_epochs=options.min_epochs, arch=options.scorer_arch, **kw,
     )  # fmt: skip
+
+
+def _scorer_lr(options: TrainOptions) -> float:
+    """The scorers' learning rate: the classifier's, or MLP_LEARNING_RATE for the mlp."""
+    from repcoach.models.scorer import MLP_LEARNING_RATE
+
+    return MLP_LEARNING_RATE if options.scorer_arch == "mlp" else options.learning_rate
+
+
+def _scorer_extra(
+    options: TrainOptions, samples: Samples, clip_mode: str | None
+) -> tuple[tuple[str, ...], np.ndarray | None]:
+    """The scorers' extra input names (``options.scorer_inputs`` resolved for ``clip_mode``)
+    and their values for every sample (durations over whole recordings, then split)."""
+    from repcoach.models.scorer_inputs import resolve_scorer_inputs, samples_values
+
+    names = resolve_scorer_inputs(options.scorer_inputs, clip_mode, samples.duration is not None)
+    if options.scorer_arch == "mlp" and not names:
+        raise DataError(f"scorer arch 'mlp' reads only the extra scorer inputs, and scorer "
+                        f"inputs {options.scorer_inputs!r} give none for clip mode "
+                        f"{clip_mode!r}: use --scorer-inputs form (or duration)")  # fmt: skip
+    return names, samples_values(names, samples)
+
+
+def _scorer_record(options: TrainOptions, extra_names: Any) -> dict[str, Any]:
+    """config.json ``train_params.scorers``: the scorer network and its inputs."""
+    from repcoach.models.scorer import CorrectnessScorer
+
+    if options.scorer_arch == "mlp":
+        p = CorrectnessScorer(extra_inputs=extra_names, arch="mlp").get_params()
+        net = {"mlp_units": p["mlp_units"], "l2": p["l2"]}
+    else:
+        net = {"lstm_units": options.scorer_lstm_units,
+               "dense_units": list(options.scorer_dense_units)}  # fmt: skip
+    return {"arch": options.scorer_arch, **net, "dropout": options.scorer_dropout,
+            "learning_rate": _scorer_lr(options), "loss": "mean_squared_error",
+            "extra_inputs": list(extra_names)}  # fmt: skip
 
 
 def train_model_dir(
@@ -196,7 +254,7 @@ def train_model_dir(
     tr, va = samples.subset(idx["train"]), samples.subset(idx["val"])
     if len(tr) == 0:
         raise DataError("the training split is empty", data)
-    augment = _augmenter(samples, options.augment)
+    augment = _augmenter(samples, options.augment, options.occlusion)
     out.mkdir(parents=True, exist_ok=True)
     history: dict[str, Any] = {}
     classifier = None
@@ -218,12 +276,7 @@ def train_model_dir(
             val_acc = classifier.score(va.X, va.y)
     scorer_set = None
     val_mae: dict[str, float] = {}
-    from repcoach.models.scorer_inputs import resolve_scorer_inputs, samples_values
-
-    extra_names = resolve_scorer_inputs(
-        options.scorer_inputs, sample_options.clip_mode, samples.duration is not None
-    )
-    extra = samples_values(extra_names, samples)  # over whole clips, then split
+    extra_names, extra = _scorer_extra(options, samples, sample_options.clip_mode)
     ex = {k: None if extra is None else extra[v] for k, v in idx.items()}
     if (options.task == "correctness" or options.scorers) and tr.has_scores:
         scorer_set = _scorer_set(options, augment, extra_names, checkpoint_dir=out).fit(
@@ -264,13 +317,7 @@ def train_model_dir(
         "aspect_corrected_clips": int(samples.meta.get("aspect_corrected_clips", 0)),
         "train_params": {
             "classifier": None if classifier is None else classifier.get_params(),
-            "scorers": None if scorer_set is None else {
-                "lstm_units": options.scorer_lstm_units,
-                "dense_units": list(options.scorer_dense_units),
-                "dropout": options.scorer_dropout,
-                "loss": "mean_squared_error",
-                "extra_inputs": list(extra_names),
-            },
+            "scorers": None if scorer_set is None else _scorer_record(options, extra_names),
             "options": {k: (list(v) if isinstance(v, tuple) else v)
                         for k, v in asdict(options).items()},
         },  # fmt: skip
@@ -309,14 +356,9 @@ def cross_validate(
 
     options = options or TrainOptions()
     groups = group_values(samples)
-    augment = _augmenter(samples, options.augment)
+    augment = _augmenter(samples, options.augment, options.occlusion)
     folds = subject_kfold(groups, k=k, seed=options.seed, labels=samples.y)
-    from repcoach.models.scorer_inputs import resolve_scorer_inputs, samples_values
-
-    extra_names = resolve_scorer_inputs(
-        options.scorer_inputs, samples.meta.get("clip_mode"), samples.duration is not None
-    )
-    extra = samples_values(extra_names, samples)
+    extra_names, extra = _scorer_extra(options, samples, samples.meta.get("clip_mode"))
     sel = lambda i: None if extra is None else extra[i]  # noqa: E731
     pred = np.empty(len(samples), dtype=object)
     score = np.full(len(samples), np.nan, np.float32)

@@ -103,6 +103,10 @@ def test_run_batch_resumes_and_reports_bad_videos(tmp_path, pushfit_videos):
     assert len(csvs) == 3 and len(list((tmp_path / "out").rglob("*-world.csv"))) == 3
     seq = read_pose_csv(csvs[0])
     assert seq.n_frames == 9 and seq.fps == pytest.approx(30.0, rel=1e-3)  # 8 @25 -> 30 FPS
+    sizes = {Path(r["output"]): (r["frame_width"], r["frame_height"])
+             for r in man["results"] if r["status"] == "done"}  # fmt: skip
+    assert all(sizes[p] == read_pose_csv(p).frame_size for p in csvs)
+    assert all(w and h for w, h in sizes.values())
     stamp = {p: p.stat().st_mtime_ns for p in csvs}
     s2 = run_batch(data, tmp_path / "out", options=opts, workers=1, world=True, progress=False)
     assert s2.counts == {"done": 0, "skipped": 3, "failed": 1}

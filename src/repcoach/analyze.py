@@ -423,7 +423,7 @@ class Analyzer:
         scorer_labels = rep_labels if self.options.scorer_label == "rep" else [exercise] * len(reps)
         scores, view_scores = self._score_views(views, xs, w, scorer_labels,
                                                 self._score_only(info),
-                                                self._extra_values(seq, spans))
+                                                self._view_extra_values(views, spans))
         out = []
         for i, r in enumerate(reps):
             label, p = rep_labels[i], float(probs[i].max())
@@ -505,6 +505,13 @@ class Analyzer:
 
         return span_values(names, seq, spans)
 
+    def _view_extra_values(
+        self, views: Sequence[_View], spans: Sequence[tuple[int, int]]
+    ) -> list[np.ndarray | None]:
+        """:meth:`_extra_values` of every view: the views share one clock (same durations),
+        but form features are measured on each view's own landmarks."""
+        return [self._extra_values(v.seq, spans) for v in views]
+
     def _score(
         self, x: np.ndarray, labels: Sequence[str | None], extra: np.ndarray | None = None
     ) -> list[float | None]:
@@ -559,13 +566,14 @@ class Analyzer:
     def _score_views(
         self, views: Sequence[_View], xs: Sequence[np.ndarray], w: np.ndarray,
         labels: Sequence[str | None], only: str | None = None,
-        extra: np.ndarray | None = None,
+        extras: Sequence[np.ndarray | None] | None = None,
     ) -> tuple[list[float | None], list[list[float | None]]]:
         """Scores of every span: one view's scorer output, or for two views their mean weighted
         like the probabilities (``view_score="mean"``) or only the view named ``only`` (the
         stronger view for ``view_score="stronger"``). Also returns each view's own scores.
-        ``extra``: the scorers' extra input values per span (the same for every view)."""
-        per_view = [self._score(x, labels, extra) for x in xs]
+        ``extras``: per view, the scorers' extra input values per span (or None)."""
+        extras = list(extras) if extras is not None else [None] * len(xs)
+        per_view = [self._score(x, labels, e) for x, e in zip(xs, extras, strict=True)]
         if len(views) == 1:
             return per_view[0], per_view
         if only is not None:
@@ -628,7 +636,7 @@ class Analyzer:
         if self.clip_mode != "reps":
             scores, view_scores = self._score_views(views, xs, w, [exercise] * len(spans),
                                                     self._score_only(info),
-                                                    self._extra_values(seq, spans))
+                                                    self._view_extra_values(views, spans))
         windows = []
         for i, ((s, e), p) in enumerate(zip(spans, probs, strict=True)):
             start_s, end_s = _times(seq, Repetition(start=s, end=e))

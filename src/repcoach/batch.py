@@ -54,7 +54,9 @@ class Job:
 @dataclass
 class JobResult:
     """Outcome of one job: ``status`` is ``done``, ``skipped`` (outputs existed) or ``failed``.
-    ``frames`` counts output pose frames (after resampling), ``decoded_frames`` video frames."""
+    ``frames`` counts output pose frames (after resampling), ``decoded_frames`` video frames;
+    ``frame_width`` / ``frame_height``: the decoded frames' size (also in the CSV's
+    ``.pose.json`` side file)."""
 
     video: str
     output: str
@@ -64,6 +66,8 @@ class JobResult:
     decoded_frames: int | None = None
     detected_fraction: float | None = None
     video_fps: float | None = None
+    frame_width: int | None = None
+    frame_height: int | None = None
     seconds: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -174,6 +178,8 @@ def _run_job(job: Job) -> JobResult:
         decoded_frames=res.n_decoded,
         detected_fraction=round(res.detected_fraction, 4),
         video_fps=res.video.fps,
+        frame_width=res.video.width,
+        frame_height=res.video.height,
         seconds=round(time.perf_counter() - t0, 3),
     )
 

@@ -232,6 +232,25 @@ def test_cli_form_mlp_scorers_analyze_per_repetition(tmp_path, scorer_inputs_see
     np.testing.assert_allclose(x[:, 0, 99:], span_values(FORM_INPUTS, seq, spans), atol=1e-6)
     assert json.loads((model / "config.json").read_text())["aspect_corrected_clips"] > 0
 
+    # two views: each view's scorer gets the form values of its own landmarks
+    from repcoach.video.io import MODEL_FPS
+    from repcoach.video.views import combine_views
+
+    side = data / "seq" / "s1_sit_ups_0.csv"  # another body stands in for the side camera
+    seen.clear()
+    r = runner.invoke(app, ["analyze", str(clip), "--side", str(side), "--model", str(model),
+                            "--precision", "fp32", "--frame-size", "1280x720",
+                            "--side-frame-size", "1280x720", "--json", str(tmp_path / "b.json")])
+    assert r.exit_code == 0, r.output
+    reps = json.loads((tmp_path / "b.json").read_text())["repetitions"]
+    spans = [(rp["start_frame"], rp["end_frame"]) for rp in reps]
+    f, sd = combine_views(seq, aspect_corrected(read_pose_csv(side), 1280, 720), fps=MODEL_FPS)
+    assert len(seen) == 2 and spans
+    for got, view in zip(seen, (f, sd), strict=True):
+        np.testing.assert_allclose(got[:, 0, 99:], span_values(FORM_INPUTS, view, spans),
+                                   atol=1e-5)
+    assert np.abs(seen[0][:, 0, 99:] - seen[1][:, 0, 99:]).max() > 1e-3
+
 
 def test_cli_scorer_arch_errors_are_clear(tmp_path):
     data = write_indexed(tmp_path / "d", n_subjects=3, n_reps=1, correctness=True)

@@ -18,29 +18,18 @@ from repcoach.analyze import Analyzer, AnalyzerOptions
 from repcoach.cli import app
 from repcoach.errors import DataError
 from repcoach.io.pose_csv import pose_meta_path, read_pose_csv, write_pose_csv
-from repcoach.skeleton import MEDIAPIPE_33
 from repcoach.types import PoseSequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/tiny_model_dir.py helper
+import tiny_model_dir  # noqa: E402
 from tiny_model_dir import exported_copy  # noqa: E402
 
 runner = CliRunner()
 SIZE = (1280.0, 720.0)
 
 
-def arm_swings(seconds: float = 8.0, fps: float = 30.0, frame_size=SIZE) -> PoseSequence:
-    """A standing MediaPipe-33 body raising both arms every 2 s (image coordinates)."""
-    rng = np.random.default_rng(3)
-    n = int(seconds * fps)
-    coords = np.zeros((n, 33, 3), np.float32)
-    coords[:, :, 0] = 0.5 + rng.normal(0, 0.05, 33)
-    coords[:, :, 1] = np.linspace(0.2, 0.9, 33)
-    coords[:, [11, 12], 1], coords[:, [23, 24], 1] = 0.35, 0.6
-    coords[:, [11, 23], 0], coords[:, [12, 24], 0] = 0.42, 0.58
-    swing = 0.15 * np.sin(2 * np.pi * 0.5 * np.arange(n) / fps)
-    coords[:, 13:17, 1] += swing[:, None].astype(np.float32)
-    coords += rng.normal(0, 0.002, coords.shape).astype(np.float32)
-    return PoseSequence.from_array(coords, MEDIAPIPE_33, fps, frame_size=frame_size)
+def arm_swings(seconds: float = 8.0, frame_size=SIZE) -> PoseSequence:
+    return tiny_model_dir.arm_swings(seconds, seed=3, frame_size=frame_size)
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 Used by test_export.py, test_runtime.py, test_analyze.py and cli/test_cli_analyze.py so those
 tests do not depend on training. Layout: config.json, classifier.keras/.h5, scorers/<label>.keras.
+Also ``arm_swings``: a recording to analyse with it.
 """
 
 from __future__ import annotations
@@ -80,3 +81,24 @@ def exported_copy(dest: Path, *, exported: bool = True) -> Path:
         _CACHE[key] = src
     shutil.copytree(_CACHE[key], dest)
     return dest
+
+
+def arm_swings(seconds: float = 12.0, fps: float = 30.0, seed: int = 0, frame_size=None):
+    """A standing MediaPipe-33 body raising both arms every 2 s (image coordinates), for
+    analysis tests; ``frame_size`` is recorded on the sequence."""
+    import numpy as np
+
+    from repcoach.skeleton import MEDIAPIPE_33
+    from repcoach.types import PoseSequence
+
+    rng = np.random.default_rng(seed)
+    n = int(seconds * fps)
+    coords = np.zeros((n, 33, 3), np.float32)
+    coords[:, :, 0] = 0.5 + rng.normal(0, 0.05, 33)
+    coords[:, :, 1] = np.linspace(0.2, 0.9, 33)
+    coords[:, [11, 12], 1], coords[:, [23, 24], 1] = 0.35, 0.6
+    coords[:, [11, 23], 0], coords[:, [12, 24], 0] = 0.42, 0.58
+    swing = 0.15 * np.sin(2 * np.pi * 0.5 * np.arange(n) / fps)
+    coords[:, 13:17, 1] += swing[:, None].astype(np.float32)
+    coords += rng.normal(0, 0.002, coords.shape).astype(np.float32)
+    return PoseSequence.from_array(coords, MEDIAPIPE_33, fps, frame_size=frame_size)

@@ -6,34 +6,17 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from repcoach.cli import app
 from repcoach.errors import DataError
 from repcoach.io.pose_csv import write_pose_csv
-from repcoach.skeleton import MEDIAPIPE_33
-from repcoach.types import PoseSequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/tiny_model_dir.py helper
-from tiny_model_dir import CLASSES, exported_copy  # noqa: E402
+from tiny_model_dir import CLASSES, arm_swings, exported_copy  # noqa: E402
 
 runner = CliRunner()
-
-
-def arm_swings(seconds: float = 12.0, fps: float = 30.0) -> PoseSequence:
-    """A standing MediaPipe-33 body raising both arms every 2 s."""
-    rng = np.random.default_rng(0)
-    n = int(seconds * fps)
-    coords = np.zeros((n, 33, 3), np.float32)
-    coords[:, :, 0] = 0.5 + rng.normal(0, 0.05, 33)
-    coords[:, :, 1] = np.linspace(0.2, 0.9, 33)
-    coords[:, [11, 12], 1], coords[:, [23, 24], 1] = 0.35, 0.6
-    coords[:, [11, 23], 0], coords[:, [12, 24], 0] = 0.42, 0.58
-    swing = 0.15 * np.sin(2 * np.pi * 0.5 * np.arange(n) / fps)
-    coords[:, 13:17, 1] += swing[:, None].astype(np.float32)
-    return PoseSequence.from_array(coords + rng.normal(0, 0.002, coords.shape), MEDIAPIPE_33, fps)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ Prints figures and ratios measured in the same run (no assertions):
 - both for 1 and 2 worker processes (2 workers each take their own shard of 2+ video copies,
   start together after a barrier; throughput = all frames / wall time from the first start to
   the last end); best of ``--repeat`` runs, bare and pipeline interleaved;
-- ``repcoach.batch.run_batch`` with 2 workers as a user runs it (worker start-up included);
+- ``repcoach.pose.batch.run_batch`` with 2 workers as a user runs it (worker start-up included);
 - end to end as a multiple of real time: video seconds / (extract [+ analyze]) seconds, with the
   analysis model folder from ``--model`` when given (otherwise extraction only, and it says so).
 
@@ -48,12 +48,8 @@ def bare_model(videos: list[str], model_path: str) -> tuple[int, float, float]:
     Returns (frames, start wall time, end wall time); when run in a pool the workers wait on a
     barrier after decoding so their timed parts overlap.
     """
-    from repcoach.pose.extract import (
-        PoseExtractor,
-        PoseExtractorOptions,
-        import_mediapipe,
-        native_stderr_silenced,
-    )
+    from repcoach.pose.extract import PoseExtractor, PoseExtractorOptions, native_stderr_silenced
+    from repcoach.pose.mp_bundle import import_mediapipe
     from repcoach.video.io import read_frames
 
     mpipe = import_mediapipe()
@@ -160,7 +156,7 @@ def main() -> None:
         rows.append(("2 workers", bare2, pipe2))
 
         # -- the batch command as a user runs it: includes starting the workers -------------
-        from repcoach.batch import run_batch
+        from repcoach.pose.batch import run_batch
         from repcoach.pose.extract import PoseExtractorOptions
 
         summary = run_batch(

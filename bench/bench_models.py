@@ -90,10 +90,10 @@ def main() -> None:
     from rich.table import Table
 
     from repcoach.analyze import Analyzer, AnalyzerOptions
-    from repcoach.export import export_model_dir, synthetic_pose_inputs
-    from repcoach.model_dir import save_model_dir
+    from repcoach.deploy.export import export_model_dir, synthetic_pose_inputs
+    from repcoach.models.folder import save_model_dir
     from repcoach.models.classifier import build_bilstm
-    from repcoach.runtime import TFLiteModel
+    from repcoach.deploy.runtime import TFLiteModel
 
     console = Console()
     tf.get_logger().setLevel("ERROR")  # retracing notes from predicting with 5 models

@@ -34,7 +34,7 @@ def clip_features(root: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     """``(X, correct 0/1, source_group, clip file)`` for every clip with a detected pose."""
     from repcoach.io.indexed import load_index
     from repcoach.pose.pushup_form import feature_vector, pushup_form_features
-    from repcoach.samples import aspect_corrected
+    from repcoach.data.samples import aspect_corrected
 
     ds = load_index(root)
     groups = ds.column("source_group")
@@ -65,7 +65,7 @@ def models() -> dict:
 
 
 def cv_accuracy(make, x, y, groups, seeds) -> list[float]:
-    from repcoach.models.splits import subject_kfold
+    from repcoach.data.splits import subject_kfold
 
     out = []
     for seed in seeds:
@@ -78,8 +78,8 @@ def cv_accuracy(make, x, y, groups, seeds) -> list[float]:
 
 def held_out_split(root: Path, files: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Boolean masks (fit, test) of the clips in ``repcoach train``'s default split."""
-    from repcoach.models.train import make_split
-    from repcoach.samples import SampleOptions, load_samples
+    from repcoach.data.sample_splits import make_split
+    from repcoach.data.samples import SampleOptions, load_samples
 
     samples = load_samples(root, SampleOptions(clip_mode="whole", progress=False))
     idx, _ = make_split(samples, (0.7, 0.15, 0.15), seed=0)

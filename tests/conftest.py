@@ -35,7 +35,7 @@ def scorer_inputs_seen(monkeypatch):
     """A list that collects every input batch the TFLite scorers get during the test."""
     import numpy as np
 
-    from repcoach.runtime import TFLiteModel
+    from repcoach.deploy.runtime import TFLiteModel
 
     seen: list = []
     predict = TFLiteModel.predict

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from repcoach.analyze import Analyzer, AnalyzerOptions, analyze_file, vote, window_spans
+from repcoach.analyze import Analyzer, AnalyzerOptions, analyze_file, vote
+from repcoach.segment.windows import window_spans
 from repcoach.errors import DataError
 from repcoach.io.pose_csv import read_pose_csv, write_pose_csv
 from repcoach.skeleton import MEDIAPIPE_33, PENN_13
@@ -105,7 +106,7 @@ def test_rep_scorer_selection_and_precision(model_dir):
 
 
 def test_given_exercise_skips_the_classifier_and_picks_its_scorer(model_dir, monkeypatch):
-    from repcoach.runtime import TFLiteModel
+    from repcoach.deploy.runtime import TFLiteModel
 
     seq = moving_body()
     given = CLASSES[-1]
@@ -206,10 +207,10 @@ def test_end_to_end_generated_data_held_out_participant(tmp_path):
     recordings: the exercise must be right and the count within 1 of the annotations."""
     import pandas as pd
 
-    from repcoach.export import export_model_dir
+    from repcoach.deploy.export import export_model_dir
     from repcoach.io.ejust import EXERCISES
     from repcoach.models.train import TrainOptions, train_model_dir
-    from repcoach.samples import SampleOptions
+    from repcoach.data.samples import SampleOptions
     from repcoach.synth import generate_dataset
 
     data = tmp_path / "data"
@@ -284,7 +285,7 @@ def test_analysis_inputs_equal_training_inputs_with_aspect_correction(
     """An indexed dataset clip with width/height in index.csv: the analyser, given the same
     frame size, must feed the model exactly the samples training cut from it; without it the
     inputs differ and a warning says why."""
-    from repcoach.samples import SampleOptions, load_samples
+    from repcoach.data.samples import SampleOptions, load_samples
 
     data = tmp_path / "data"
     data.mkdir()

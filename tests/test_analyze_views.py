@@ -119,9 +119,9 @@ def test_no_overlap_and_window_fallback(tiny, views):
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """Generated JJ + SU data of 4 participants and a small model trained on both views."""
-    from repcoach.export import export_model_dir
+    from repcoach.deploy.export import export_model_dir
     from repcoach.models.train import TrainOptions, train_model_dir
-    from repcoach.samples import SampleOptions
+    from repcoach.data.samples import SampleOptions
     from repcoach.synth import generate_dataset
 
     root = tmp_path_factory.mktemp("views")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.io import wavfile
 
-import repcoach.audio as audio
+import repcoach.sync.audio as audio
 from repcoach.errors import DataError
 
 

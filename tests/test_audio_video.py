@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from repcoach.audio import find_ffmpeg, mux_audio, probe_media, read_audio, write_wav
+from repcoach.sync.audio import find_ffmpeg, mux_audio, probe_media, read_audio, write_wav
 from repcoach.cli import app
 from repcoach.errors import DataError
 from repcoach.sync import detect_beep_file

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from repcoach.batch import (
+from repcoach.pose.batch import (
     MANIFEST_NAME,
     Job,
     find_videos,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from repcoach.dataset_summary import summarize
+from repcoach.data.summary import summarize
 from repcoach.io.dataset_index import scan_dataset
 from repcoach.io.ejust import format_name
 from repcoach.io.metadata import write_participants

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def model_and_data(tmp_path_factory):
     from repcoach.models.train import TrainOptions, train_model_dir
-    from repcoach.samples import SampleOptions
+    from repcoach.data.samples import SampleOptions
 
     root = tmp_path_factory.mktemp("ev")
     data = write_indexed(root / "data", n_subjects=5, n_reps=3, correctness=True,
@@ -33,7 +33,7 @@ def model_and_data(tmp_path_factory):
 
 
 def test_split_column_test_rows_are_evaluated(model_and_data, tmp_path):
-    from repcoach.evaluate import evaluate_model_dir
+    from repcoach.evaluation.evaluate import evaluate_model_dir
 
     res, data, _ = model_and_data
     assert res.config["split"]["source"] == "split column"
@@ -51,7 +51,7 @@ def test_split_column_test_rows_are_evaluated(model_and_data, tmp_path):
 
 
 def test_only_training_subjects_is_reported(model_and_data, tmp_path):
-    from repcoach.evaluate import evaluate_model_dir
+    from repcoach.evaluation.evaluate import evaluate_model_dir
 
     res, data, root = model_and_data
     # a copy of the data without the split column and with training subjects only
@@ -72,7 +72,7 @@ def test_only_training_subjects_is_reported(model_and_data, tmp_path):
 
 
 def test_export_json_is_included(model_and_data, tmp_path):
-    from repcoach.evaluate import evaluate_model_dir
+    from repcoach.evaluation.evaluate import evaluate_model_dir
 
     res, data, _ = model_and_data
     export = {"models": [{"name": "classifier", "precision": "int8", "size_bytes": 1234,

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from repcoach.errors import DataError
-from repcoach.export import ExportResult, ModelExport, export_model_dir, synthetic_pose_inputs
-from repcoach.model_dir import load_keras_models
-from repcoach.runtime import TFLiteModel
+from repcoach.deploy.export import ExportResult, ModelExport, export_model_dir, synthetic_pose_inputs
+from repcoach.models.folder import load_keras_models
+from repcoach.deploy.runtime import TFLiteModel
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/tiny_model_dir.py helper
 from tiny_model_dir import CLASSES, exported_copy, held_out_inputs  # noqa: E402
@@ -118,7 +118,7 @@ def test_bad_inputs_are_rejected(tmp_path):
 
 def test_scorers_only_folder(tmp_path):
     """A correctness-only folder (no classifier) exports its scorers and loads at run time."""
-    from repcoach.runtime import RuntimeModels
+    from repcoach.deploy.runtime import RuntimeModels
 
     d = exported_copy(tmp_path / "m", exported=False)
     for f in d.glob("classifier.*"):
@@ -136,8 +136,8 @@ def test_scorers_only_folder(tmp_path):
 def test_synthetic_extra_values_cover_every_scorer_input():
     """Parity checks without the training data need plausible values for every known extra
     scorer input, the push-up form channels included (scaled like the real ones)."""
-    from repcoach.export import synthetic_extra_values
-    from repcoach.models.scorer_inputs import FORM_INPUTS, SCORER_INPUTS, form_values
+    from repcoach.deploy.export import synthetic_extra_values
+    from repcoach.data.scorer_inputs import FORM_INPUTS, SCORER_INPUTS, form_values
     from repcoach.pose.pushup_form import FEATURES
 
     v = synthetic_extra_values(50, list(SCORER_INPUTS), seed=3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from repcoach.fusion import LateFusion, fuse_probabilities, fusion_table
+from repcoach.imu.fusion import LateFusion, fuse_probabilities, fusion_table
 
 P_POSE = np.array([[0.7, 0.2, 0.1], [0.1, 0.6, 0.3]])
 P_IMU = np.array([[0.2, 0.7, 0.1], [0.1, 0.2, 0.7]])

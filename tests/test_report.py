@@ -7,14 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from repcoach.evaluate import (
-    classification_metrics,
-    classification_section,
-    clip_vote,
-    headline_accuracy,
-    regression_metrics,
-)
-from repcoach.report import write_report
+from repcoach.evaluation.metrics import classification_metrics, classification_section, clip_vote, headline_accuracy, regression_metrics
+from repcoach.evaluation.report import write_report
 
 
 def test_classification_metrics_match_hand_counts():
@@ -77,7 +71,7 @@ def test_write_report_files_and_fields(tmp_path):
 
 
 def test_scoring_only_report_has_accuracy(tmp_path):
-    from repcoach.evaluate import scoring_section
+    from repcoach.evaluation.metrics import scoring_section
 
     report = {"scoring": scoring_section(["pushup"] * 4, [1, 0, 1, 0], [0.8, 0.3, 0.2, 0.1],
                                          ["a", "a", "b", "c"])}

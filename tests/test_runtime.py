@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from repcoach.errors import DataError
-from repcoach.runtime import RuntimeModels, TFLiteModel, tflite_name
+from repcoach.deploy.runtime import RuntimeModels, TFLiteModel, tflite_name
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/tiny_model_dir.py helper
 from tiny_model_dir import CLASSES, exported_copy, held_out_inputs  # noqa: E402
@@ -19,7 +19,7 @@ from tiny_model_dir import CLASSES, exported_copy, held_out_inputs  # noqa: E402
 
 def test_runtime_and_analyze_import_no_tensorflow():
     code = (
-        "import sys, repcoach.runtime, repcoach.analyze; "
+        "import sys, repcoach.deploy.runtime, repcoach.analyze; "
         "bad = [m for m in ('tensorflow', 'keras') if m in sys.modules]; "
         "assert not bad, bad; print('ok')"
     )

@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "models"))
 from toy_pose import LABELS, toy_sequence, write_ejust, write_indexed  # noqa: E402
 
 from repcoach.errors import DataError  # noqa: E402
-from repcoach.samples import SampleOptions, detect_form, load_samples  # noqa: E402
+from repcoach.data.samples import SampleOptions, detect_form, load_samples  # noqa: E402
 
 
 def test_ejust_layout_one_sample_per_annotated_rep(tmp_path):
@@ -104,7 +104,7 @@ def test_side_file_frame_size_aspect_corrects_training_clips(tmp_path):
     from dataclasses import replace
 
     from repcoach.io.pose_csv import read_pose_csv, write_pose_csv
-    from repcoach.samples import _frame_size
+    from repcoach.data.samples import _frame_size
 
     def add_size(csv_path: Path, size=(1280, 720)) -> None:
         write_pose_csv(replace(read_pose_csv(csv_path), frame_size=size), csv_path)

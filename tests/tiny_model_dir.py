@@ -54,7 +54,7 @@ def build_tiny_model_dir(
 
 def held_out_inputs(n: int = 48, seq_len: int = 30, n_features: int = 99, seed: int = 1):
     """Pose-like inputs not used anywhere else (the export default uses seed 0)."""
-    from repcoach.export import synthetic_pose_inputs
+    from repcoach.deploy.export import synthetic_pose_inputs
 
     return synthetic_pose_inputs(n, seq_len, n_features, seed=seed)
 
@@ -75,7 +75,7 @@ def exported_copy(dest: Path, *, exported: bool = True) -> Path:
         src = Path(tempfile.mkdtemp(prefix=f"repcoach-tiny-{key}-")) / "model"
         build_tiny_model_dir(src)
         if exported:
-            from repcoach.export import export_model_dir
+            from repcoach.deploy.export import export_model_dir
 
             export_model_dir(src, parity_samples=held_out_inputs(32), sample_source="test inputs")
         _CACHE[key] = src

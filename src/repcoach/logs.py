@@ -4,9 +4,12 @@ absl/C++ straight to file descriptor 2, which Python's logging cannot filter."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
+import warnings
 from collections.abc import Iterator
+from typing import Any
 
 
 @contextlib.contextmanager
@@ -35,8 +38,22 @@ def native_stderr_silenced(enabled: bool = True) -> Iterator[None]:
 def nan_warnings_silenced() -> Iterator[None]:
     """Silence numpy's all-NaN RuntimeWarnings ('mean of empty slice'): missing landmarks are
     expected input, not a problem to warn about."""
-    import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         yield
+
+
+@contextlib.contextmanager
+def quiet_tf_logs() -> Any:
+    """Silence TF/absl warnings that are noise here (tf.function retracing for a new batch
+    size; "HDF5 is legacy" when saving the paper's .h5 copy)."""
+    loggers = [logging.getLogger(n) for n in ("tensorflow", "absl")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for lg, lv in zip(loggers, levels, strict=True):
+            lg.setLevel(lv)

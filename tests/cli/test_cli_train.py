@@ -157,7 +157,7 @@ def _form_cli_data(tmp_path: Path) -> Path:
 def test_cli_form_mlp_correctness_train_evaluate_export(tmp_path):
     """--task correctness --scorer-inputs form --scorer-arch mlp through train, evaluate and
     export: the names and the network are recorded, every stage feeds the 19 form channels."""
-    from repcoach.models.scorer_inputs import FORM_INPUTS
+    from repcoach.data.scorer_inputs import FORM_INPUTS
 
     data, model, rep = _form_cli_data(tmp_path), tmp_path / "model", tmp_path / "report"
     r = runner.invoke(app, ["train", "--data", str(data), "--out", str(model), "--task",
@@ -208,8 +208,8 @@ def test_cli_form_mlp_scorers_analyze_per_repetition(tmp_path, scorer_inputs_see
     and the scorer is fed the form values of that repetition's frames of the aspect-corrected
     recording (as training measured them)."""
     from repcoach.io.pose_csv import read_pose_csv
-    from repcoach.models.scorer_inputs import FORM_INPUTS, span_values
-    from repcoach.samples import aspect_corrected
+    from repcoach.data.scorer_inputs import FORM_INPUTS, span_values
+    from repcoach.data.samples import aspect_corrected
 
     data, model = _form_cli_data(tmp_path), tmp_path / "model"
     r = runner.invoke(app, ["train", "--data", str(data), "--out", str(model), "--quick",

@@ -47,7 +47,7 @@ def two_wrist_dataset(root: Path, seconds: float = 8.0) -> Path:
 @pytest.mark.slow
 def test_train_imu_options_reach_the_model_and_it_evaluates_and_exports(tmp_path: Path) -> None:
     from repcoach.imu.model import mirror_map
-    from repcoach.model_dir import load_keras_models
+    from repcoach.models.folder import load_keras_models
 
     data = tmp_path / "data"
     data.mkdir()

@@ -54,7 +54,7 @@ def tiny_dataset(root: Path, people: int = 4) -> Path:
 @pytest.mark.slow
 def test_train_evaluate_and_crossval(tmp_path: Path) -> None:
     from repcoach.imu.train import cross_subject, evaluate_imu, load_window_set, train_imu
-    from repcoach.model_dir import load_model_config
+    from repcoach.models.folder import load_model_config
 
     data = tiny_dataset(tmp_path / "data", people=5)
     ws = load_window_set(data, progress=False)
@@ -84,9 +84,9 @@ def test_train_evaluate_and_crossval(tmp_path: Path) -> None:
 def test_train_reports_held_out_accuracy_and_exports_on_real_windows(tmp_path: Path) -> None:
     """`train_imu` reports accuracy on the held-out subject only, and `repcoach export` checks
     TFLite parity on that subject's real windows (not synthetic pose-like inputs)."""
-    from repcoach.export import export_model_dir
+    from repcoach.deploy.export import export_model_dir
     from repcoach.imu.train import load_imu_test_inputs, load_window_set, train_imu
-    from repcoach.model_dir import load_keras_models
+    from repcoach.models.folder import load_keras_models
 
     data = tiny_dataset(tmp_path / "data", people=3)
     out = tmp_path / "model"

@@ -8,13 +8,8 @@ import numpy as np
 import pytest
 
 from repcoach.errors import DataError
-from repcoach.io.imu_csv import (
-    load_imu_recording,
-    normalise_channel,
-    read_imu_csv,
-    read_imu_index,
-    read_rep_annotations,
-)
+from repcoach.io.imu_csv import normalise_channel, read_imu_csv, read_imu_index, read_rep_annotations
+from repcoach.imu.load import load_imu_recording
 
 
 def test_channel_names() -> None:

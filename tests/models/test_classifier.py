@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from repcoach.model_dir import load_keras_models, save_model_dir
+from repcoach.models.folder import load_keras_models, save_model_dir
 
 pytestmark = pytest.mark.slow
 
@@ -23,7 +23,7 @@ def _toy(n: int = 36, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 def _assert_round_trip_and_export(folder, clf, xt: np.ndarray) -> None:
     """Saved as .keras and .h5, reloaded, exported to TFLite fp32: same outputs everywhere."""
-    from repcoach.export import export_model_dir
+    from repcoach.deploy.export import export_model_dir
 
     cfg = {"task": "exercise", "modality": "pose", "layout": "penn13", "seq_len": 10,
            "n_features": 6, "classes": list(clf.classes_)}
@@ -74,7 +74,8 @@ def test_min_epochs_never_keeps_warm_up_weights(tmp_path, min_epochs):
     early stopping both ignore the first ``min_epochs``)."""
     import keras
 
-    from repcoach.models.classifier import build_bilstm, fit_keras_model
+    from repcoach.models.classifier import build_bilstm
+    from repcoach.models.fitting import fit_keras_model
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(64, 6, 4)).astype(np.float32)
@@ -124,7 +125,8 @@ def test_mirror_averaged_model_is_symmetric_and_exports(tmp_path, n_models):
     seed ensemble with mirror averaging saves to .keras and .h5 too (its members used to be
     nested two levels deep, which the .h5 writer refused)."""
     from repcoach.models.augment import flip_horizontal
-    from repcoach.models.classifier import PoseClassifier, mirror_matrix
+    from repcoach.models.classifier import PoseClassifier
+    from repcoach.models.fitting import mirror_matrix
     from repcoach.skeleton import PENN_13
 
     rng = np.random.default_rng(0)
@@ -143,7 +145,7 @@ def test_mirror_averaged_model_is_symmetric_and_exports(tmp_path, n_models):
     cfg = {"task": "exercise", "modality": "pose", "layout": "penn13", "seq_len": 10,
            "n_features": width, "classes": list(clf.classes_)}
     save_model_dir(tmp_path, cfg, clf, None, {"classifier": clf.history_})
-    from repcoach.export import export_model_dir
+    from repcoach.deploy.export import export_model_dir
 
     for prefer in (".keras", ".h5"):
         reloaded, _, _ = load_keras_models(tmp_path, prefer=prefer)
@@ -154,8 +156,8 @@ def test_mirror_averaged_model_is_symmetric_and_exports(tmp_path, n_models):
 
 
 def test_mirror_average_refuses_asymmetric_exercises():
-    from repcoach.models.train import TrainOptions, _classifier
-    from repcoach.samples import Samples
+    from repcoach.models.train import TrainOptions, make_classifier
+    from repcoach.data.samples import Samples
 
     n = 4
     s = Samples(X=np.zeros((n, 5, 26), np.float32), y=np.array(["squat", "left_lunge"] * 2,
@@ -164,5 +166,5 @@ def test_mirror_average_refuses_asymmetric_exercises():
                 group=np.array([""] * n, object), split=np.array([""] * n, object),
                 layout="penn13")  # fmt: skip
     with pytest.raises(ValueError, match="left_lunge"):
-        _classifier(TrainOptions(mirror_average=True), None, s)
-    assert _classifier(TrainOptions(), None, s).mirror is None
+        make_classifier(TrainOptions(mirror_average=True), None, s)
+    assert make_classifier(TrainOptions(), None, s).mirror is None

@@ -8,12 +8,8 @@ import numpy as np
 import pytest
 
 from repcoach.errors import DataError
-from repcoach.model_dir import (
-    LabelEncoder,
-    load_keras_models,
-    load_model_config,
-    save_model_dir,
-)
+from repcoach.models.folder import load_keras_models, load_model_config, save_model_dir
+from repcoach.models.labels import LabelEncoder
 
 
 def test_label_encoder_json_round_trip():

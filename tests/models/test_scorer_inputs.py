@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from repcoach.errors import DataError
-from repcoach.models.scorer_inputs import (
+from repcoach.data.scorer_inputs import (
     DURATION_INPUTS,
     LOG_DURATION,
     LOG_RELATIVE_DURATION,
@@ -105,7 +105,7 @@ def test_samples_carry_durations_of_the_annotated_repetitions(tmp_path):
     """EJUST-layout samples: each repetition's duration equals its annotated frames / fps."""
     import pandas as pd
 
-    from repcoach.samples import SampleOptions, load_samples
+    from repcoach.data.samples import SampleOptions, load_samples
     from repcoach.synth import generate_dataset
 
     data = generate_dataset(tmp_path / "d", n_participants=1, seed=2, exercises=["HK"],
@@ -126,7 +126,7 @@ def test_samples_carry_durations_of_the_annotated_repetitions(tmp_path):
 
 
 def test_form_names_modes_and_config():
-    from repcoach.models.scorer_inputs import FORM_INPUTS, SCORER_INPUT_MODES
+    from repcoach.data.scorer_inputs import FORM_INPUTS, SCORER_INPUT_MODES
     from repcoach.pose.pushup_form import FEATURES
 
     assert tuple(f"form_{f}" for f in FEATURES) == FORM_INPUTS and len(FORM_INPUTS) == 19
@@ -144,7 +144,7 @@ def test_form_names_modes_and_config():
 
 
 def test_unmeasurable_form_features_get_the_documented_fill():
-    from repcoach.models.scorer_inputs import FORM_INPUTS, FORM_SCALE, form_values
+    from repcoach.data.scorer_inputs import FORM_INPUTS, FORM_SCALE, form_values
     from repcoach.pose.pushup_form import FEATURES
 
     raw = np.full((2, len(FEATURES)), np.nan)
@@ -180,7 +180,7 @@ def _stick_pushup(n: int = 40, unseen: tuple[int, ...] = ()) -> PoseSequence:
 
 
 def test_span_values_fill_unseen_joints_and_short_spans():
-    from repcoach.models.scorer_inputs import (
+    from repcoach.data.scorer_inputs import (
         FORM_INPUTS,
         FORM_SCALE,
         form_values,
@@ -207,8 +207,8 @@ def test_span_values_fill_unseen_joints_and_short_spans():
 
 
 def test_form_inputs_refuse_other_layouts():
-    from repcoach.models.scorer_inputs import FORM_INPUTS
-    from repcoach.samples import Samples
+    from repcoach.data.scorer_inputs import FORM_INPUTS
+    from repcoach.data.samples import Samples
 
     seq = PoseSequence.from_array(np.zeros((40, 13, 2)), PENN_13, fps=30.0)
     with pytest.raises(DataError, match="mediapipe33 layout, got 'penn13'"):
@@ -231,8 +231,8 @@ def test_training_samples_carry_the_form_values_analysis_computes(tmp_path):
     from toy_pose import write_indexed
 
     from repcoach.io.pose_csv import read_pose_csv
-    from repcoach.models.scorer_inputs import FORM_INPUTS
-    from repcoach.samples import SampleOptions, aspect_corrected, load_samples
+    from repcoach.data.scorer_inputs import FORM_INPUTS
+    from repcoach.data.samples import SampleOptions, aspect_corrected, load_samples
 
     data = write_indexed(tmp_path / "d", n_subjects=2, n_reps=3)
     with open(data / "index.csv", newline="") as fh:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from repcoach.models.scorer import CorrectnessScorer
-from repcoach.models.scorer_inputs import FORM_INPUTS
+from repcoach.data.scorer_inputs import FORM_INPUTS
 
 NAMES = FORM_INPUTS[:3]
 
@@ -40,17 +40,17 @@ def test_mlp_learns_from_the_extra_channels(fitted):
     other = np.random.default_rng(9).normal(size=x.shape).astype(np.float32)
     np.testing.assert_allclose(fitted.predict(other, e), pred, atol=1e-6)
     assert fitted.model_.input_shape[1:] == (30, 6 + len(NAMES))
-    assert fitted.get_params()["arch"] == "mlp" and fitted.get_params()["mlp_units"] == [16]
+    assert fitted.to_config()["arch"] == "mlp" and fitted.to_config()["mlp_units"] == [16]
     assert fitted.model_.count_params() < 500
     layers = {type(layer).__name__ for layer in fitted.model_.layers}
     assert "Lambda" not in layers and {"Cropping1D", "Permute", "Normalization"} <= layers
 
 
 def test_mlp_saves_reloads_and_exports(fitted, tmp_path):
-    from repcoach.export import convert_to_tflite
-    from repcoach.model_dir import load_keras_models, load_model_config, save_model_dir
-    from repcoach.models.scorer_inputs import append_channels
-    from repcoach.runtime import TFLiteModel
+    from repcoach.deploy.export import convert_to_tflite
+    from repcoach.models.folder import load_keras_models, load_model_config, save_model_dir
+    from repcoach.data.scorer_inputs import append_channels
+    from repcoach.deploy.runtime import TFLiteModel
 
     x, e, _ = toy(16, 3)
     ref = fitted.predict(x, e)

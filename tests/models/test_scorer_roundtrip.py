@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from repcoach.errors import DataError
-from repcoach.models.scorer_inputs import DURATION_INPUTS, append_channels, span_values
+from repcoach.data.scorer_inputs import DURATION_INPUTS, append_channels, span_values
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/tiny_model_dir.py helper
 from tiny_model_dir import CLASSES, build_tiny_model_dir, held_out_inputs  # noqa: E402
@@ -20,7 +20,7 @@ from tiny_model_dir import CLASSES, build_tiny_model_dir, held_out_inputs  # noq
 @pytest.fixture(scope="module")
 def tempo_dir(tmp_path_factory):
     """A tiny random-weight folder whose scorers take the two duration channels, exported."""
-    from repcoach.export import export_model_dir
+    from repcoach.deploy.export import export_model_dir
 
     d = build_tiny_model_dir(tmp_path_factory.mktemp("t") / "model",
                              scorer_inputs=DURATION_INPUTS)  # fmt: skip
@@ -31,7 +31,7 @@ def tempo_dir(tmp_path_factory):
 
 
 def test_fit_save_reload_predicts_the_same(tmp_path):
-    from repcoach.model_dir import load_keras_models, load_model_config, save_model_dir
+    from repcoach.models.folder import load_keras_models, load_model_config, save_model_dir
     from repcoach.models.scorer import CorrectnessScorer
 
     rng = np.random.default_rng(0)
@@ -40,7 +40,7 @@ def test_fit_save_reload_predicts_the_same(tmp_path):
     s = CorrectnessScorer(label="sit_ups", lstm_units=4, dense_units=(4,), epochs=2,
                           extra_inputs=DURATION_INPUTS).fit(x, rng.random(16), extra=extra)
     assert s.model_.input_shape[1:] == (30, 101)
-    assert s.get_params()["extra_inputs"] == list(DURATION_INPUTS)
+    assert s.to_config()["extra_inputs"] == list(DURATION_INPUTS)
     with pytest.raises(ValueError, match="extra inputs"):
         s.predict(x)  # the durations are required
     cfg = {"task": "correctness", "seq_len": 30, "n_features": 99, "classes": ["sit_ups"],
@@ -56,8 +56,8 @@ def test_fit_save_reload_predicts_the_same(tmp_path):
 
 
 def test_export_parity_and_shapes(tempo_dir):
-    from repcoach.model_dir import load_keras_models
-    from repcoach.runtime import TFLiteModel
+    from repcoach.models.folder import load_keras_models
+    from repcoach.deploy.runtime import TFLiteModel
 
     d, result = tempo_dir
     info = json.loads((d / "export.json").read_text())
@@ -79,7 +79,7 @@ def test_export_parity_and_shapes(tempo_dir):
 
 
 def test_export_without_extra_values_uses_documented_synthetic_ones(tmp_path):
-    from repcoach.export import export_model_dir
+    from repcoach.deploy.export import export_model_dir
 
     d = build_tiny_model_dir(tmp_path / "m", scorer_inputs=DURATION_INPUTS, units=4)
     r = export_model_dir(d, quantize=("fp32",), parity_samples=held_out_inputs(4))
@@ -91,7 +91,7 @@ def test_export_without_extra_values_uses_documented_synthetic_ones(tmp_path):
 
 def test_runtime_and_analyzer_feed_durations(tempo_dir, scorer_inputs_seen):
     from repcoach.analyze import Analyzer, AnalyzerOptions
-    from repcoach.runtime import RuntimeModels
+    from repcoach.deploy.runtime import RuntimeModels
     from repcoach.skeleton import MEDIAPIPE_33
     from repcoach.types import PoseSequence, Repetition
 
@@ -120,7 +120,7 @@ def test_runtime_and_analyzer_feed_durations(tempo_dir, scorer_inputs_seen):
 def test_folder_whose_scorers_disagree_with_config_is_rejected(tempo_dir, tmp_path):
     import shutil
 
-    from repcoach.runtime import RuntimeModels
+    from repcoach.deploy.runtime import RuntimeModels
 
     d = shutil.copytree(tempo_dir[0], tmp_path / "m")
     cfg = json.loads((d / "config.json").read_text())
@@ -137,7 +137,7 @@ def test_folder_whose_scorers_disagree_with_config_is_rejected(tempo_dir, tmp_pa
 def test_old_folder_without_scorer_inputs_still_scores(tmp_path):
     """Folders written before scorer inputs existed: pose-only scorers, no key in config."""
     from repcoach.analyze import Analyzer, AnalyzerOptions
-    from repcoach.export import export_model_dir
+    from repcoach.deploy.export import export_model_dir
     from repcoach.skeleton import MEDIAPIPE_33
     from repcoach.types import PoseSequence, Repetition
 

@@ -4,7 +4,7 @@ Generated repetitions whose time-normalised motion is the same whatever their sp
 30-frame input says nothing about tempo); each person has an own normal pace (0.6-0.9 s, the
 generator's high-knees range) and a rushed repetition is up to 45 % shorter and scores lower,
 as in :mod:`repcoach.synth.form`. Durations come from the recordings' frame timestamps, through
-the same code as training (:func:`repcoach.models.scorer_inputs.span_durations`).
+the same code as training (:func:`repcoach.data.scorer_inputs.span_durations`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from repcoach.models.scorer import CorrectnessScorer
-from repcoach.models.scorer_inputs import DURATION_INPUTS, duration_values, span_durations
+from repcoach.data.scorer_inputs import DURATION_INPUTS, duration_values, span_durations
 from repcoach.skeleton import PENN_13
 from repcoach.types import PoseSequence
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from repcoach.errors import DataError
-from repcoach.models.splits import (
+from repcoach.data.splits import (
     check_disjoint,
     sample_groups,
     split_from_column,

@@ -22,7 +22,7 @@ def generated(tmp_path_factory):
 @pytest.fixture(scope="module")
 def trained(generated, tmp_path_factory):
     from repcoach.models.train import TrainOptions, train_model_dir
-    from repcoach.samples import SampleOptions
+    from repcoach.data.samples import SampleOptions
 
     out = tmp_path_factory.mktemp("model") / "m"
     opts = TrainOptions(lstm_units=24, dense_units=(24, 12), epochs=20, patience=6,
@@ -42,7 +42,7 @@ def test_split_is_by_participant(trained):
 
 
 def test_classifier_beats_chance_on_unseen_participants(trained, generated, tmp_path):
-    from repcoach.evaluate import evaluate_model_dir
+    from repcoach.evaluation.evaluate import evaluate_model_dir
 
     rep = evaluate_model_dir(trained.model_dir, generated, tmp_path / "report", progress=False)
     ev = rep["evaluated_on"]
@@ -63,7 +63,7 @@ def test_classifier_beats_chance_on_unseen_participants(trained, generated, tmp_
 
 
 def test_scorer_outputs_in_unit_interval(trained):
-    from repcoach.model_dir import load_keras_models
+    from repcoach.models.folder import load_keras_models
 
     _, scorers, _ = load_keras_models(trained.model_dir)
     # repetition models: 99 pose values + the 2 tempo channels (scorer_inputs "auto")
@@ -87,15 +87,16 @@ def test_history_and_config(trained):
 
 
 def test_load_test_inputs_gives_held_out_samples(trained):
-    from repcoach.model_dir import load_test_inputs
+    from repcoach.deploy.export import load_test_inputs
 
     x = load_test_inputs(trained.model_dir)
     assert x is not None and x.shape[1:] == (30, 99) and len(x) == trained.n_samples["test"]
 
 
 def test_cross_validate_tests_every_group_once(generated):
-    from repcoach.models.train import TrainOptions, cross_validate
-    from repcoach.samples import SampleOptions, load_samples
+    from repcoach.models.train import TrainOptions
+    from repcoach.evaluation.crossval import cross_validate
+    from repcoach.data.samples import SampleOptions, load_samples
 
     s = load_samples(generated, SampleOptions(progress=False))
     res = cross_validate(s, k=2, options=TrainOptions(lstm_units=4, dense_units=(4,), epochs=1,

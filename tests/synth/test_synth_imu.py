@@ -9,7 +9,7 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from repcoach.imu.count import count_repetitions_imu
-from repcoach.io.metamotion import read_metamotion_recording
+from repcoach.imu.load import read_metamotion_recording
 from repcoach.synth.imu import ImuNoise, earth_field, sensor_signals, write_imu
 
 

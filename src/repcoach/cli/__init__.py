@@ -1,20 +1,28 @@
 """Command-line interface: thin typer commands over the library (``repcoach --help``).
 
-Each module below registers its commands on the shared :data:`app`; heavy libraries
-(TensorFlow, MediaPipe) are imported inside commands so ``--help`` stays fast.
+Each module below registers its commands on the shared :data:`app`, one module per command
+(group), in pipeline order; TensorFlow and MediaPipe are imported only inside the commands that
+run them.
 """
 
 from __future__ import annotations
 
 import sys
 
+from rich.console import Console
+
 from repcoach.cli import analyze as _analyze  # noqa: F401
+from repcoach.cli import count as _count  # noqa: F401
+from repcoach.cli import crossval as _crossval  # noqa: F401
 from repcoach.cli import dataset as _dataset  # noqa: F401
 from repcoach.cli import demo as _demo  # noqa: F401
+from repcoach.cli import evaluate as _evaluate  # noqa: F401
+from repcoach.cli import export as _export  # noqa: F401
 from repcoach.cli import extract as _extract  # noqa: F401
-from repcoach.cli import imu as _imu  # noqa: F401
+from repcoach.cli import fusion as _fusion  # noqa: F401
 from repcoach.cli import sync as _sync  # noqa: F401
 from repcoach.cli import synth as _synth  # noqa: F401
+from repcoach.cli import thermal as _thermal  # noqa: F401
 from repcoach.cli import train as _train  # noqa: F401
 from repcoach.cli.app import app
 from repcoach.errors import RepcoachError
@@ -25,8 +33,6 @@ def main() -> None:
     try:
         app()
     except RepcoachError as e:
-        from rich.console import Console
-
         Console(stderr=True).print(f"[bold red]error:[/] {e}", highlight=False)
         sys.exit(2)
 

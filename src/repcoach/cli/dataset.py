@@ -5,8 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.console import Console
 
 from repcoach.cli.app import app
+from repcoach.data.summary import summarize
+from repcoach.errors import DataError
+from repcoach.io.atomic import write_json
+from repcoach.io.dataset_index import load_annotations, scan_dataset, write_index_csv
 
 dataset_app = typer.Typer(help="Inspect datasets in the EJUST-GYM-3 layout.", no_args_is_help=True)
 app.add_typer(dataset_app, name="dataset")
@@ -26,12 +31,6 @@ def summary_cmd(
     ),
 ) -> None:
     """Print the participant metadata summary (paper Table I) and the file counts."""
-    from rich.console import Console
-
-    from repcoach.dataset_summary import summarize
-    from repcoach.errors import DataError
-    from repcoach.io.atomic import write_json
-    from repcoach.io.dataset_index import scan_dataset
 
     console = Console()
     try:
@@ -60,10 +59,6 @@ def check_cmd(
 
     Checks file names and placement, participants.csv and annotations.csv.
     """
-    from rich.console import Console
-
-    from repcoach.errors import DataError
-    from repcoach.io.dataset_index import load_annotations, scan_dataset
 
     console = Console()
     index = scan_dataset(root, strict=False)
@@ -95,9 +90,6 @@ def index_cmd(
     lenient: bool = typer.Option(False, "--lenient", help="Skip bad files instead of stopping."),
 ) -> None:
     """Write a generic index.csv (file, subject, label, ...) for one modality of the dataset."""
-    from rich.console import Console
-
-    from repcoach.io.dataset_index import scan_dataset, write_index_csv
 
     index = scan_dataset(root, strict=not lenient)
     path = write_index_csv(index, out, modality=modality, ext=ext)

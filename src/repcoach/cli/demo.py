@@ -13,8 +13,23 @@ import time
 from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
+from repcoach.analyze import Analyzer
 from repcoach.cli.app import app
+from repcoach.cli.export import export_table
+from repcoach.data.samples import SampleOptions
+from repcoach.data.summary import summarize
+from repcoach.deploy.export import export_model_dir
+from repcoach.evaluation.evaluate import evaluate_model_dir
+from repcoach.evaluation.metrics import headline_accuracy
+from repcoach.io.atomic import write_json
+from repcoach.io.dataset_index import load_annotations, scan_dataset
+from repcoach.io.pose_csv import read_pose_csv
+from repcoach.models.folder import load_model_config
+from repcoach.models.train import TrainOptions, train_model_dir
+from repcoach.synth import generate_dataset
 
 
 @app.command("demo")
@@ -29,10 +44,6 @@ def demo_cmd(
     fresh: bool = typer.Option(False, help="Delete earlier demo outputs and start over."),
 ) -> None:
     """Run generate -> summary -> train -> evaluate -> export -> analyse on generated data."""
-    from rich.console import Console
-    from rich.table import Table
-
-    from repcoach.io.atomic import write_json
 
     console = Console()
     t0 = time.perf_counter()
@@ -55,8 +66,6 @@ def demo_cmd(
     if (data / "annotations.csv").exists():
         console.print(f"reusing {data} (delete it or pass --fresh to regenerate)")
     else:
-        from repcoach.synth import generate_dataset
-
         mods = tuple(m.strip() for m in modalities.split(",") if m.strip())
         generate_dataset(data, n_participants=participants, seed=seed, modalities=mods)
         console.print(f"wrote {data}")
@@ -64,8 +73,6 @@ def demo_cmd(
 
     # 2. summary
     t = step("2/6 dataset summary (paper Table I)")
-    from repcoach.dataset_summary import summarize
-    from repcoach.io.dataset_index import scan_dataset
 
     summary = summarize(scan_dataset(data))
     for table in summary.rich_tables():
@@ -78,9 +85,6 @@ def demo_cmd(
     if (model / "config.json").exists() and (model / "classifier.keras").exists():
         console.print(f"reusing {model}")
     else:
-        from repcoach.models.train import TrainOptions, train_model_dir
-        from repcoach.samples import SampleOptions
-
         train_model_dir(
             data, model, SampleOptions(view="frontal"), TrainOptions(epochs=epochs, seed=seed)
         )
@@ -88,7 +92,6 @@ def demo_cmd(
 
     # 4. evaluate
     t = step("4/6 evaluate on held-out participants")
-    from repcoach.evaluate import evaluate_model_dir, headline_accuracy
 
     rep = evaluate_model_dir(model, data, report_dir)
     acc, what = headline_accuracy(rep)
@@ -97,8 +100,6 @@ def demo_cmd(
 
     # 5. export
     t = step("5/6 export to TFLite (fp32, int8) and check parity with Keras")
-    from repcoach.cli.analyze import export_table
-    from repcoach.export import export_model_dir
 
     exported = export_model_dir(model)
     table = export_table(exported, f"TFLite parity on {exported.n_samples} held-out inputs")
@@ -107,9 +108,6 @@ def demo_cmd(
 
     # 6. analyse an unseen participant with the LiteRT runtime
     t = step("6/6 analyse an unseen participant's recordings (LiteRT runtime)")
-    from repcoach.analyze import Analyzer
-    from repcoach.io.pose_csv import read_pose_csv
-    from repcoach.model_dir import load_model_config
 
     cfg = load_model_config(model)
     held_out = _held_out_participants(cfg)
@@ -157,7 +155,6 @@ def _held_out_participants(cfg: dict) -> list[str]:
 
 def _annotation_counts(data: Path) -> dict[tuple[str, str], tuple[int, float]]:
     """True repetition count and mean score per (participant, exercise code)."""
-    from repcoach.io.dataset_index import load_annotations
 
     ann = load_annotations(data)
     if ann is None:

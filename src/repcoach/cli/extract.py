@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.console import Console
 
+from repcoach.cli import options as o
 from repcoach.cli.app import app
+from repcoach.pose.batch import run_batch
+from repcoach.pose.extract import PoseExtractorOptions
 
 
 @app.command("extract")
@@ -37,17 +41,19 @@ def extract_cmd(
         None, "--manifest", help="JSON summary path (default OUT/extract_manifest.json)."
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    modality: str = typer.Option(
+        "pose",
+        "--modality",
+        help="pose (MediaPipe landmarks from video; IMU files need no extraction).",
+    ),
 ) -> None:
     """Extract 33 MediaPipe landmarks per frame from videos into pose CSVs (resumable).
 
     Each x.csv gets an x.pose.json side file with the video's frame size and fps, which
     `repcoach analyze x.csv` uses for models trained on aspect-corrected landmarks.
     """
-    from rich.console import Console
 
-    from repcoach.batch import run_batch
-    from repcoach.pose.extract import PoseExtractorOptions
-
+    o.check_modality(modality, ("pose",))
     opts = PoseExtractorOptions(
         model_asset_path=None if model is None else str(model),
         running_mode=mode,

@@ -1,19 +1,18 @@
-"""`repcoach sync beep|mux|extract` (the sync beep, a video's sound track) and
-`repcoach thermal gei FILE` (thermal GEIs)."""
+"""`repcoach sync beep|mux|extract`: the sync beep and a video's sound track."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
 
 from repcoach.cli.app import app
+from repcoach.sync import detect_beep_file
+from repcoach.sync.audio import mux_audio, probe_media, read_audio, write_wav
 
 sync_app = typer.Typer(help="Stream synchronisation (sync beep, clocks).", no_args_is_help=True)
-thermal_app = typer.Typer(help="Thermal clips: silhouettes and Gait Energy Images.",
-                          no_args_is_help=True)  # fmt: skip
 app.add_typer(sync_app, name="sync")
-app.add_typer(thermal_app, name="thermal")
 
 
 @sync_app.command("beep")
@@ -25,9 +24,6 @@ def beep(
     json_out: bool = typer.Option(False, "--json", help="Print JSON (onset, frequency, ...)."),
 ) -> None:
     """Print the onset of the sync beep in seconds from the start of FILE."""
-    import json
-
-    from repcoach.sync import detect_beep_file
 
     b = detect_beep_file(str(file), freq_range=(low_hz, high_hz),
                          which="strongest" if strongest else "first")  # fmt: skip
@@ -49,7 +45,6 @@ def mux_cmd(
 ) -> None:
     """Put AUDIO under VIDEO's picture as its only sound track (e.g. a separately recorded
     track with the sync beep)."""
-    from repcoach.audio import mux_audio, probe_media
 
     mux_audio(video, audio, out, shortest=shortest)
     info = probe_media(out)
@@ -63,62 +58,7 @@ def extract_cmd(
     rate: int | None = typer.Option(None, help="Resample to this rate (default: the file's)."),
 ) -> None:
     """Write FILE's audio track as a mono WAV."""
-    from repcoach.audio import read_audio, write_wav
 
     x, r = read_audio(file, rate=rate)
     write_wav(out, x, r)
     typer.echo(f"{out}: {len(x) / r:.2f} s at {r} Hz")
-
-
-@thermal_app.command("gei")
-def gei_cmd(
-    file: Path = typer.Argument(..., help="Thermal clip: .npz/.npy, image folder or video."),
-    out: Path = typer.Option(Path("gei_out"), "--out", "-o", help="Output folder."),
-    reps: Path | None = typer.Option(
-        None, help="CSV with start_s,end_s columns (one row per repetition) for per-rep GEIs."
-    ),
-    offset_s: float = typer.Option(0.0, help="Thermal time = repetition time + offset."),
-    height: int = typer.Option(64, help="GEI height (pixels)."),
-    width: int = typer.Option(64, help="GEI width (pixels)."),
-    mode: str = typer.Option("height", help="Alignment: 'height' (standard) or 'fit'."),
-    method: str = typer.Option("otsu", help="Silhouettes: 'otsu', 'fixed' or 'background'."),
-) -> None:
-    """Write the clip's GEI (PNG + .npz) and, with --reps, one GEI per repetition."""
-    import pandas as pd
-    from rich.console import Console
-
-    from repcoach.errors import DataError
-    from repcoach.thermal.gei import (
-        GeiOptions,
-        gei_per_repetition,
-        save_gei_png,
-        save_geis_npz,
-    )
-    from repcoach.thermal.io import read_thermal
-    from repcoach.thermal.silhouette import SilhouetteOptions, segment_clip
-
-    con = Console()
-    clip = read_thermal(file)
-    opt = GeiOptions(height=height, width=width, mode=mode,
-                     silhouette=SilhouetteOptions(method=method))  # fmt: skip
-    masks = segment_clip(clip, opt.silhouette)
-    whole = gei_per_repetition(clip, [(-1e9, 1e9)], opt, masks=masks)[0]
-    if whole.n_silhouettes == 0:
-        raise DataError("no body silhouette found in any thermal frame", file)
-    stem = file.stem if file.is_file() else file.name
-    save_gei_png(out / f"{stem}-gei.png", whole.gei)
-    per = []
-    if reps is not None:
-        try:
-            df = pd.read_csv(reps)
-        except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-            raise DataError(f"not a readable CSV ({e})", reps) from None
-        if not {"start_s", "end_s"} <= set(df.columns):
-            raise DataError("needs columns start_s and end_s", reps)
-        spans = list(zip(df["start_s"].astype(float), df["end_s"].astype(float), strict=True))
-        per = gei_per_repetition(clip, spans, opt, offset_s, masks=masks)
-        for g in per:
-            save_gei_png(out / f"{stem}-rep{g.index + 1:02d}-gei.png", g.gei)
-    save_geis_npz(out / f"{stem}-gei.npz", per, clip_gei=whole.gei)
-    con.print(f"{clip.n_frames} frames, {whole.n_silhouettes} with a silhouette; "
-              f"{len(per)} repetition GEIs -> {out}")  # fmt: skip

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+import pandas as pd
 import typer
+from rich.console import Console
 
 from repcoach.cli.app import app
+from repcoach.errors import RepcoachError
+from repcoach.synth.generate import generate_dataset
 
 
 @app.command("synth")
@@ -25,13 +30,6 @@ def synth_cmd(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Generate participants, per-repetition annotations and frontal/side pose CSVs."""
-    import time
-
-    import pandas as pd
-    from rich.console import Console
-
-    from repcoach.errors import RepcoachError
-    from repcoach.synth.generate import generate_dataset
 
     if reps_min > reps_max:
         raise RepcoachError(f"--reps-min ({reps_min}) is larger than --reps-max ({reps_max})")

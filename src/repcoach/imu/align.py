@@ -32,8 +32,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
+from scipy.signal import butter, sosfiltfilt
 
 from repcoach.errors import DataError
+from repcoach.segment.signals import fill_nan
 from repcoach.types import ImuRecording
 
 
@@ -170,7 +172,6 @@ def resample_stream(
 
 def lowpass(values: np.ndarray, rate_hz: float, cutoff_hz: float) -> np.ndarray:
     """Zero-phase 4th-order Butterworth low-pass per column (NaNs bridged linearly)."""
-    from scipy.signal import butter, sosfiltfilt
 
     v = np.asarray(values, dtype=np.float64)
     if cutoff_hz >= 0.5 * rate_hz or len(v) < 30:
@@ -180,20 +181,6 @@ def lowpass(values: np.ndarray, rate_hz: float, cutoff_hz: float) -> np.ndarray:
     out = sosfiltfilt(sos, filled, axis=0)
     out[~np.isfinite(v)] = np.nan
     return out
-
-
-def fill_nan(values: np.ndarray) -> np.ndarray:
-    """Linear interpolation over NaNs per column (edges held); all-NaN columns become 0."""
-    v = np.array(values, dtype=np.float64, copy=True)
-    if v.ndim == 1:
-        return fill_nan(v[:, None])[:, 0]
-    idx = np.arange(len(v))
-    for c in range(v.shape[1]):
-        ok = np.isfinite(v[:, c])
-        if ok.all():
-            continue
-        v[:, c] = np.interp(idx, idx[ok], v[ok, c]) if ok.any() else 0.0
-    return v
 
 
 def _envelope(stream: ImuStream, grid: np.ndarray, max_gap_s: float) -> np.ndarray:

@@ -24,8 +24,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+from rich.progress import track
+from scipy.signal import butter, sosfiltfilt
 
-from repcoach.imu.align import fill_nan
+from repcoach.errors import DataError
+from repcoach.imu.load import load_imu_recording, read_metamotion_recording
+from repcoach.io.ejust import EXERCISES
+from repcoach.io.imu_csv import read_imu_index, read_rep_annotations
+from repcoach.segment import estimate_period, segment_array, segment_signal
+from repcoach.segment.dataset import CountRow, count_pose_index
+from repcoach.segment.metrics import match_repetitions
+from repcoach.segment.signals import fill_nan
 from repcoach.types import ImuRecording, Repetition
 
 
@@ -66,7 +76,6 @@ class ImuCountOptions:
 
 
 def _bandpass(x: np.ndarray, rate_hz: float, band: tuple[float, float]) -> np.ndarray:
-    from scipy.signal import butter, sosfiltfilt
 
     lo, hi = band
     hi = min(hi, 0.45 * rate_hz)
@@ -132,7 +141,6 @@ def resolve_method(rec: ImuRecording, options: ImuCountOptions | None = None) ->
         sites = [s for s in sites if s in opts.sites]
     if len(sites) < 2:
         return "signal"
-    from repcoach.segment import estimate_period
 
     rate = rec.rate_hz or float(1.0 / np.median(np.diff(rec.timestamps)))
     period, _ = estimate_period(motion_signal(rec, opts), rate, 0.4, opts.max_period_s)
@@ -143,7 +151,6 @@ def tilt_array(rec: ImuRecording, options: ImuCountOptions | None = None) -> np.
     """``(samples, 3 * sites)`` low-passed accelerometers: the direction of gravity in each
     sensor frame, i.e. the tilt of every instrumented body segment -- a pose-like array that
     returns to the rest value between repetitions (the input of the excursion method)."""
-    from scipy.signal import butter, sosfiltfilt
 
     opts = options or ImuCountOptions()
     chans = [
@@ -166,7 +173,6 @@ def count_repetitions_imu(
     """Repetitions of ``rec`` (sample indices at its rate, times in seconds) via the shared
     segmenter: :func:`repcoach.segment.segment_array` on :func:`tilt_array` (multi-sensor
     recordings) or :func:`repcoach.segment.segment_signal` on :func:`motion_signal`."""
-    from repcoach.segment import segment_array, segment_signal
 
     opts = options or ImuCountOptions()
     rate = rec.rate_hz or float(1.0 / np.median(np.diff(rec.timestamps)))
@@ -207,71 +213,12 @@ def count_repetitions_imu(
     return reps
 
 
-def count_metrics(true: list[int] | np.ndarray, pred: list[int] | np.ndarray) -> dict[str, float]:
-    """``mae`` (mean absolute count error), ``obo`` (fraction within one repetition), ``exact``
-    (fraction exactly right) and ``n``."""
-    t = np.asarray(true, dtype=float)
-    p = np.asarray(pred, dtype=float)
-    if t.shape != p.shape or len(t) == 0:
-        raise ValueError("need equally long, non-empty true and predicted counts")
-    err = np.abs(t - p)
-    return {
-        "n": int(len(t)),
-        "mae": float(err.mean()),
-        "obo": float((err <= 1).mean()),
-        "exact": float((err == 0).mean()),
-    }
-
-
-def match_repetitions(
-    true: list[tuple[float, float]], pred: list[tuple[float, float]], min_iou: float = 0.5
-) -> dict[str, float]:
-    """Greedy one-to-one matching of annotated and detected repetitions (seconds) by temporal
-    IoU: ``recall`` (annotated reps found), ``precision`` and ``mean_iou`` of matches."""
-    used: set[int] = set()
-    ious = []
-    for ts, te in true:
-        best, best_j = 0.0, -1
-        for j, (ps, pe) in enumerate(pred):
-            if j in used:
-                continue
-            inter = max(0.0, min(te, pe) - max(ts, ps))
-            union = max(te, pe) - min(ts, ps)
-            iou = inter / union if union > 0 else 0.0
-            if iou > best:
-                best, best_j = iou, j
-        if best >= min_iou:
-            used.add(best_j)
-            ious.append(best)
-    return {
-        "n_true": len(true),
-        "n_pred": len(pred),
-        "recall": len(ious) / len(true) if true else float("nan"),
-        "precision": len(ious) / len(pred) if pred else float("nan"),
-        "mean_iou": float(np.mean(ious)) if ious else float("nan"),
-    }
-
-
-@dataclass(frozen=True)
-class CountRow:
-    """One recording's predicted (and, when known, true) repetition count."""
-
-    recording: str
-    subject: str
-    label: str
-    predicted: int
-    true: int | None = None
-    recall: float | None = None
-    precision: float | None = None
-
-
 def _ejust_imu_folders(root: Path) -> list[Path]:
     return sorted(p for p in root.glob("*/*/imu") if p.is_dir())
 
 
 def _ejust_true_counts(root: Path) -> dict[tuple[str, str], int]:
     """(participant, exercise code) -> annotated repetitions, from annotations.csv if any."""
-    import pandas as pd
 
     p = root / "annotations.csv"
     if not p.exists():
@@ -290,14 +237,12 @@ def count_dataset(
     """Count repetitions in every recording of an indexed IMU/pose dataset (``index.csv``) or an
     EJUST-GYM-3 folder (IMU files, true counts from ``annotations.csv``). For ``modality="pose"``
     the pose segmenter :func:`repcoach.segment.segment_repetitions` is used instead."""
-    from rich.progress import track
 
     root = Path(data_dir)
     rows: list[CountRow] = []
     if (root / "index.csv").exists():
         if modality == "pose":
-            return _count_pose_index(root, progress)
-        from repcoach.io.imu_csv import load_imu_recording, read_imu_index, read_rep_annotations
+            return count_pose_index(root, progress)
 
         entries = read_imu_index(root)
         annotated = read_rep_annotations(root)
@@ -313,15 +258,12 @@ def count_dataset(
             rows.append(CountRow(rel, e.subject, e.label, len(reps), e.rep_count,
                                  match.get("recall"), match.get("precision")))
         return rows
-    from repcoach.io.ejust import EXERCISES
-    from repcoach.io.metamotion import read_metamotion_recording
 
     if modality != "imu":
         raise ValueError("EJUST folders are counted from IMU here (--modality imu)")
     truth = _ejust_true_counts(root)
     folders = _ejust_imu_folders(root)
     if not folders:
-        from repcoach.errors import DataError
 
         raise DataError("neither index.csv nor <name>/<CODE>/imu folders found", root)
     for f in track(folders, description="counting", disable=not progress):
@@ -333,84 +275,3 @@ def count_dataset(
     return rows
 
 
-def _count_pose_index(root: Path, progress: bool) -> list[CountRow]:
-    import pandas as pd
-    from rich.progress import track
-
-    from repcoach.io.pose_csv import read_pose_csv
-    from repcoach.segment import count_repetitions
-
-    df = pd.read_csv(root / "index.csv", dtype=str, keep_default_na=False)
-    rows = []
-    for r in track(df.to_dict("records"), description="counting", disable=not progress):
-        n = count_repetitions(read_pose_csv(root / r["file"]))
-        rc = r.get("rep_count", "")
-        rows.append(CountRow(r["file"], r.get("subject", ""), r.get("label", ""), n,
-                             int(float(rc)) if rc else None))
-    return rows
-
-
-def write_count_outputs(rows: list[CountRow], out_dir: str | Path) -> dict[str, object]:
-    """``counts.csv`` (every recording), and when true counts exist ``summary.json`` (mae, obo,
-    exact, per-label figures, annotated-boundary recall/precision) and ``counts.png``."""
-    import csv
-    import io
-
-    from repcoach.io.atomic import write_json, write_text
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["recording", "subject", "label", "predicted", "true", "recall", "precision"])
-    for r in rows:
-        w.writerow([r.recording, r.subject, r.label, r.predicted,
-                    "" if r.true is None else r.true,
-                    "" if r.recall is None else f"{r.recall:.3f}",
-                    "" if r.precision is None else f"{r.precision:.3f}"])
-    write_text(out / "counts.csv", buf.getvalue())
-    known = [r for r in rows if r.true is not None]
-    summary: dict[str, object] = {"n_recordings": len(rows), "n_with_truth": len(known)}
-    if known:
-        summary.update(count_metrics([r.true for r in known], [r.predicted for r in known]))
-        summary["per_label"] = {
-            lab: count_metrics([r.true for r in known if r.label == lab],
-                               [r.predicted for r in known if r.label == lab])
-            for lab in sorted({r.label for r in known})
-        }
-        matched = [r for r in known if r.recall is not None]
-        if matched:
-            summary["annotated_boundaries"] = {
-                "n_recordings": len(matched),
-                "recall_iou50": float(np.mean([r.recall for r in matched])),
-                "precision_iou50": float(np.nanmean([r.precision for r in matched])),
-            }
-        write_json(out / "summary.json", summary)
-        _plot_counts(known, out / "counts.png")
-    return summary
-
-
-def _plot_counts(rows: list[CountRow], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from repcoach.io.atomic import atomic_path
-
-    t = np.array([r.true for r in rows], float)
-    p = np.array([r.predicted for r in rows], float)
-    rng = np.random.default_rng(0)
-    fig, ax = plt.subplots(figsize=(4.5, 4.5))
-    ax.scatter(t + rng.uniform(-0.2, 0.2, len(t)), p, s=14, alpha=0.7)
-    hi = max(t.max(), p.max()) + 1
-    ax.plot([0, hi], [0, hi], "k--", lw=1, label="exact")
-    ax.fill_between([0, hi], [-1, hi - 1], [1, hi + 1], color="g", alpha=0.1, label="within 1")
-    m = count_metrics(t, p)
-    ax.set(xlabel="true repetitions", ylabel="predicted repetitions", xlim=(0, hi), ylim=(0, hi),
-           title=f"MAE {m['mae']:.2f}, within one {100 * m['obo']:.0f}% (n={m['n']})")
-    ax.legend(loc="upper left")
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)

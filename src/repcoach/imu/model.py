@@ -13,7 +13,9 @@ import os
 from typing import Any
 
 import numpy as np
+from scipy.spatial.transform import Rotation
 
+from repcoach.models.base import KerasEstimator
 from repcoach.models.conv import CONV_ARCHITECTURES, conv_trunk
 
 ARCHITECTURES = CONV_ARCHITECTURES
@@ -165,7 +167,6 @@ def _rotate_augment(
 ) -> np.ndarray:
     """Rotate every sensor's frame by a random rotation of up to ``max_deg`` per window (the
     unit sits a little differently on every wrist)."""
-    from scipy.spatial.transform import Rotation
 
     x = x.copy()
     n = len(x)
@@ -184,7 +185,7 @@ def _scale_augment(x: np.ndarray, rng: np.random.Generator, scale: float) -> np.
     return x * rng.uniform(1 - scale, 1 + scale, size=(len(x), 1, 1)).astype(np.float32)
 
 
-class ImuClassifier:
+class ImuClassifier(KerasEstimator):
     """scikit-learn style window classifier: ``fit(X, y)``, ``predict_proba(X)``, ``predict``.
 
     ``X``: ``(n, length, channels)`` raw windows; ``y``: string labels. ``mirror``: ``(perm,
@@ -225,11 +226,6 @@ class ImuClassifier:
         self.channels = channels
         self.n_models = n_models
         self.derived = derived
-
-    def get_params(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in (
-            "arch", "epochs", "batch_size", "learning_rate", "scale_augment", "noise", "seed",
-            "mirror", "rotate_deg", "n_models", "derived")}
 
     def fit(
         self,
@@ -313,7 +309,7 @@ def vote(
     proba: np.ndarray, classes: np.ndarray, clip_ids: np.ndarray
 ) -> dict[str, tuple[str, np.ndarray]]:
     """Per clip: majority vote over its windows (ties broken by summed probability) and the
-    mean probability vector (used by :mod:`repcoach.fusion`)."""
+    mean probability vector (used by :mod:`repcoach.imu.fusion`)."""
     out: dict[str, tuple[str, np.ndarray]] = {}
     pred = np.argmax(proba, axis=1)
     for c in dict.fromkeys(clip_ids):

@@ -17,8 +17,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rich.progress import track
+from scipy.signal import butter, sosfiltfilt
+from sklearn.ensemble import GradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import confusion_matrix
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
-from repcoach.imu.align import fill_nan
+from repcoach.errors import DataError
+from repcoach.imu.load import load_imu_recording
+from repcoach.io.imu_csv import read_imu_index, read_rep_annotations
+from repcoach.segment.signals import fill_nan
 from repcoach.types import ImuRecording
 
 
@@ -46,7 +56,6 @@ def rep_features(
     per site log acc range (max peak-to-peak of the 1.5 Hz low-passed axes), log gyro RMS, log
     gyro 95th-percentile magnitude and log rotation (gyro magnitude integrated over the rep).
     Sites without a signal give NaN."""
-    from scipy.signal import butter, sosfiltfilt
 
     rate = rec.rate_hz or float(1.0 / np.median(np.diff(rec.timestamps)))
     sites = list(sites) if sites is not None else _sites(rec)
@@ -108,10 +117,7 @@ def load_rep_feature_set(
 ) -> RepFeatureSet:
     """Features of every annotated repetition (``reps.csv``) of an indexed IMU dataset, labelled
     by ``label`` (``execution_type``, ``correctness``, or ``label`` = the exercise)."""
-    from rich.progress import track
 
-    from repcoach.errors import DataError
-    from repcoach.io.imu_csv import load_imu_recording, read_imu_index, read_rep_annotations
 
     root = Path(data_dir)
     ann = read_rep_annotations(root)
@@ -150,11 +156,6 @@ def rep_cross_subject(
     """Cross-subject accuracy of a per-repetition classifier (``logreg``: standardised
     logistic regression; ``gbm``: gradient boosting). ``folds``: test subjects per fold
     (default leave one subject out). Returns per-fold and pooled accuracy, confusion."""
-    from sklearn.ensemble import GradientBoostingClassifier
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import confusion_matrix
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
     subjects = sorted(set(fs.subjects.tolist()))
     folds = folds or [[s] for s in subjects]

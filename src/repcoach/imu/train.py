@@ -3,21 +3,32 @@
 Samples are ``(100, C)`` windows at 50 Hz with 50 % overlap; a *clip* is a recording
 (``unit="recording"``) or one annotated repetition (``unit="rep"``, pt_exercises_imu's
 reps.csv), and clips are labelled by majority vote over their windows. Reports use the shared
-writer :func:`repcoach.report.write_report`; model folders the shared format
-:mod:`repcoach.model_dir` with ``modality: "imu"``, ``seq_len`` = window length and
+writer :func:`repcoach.evaluation.report.write_report`; model folders the shared format
+:mod:`repcoach.models.folder` with ``modality: "imu"``, ``seq_len`` = window length and
 ``n_features`` = channels, so ``repcoach export`` converts them like the pose models.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rich.progress import track
 
+from repcoach.data.splits import groups_per_split, subject_split
 from repcoach.errors import DataError
+from repcoach.evaluation.metrics import classification_section
+from repcoach.evaluation.report import write_report
+from repcoach.imu.load import load_imu_recording, read_metamotion_recording
+from repcoach.imu.model import ARCHITECTURES, ImuClassifier, derived_spec, mirror_map
 from repcoach.imu.windows import resolve_channels, sliding_windows
+from repcoach.io.ejust import EXERCISES
+from repcoach.io.imu_csv import read_imu_index, read_rep_annotations
+from repcoach.models.folder import load_keras_models, load_model_config, save_model_dir
+from repcoach.types import ImuRecording
 
 
 @dataclass
@@ -69,7 +80,6 @@ def load_window_set(
     folder (``<name>/<CODE>/imu``). ``label``: ``label`` (the exercise) or, with
     ``unit="rep"``, ``execution_type`` / ``correctness`` from reps.csv. ``channels`` default:
     the paper's 12 accelerometer channels for EJUST, ``acc+gyro`` for indexed data."""
-    from rich.progress import track
 
     check_window_options(unit, label)
     root = Path(data_dir)
@@ -87,7 +97,6 @@ def load_window_set(
         cs.extend([clip] * len(w))
 
     if (root / "index.csv").exists():
-        from repcoach.io.imu_csv import load_imu_recording, read_imu_index, read_rep_annotations
 
         if channels is None:
             channels = "acc+gyro"
@@ -106,8 +115,6 @@ def load_window_set(
                 y = e.label if label == "label" else str(getattr(a, label))
                 add(part, y, e.subject, f"{rel}#{k}")
     else:
-        from repcoach.io.ejust import EXERCISES
-        from repcoach.io.metamotion import read_metamotion_recording
 
         folders = sorted(p for p in root.glob("*/*/imu") if p.is_dir())
         if not folders:
@@ -126,14 +133,12 @@ def load_window_set(
 
 
 def _slice(rec: Any, s: int, e: int) -> Any:
-    from repcoach.types import ImuRecording
 
     return ImuRecording(rec.timestamps[s:e], rec.data[s:e], rec.channels, rec.rate_hz,
                         rec.source)
 
 
 def _predict(clf: Any, ws: WindowSet) -> dict[str, Any]:
-    from repcoach.evaluate import classification_section
 
     proba = clf.predict_proba(ws.X)
     pred = clf.classes_[np.argmax(proba, axis=1)]
@@ -150,10 +155,7 @@ def cross_subject(
 ) -> dict[str, Any]:
     """Train on all other subjects, test on each list of ``test_groups`` (default: leave one
     subject out); returns pooled per-window and per-clip accuracy and per-fold figures."""
-    from rich.progress import track
 
-    from repcoach.evaluate import classification_section
-    from repcoach.imu.model import ImuClassifier
 
     subjects = sorted(set(ws.groups))
     folds = test_groups or [[s] for s in subjects]
@@ -162,7 +164,6 @@ def cross_subject(
                         float(clf_params.get("rotate_deg") or 0.0),
                         int(clf_params.get("n_models") or 1))  # fmt: skip
     if clf_params.get("mirror") in MIRROR_AXES:
-        from repcoach.imu.model import mirror_map
 
         perm, signs = mirror_map(ws.channels, clf_params["mirror"])
         clf_params = {**clf_params, "mirror": (tuple(perm.tolist()), tuple(signs.tolist()))}
@@ -218,7 +219,6 @@ def check_train_options(
     """Raise ``ValueError`` naming the bad option (before any data are loaded, so a typo does
     not cost a data load); ``arch`` is checked against the architectures
     :func:`repcoach.imu.model.build_imu_model` builds."""
-    from repcoach.imu.model import ARCHITECTURES
 
     if arch not in ARCHITECTURES:
         raise ValueError(f"arch must be one of {', '.join(ARCHITECTURES)}, got {arch!r}")
@@ -253,12 +253,9 @@ def train_imu(data_dir: str | Path, out_dir: str | Path, **opts: Any) -> dict[st
     :func:`repcoach.imu.model.mirror_map`), ``rotate_deg`` (sensor-rotation augmentation,
     default 25), ``n_models`` (averaged ensemble), ``derived`` (orientation-robust channels, see
     :func:`repcoach.imu.model.derived_spec`), ``test_subjects`` (list;
-    default: repcoach.models.splits.subject_split 70/15/15 by subject). All of them are recorded
+    default: repcoach.data.splits.subject_split 70/15/15 by subject). All of them are recorded
     in config.json ``train_params`` (``mirror`` as the axis, with ``mirror_map``). Bad option
     values raise ``ValueError`` (:func:`check_train_options`). Returns the report."""
-    from repcoach.model_dir import save_model_dir
-    from repcoach.models.splits import groups_per_split, subject_split
-    from repcoach.report import write_report
 
     mirror = opts.get("mirror") or None
     rotate_deg = float(
@@ -276,7 +273,6 @@ def train_imu(data_dir: str | Path, out_dir: str | Path, **opts: Any) -> dict[st
     else:
         split = subject_split(list(ws.groups), list(ws.y), (0.7, 0.15, 0.15),
                               seed=int(opts.get("seed") or 0))  # fmt: skip
-    from repcoach.imu.model import ImuClassifier, derived_spec, mirror_map
 
     params = _train_params(opts)
     if params["derived"] and not derived_spec(ws.channels):
@@ -351,7 +347,6 @@ def load_imu_test_inputs(model_dir: str | Path, limit: int | None = 256) -> np.n
     (``split.test``, else ``split.val``), re-cut from the folder's data as in training; None
     when the data are gone or no subject was held out. Used by ``repcoach export`` so TFLite
     parity is checked on real held-out IMU windows rather than synthetic inputs."""
-    from repcoach.model_dir import load_model_config
 
     cfg = load_model_config(model_dir)
     data = cfg.get("data")
@@ -375,9 +370,6 @@ def load_imu_test_inputs(model_dir: str | Path, limit: int | None = 256) -> np.n
 def evaluate_imu(model_dir: str | Path, data_dir: str | Path, out_dir: str | Path) -> dict:
     """Evaluate an IMU model folder on ``data_dir`` (subjects in the folder's train/val split
     are left out, so figures are held-out) and write report.json / report.md / PNGs."""
-    from repcoach.evaluate import classification_section
-    from repcoach.model_dir import load_keras_models, load_model_config
-    from repcoach.report import write_report
 
     cfg = load_model_config(model_dir)
     if cfg.get("modality") != "imu":
@@ -405,6 +397,5 @@ def evaluate_imu(model_dir: str | Path, data_dir: str | Path, out_dir: str | Pat
         "classification": classification_section(ts.y, pred, classes, ts.clip_ids, proba),
     }  # fmt: skip
     write_report(out_dir, report)
-    import json
 
     return json.loads((Path(out_dir) / "report.json").read_text(encoding="utf-8"))

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
+
 
 @contextlib.contextmanager
 def atomic_write(path: str | Path, mode: str = "w", **open_kwargs: Any) -> Iterator[IO[Any]]:
@@ -61,7 +63,6 @@ def write_text(path: str | Path, text: str) -> None:
 
 
 def _json_default(o: Any) -> Any:
-    import numpy as np
 
     if isinstance(o, np.integer):
         return int(o)

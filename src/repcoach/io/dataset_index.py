@@ -14,13 +14,18 @@ are collected in :attr:`DatasetIndex.problems` in lenient mode, the bad files be
 
 from __future__ import annotations
 
+import csv
+import os
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from repcoach.errors import DataError
+from repcoach.io.atomic import atomic_write
 from repcoach.io.ejust import (
     EXERCISES,
     LABEL_TO_CODE,
@@ -183,7 +188,6 @@ class DatasetIndex:
     def to_frame(self) -> pd.DataFrame:
         """One row per file: path, relpath, participant, participant_id, exercise, code,
         modality, group, ext."""
-        import pandas as pd
 
         ids = {p.name: p.participant_id for p in self.participants}
         rows = [
@@ -214,10 +218,7 @@ def write_index_csv(
 
     ``path`` defaults to ``<root>/index.csv``; ``file`` is relative to its folder.
     """
-    import csv
-    import os
 
-    from repcoach.io.atomic import atomic_write
 
     path = Path(index.root) / "index.csv" if path is None else Path(path)
     base = path.resolve().parent
@@ -367,7 +368,6 @@ def _walk(root: Path) -> list[Path]:
 
 def _participant_rows(table: ParticipantTable) -> dict[str, int]:
     """Name -> file row of each valid participant (header = row 1), re-read for messages."""
-    import csv
 
     if table.path is None or not table.path.is_file():
         return {}
@@ -390,7 +390,6 @@ def load_annotations(root: str | Path) -> pd.DataFrame | None:
     Required columns :data:`ANNOTATION_COLUMNS`; further columns (one per form deviation) are
     kept. Raises :class:`DataError` naming the row and column of the first bad value.
     """
-    import pandas as pd
 
     path = Path(root) / "annotations.csv"
     if not path.is_file():

@@ -20,12 +20,12 @@ otherwise. ``time_index`` columns are dropped. :func:`load_imu_recording` resamp
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from repcoach.errors import DataError
 from repcoach.types import ImuRecording
@@ -66,7 +66,6 @@ class ImuIndexEntry:
 def read_imu_index(root: str | Path, label_column: str | None = None) -> list[ImuIndexEntry]:
     """Rows of ``root/index.csv``; raises :class:`DataError` naming row and column on bad
     input (missing columns, missing files, non-integer ``rep_count``)."""
-    import pandas as pd
 
     root = Path(root)
     idx_path = root / "index.csv"
@@ -134,7 +133,6 @@ def read_imu_csv(
     """One recording at its own rate, channels normalised, acc in g and gyro in deg/s.
 
     ``units`` maps a signal (``acc``/``gyro``) to its unit when the columns carry no suffix."""
-    import pandas as pd
 
     path = Path(path)
     try:
@@ -197,27 +195,6 @@ def read_imu_csv(
                         rate_hz=float(1.0 / np.median(np.diff(t))), source=str(path))
 
 
-def load_imu_recording(
-    entry: ImuIndexEntry | str | Path, rate_hz: float | None = 50.0, **kw: Any
-) -> ImuRecording:
-    """Read one recording and resample it to ``rate_hz`` (None keeps the native rate)."""
-    from repcoach.imu.align import resample_recording
-
-    path = entry.path if isinstance(entry, ImuIndexEntry) else Path(entry)
-    rec = read_imu_csv(path, **kw)
-    if rate_hz is None or (rec.rate_hz and abs(rec.rate_hz - rate_hz) < 1e-6):
-        return rec
-    return resample_recording(rec, rate_hz, gap_fill="linear")
-
-
-def iter_imu_dataset(
-    root: str | Path, rate_hz: float | None = 50.0, label_column: str | None = None
-) -> Iterator[tuple[ImuIndexEntry, ImuRecording]]:
-    """``(entry, recording)`` for every row of ``index.csv``, resampled to ``rate_hz``."""
-    for e in read_imu_index(root, label_column):
-        yield e, load_imu_recording(e, rate_hz)
-
-
 @dataclass(frozen=True)
 class RepAnnotation:
     """One annotated repetition of a recording, in seconds from its first sample."""
@@ -233,7 +210,6 @@ def read_rep_annotations(root: str | Path) -> dict[str, list[RepAnnotation]]:
 
     ``start_index``/``end_index`` are 1-based sample numbers at the recording's ``fs_hz``
     (from index.csv), so second = (index - 1) / fs_hz."""
-    import pandas as pd
 
     root = Path(root)
     p = root / "reps.csv"

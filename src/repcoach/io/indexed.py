@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from repcoach.errors import DataError
+from repcoach.io.pose_csv import read_pose_csv
 from repcoach.skeleton import Skeleton
 from repcoach.types import PoseSequence
 
@@ -88,7 +90,6 @@ class IndexedDataset:
     def read_pose(self, row: IndexRow, layout: Skeleton | None = None) -> PoseSequence:
         """Read one pose CSV (any supported layout). Coordinates above 2 mean pixels (Penn
         Action) and set ``space="pixels"``; otherwise ``"image"``."""
-        from repcoach.io.pose_csv import read_pose_csv
 
         seq = read_pose_csv(row.path, layout=layout, fps=row.fps or 30.0)
         with np.errstate(invalid="ignore"):
@@ -102,7 +103,6 @@ class IndexedDataset:
 
 def load_index(root: str | Path, check_files: bool = True) -> IndexedDataset:
     """Read and check ``root/index.csv``."""
-    import pandas as pd
 
     root = Path(root)
     path = root / "index.csv"

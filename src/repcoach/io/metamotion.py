@@ -36,7 +36,6 @@ import numpy as np
 from repcoach.errors import DataError
 from repcoach.io.atomic import atomic_write
 from repcoach.io.ejust import IMU_SIGNALS, IMU_SITES, parse_name
-from repcoach.types import ImuRecording
 
 #: Unit written for each signal (and the unit every reader returns).
 SIGNAL_UNITS: dict[str, str] = {"acc": "g", "gyro": "deg/s", "mag": "T"}
@@ -282,27 +281,3 @@ def read_metamotion_streams(folder: str | Path) -> list[MetaMotionStream]:
     return out
 
 
-def read_metamotion_recording(
-    folder: str | Path, rate_hz: float = 50.0, **align_options: object
-) -> ImuRecording:
-    """Read all sensor files of one recording and align them onto one ``rate_hz`` clock.
-
-    Channels are ``<site>.<signal>_<axis>`` (e.g. ``lwrist.acc_x``) in site order lwrist, rwrist,
-    lankle, rankle and signal order acc, gyro, mag; timestamps start at 0 at the common start.
-    ``align_options`` go to :class:`repcoach.imu.align.AlignOptions`.
-    """
-    from repcoach.imu.align import AlignOptions, ImuStream, align_streams
-
-    streams = [
-        ImuStream(s.times_s, s.values, s.channels, nominal_rate_hz=rate_hz, source=str(s.path))
-        for s in read_metamotion_streams(folder)
-    ]
-    opts = AlignOptions(rate_hz=rate_hz, **align_options)  # type: ignore[arg-type]
-    rec = align_streams(streams, opts)
-    return ImuRecording(
-        timestamps=rec.timestamps,
-        data=rec.data,
-        channels=rec.channels,
-        rate_hz=rec.rate_hz,
-        source=str(folder),
-    )

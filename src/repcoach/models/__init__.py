@@ -3,10 +3,10 @@ augmentation, cross-subject splits and the training driver. TensorFlow is import
 
 from __future__ import annotations
 
+from repcoach.data.splits import subject_kfold, subject_split
 from repcoach.models.augment import Augmenter, flip_horizontal
 from repcoach.models.classifier import BiLSTMClassifier, PoseClassifier, build_bilstm
 from repcoach.models.scorer import CorrectnessScorer, ScorerSet
-from repcoach.models.splits import subject_kfold, subject_split
 
 __all__ = [
     "Augmenter",

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from repcoach.pose.resample import ROOT_MOTION_CHANNELS as R
 from repcoach.skeleton import MEDIAPIPE_33, Skeleton
 
 #: Classes whose mirror image is the same exercise (EJUST-GYM-3 and Penn Action).
@@ -46,7 +47,6 @@ def flip_horizontal(x: np.ndarray, layout: Skeleton) -> np.ndarray:
     per-joint presence channels (``+ joints``) are swapped too and appended root-motion channels
     (``+ 2``: body-centre x, y; :func:`repcoach.pose.resample.root_motion_features`) get their x
     negated; the input width says which are there."""
-    from repcoach.pose.resample import ROOT_MOTION_CHANNELS as R
 
     x = np.asarray(x, dtype=np.float32)
     shape = x.shape
@@ -88,7 +88,6 @@ def occlude_part(x: np.ndarray, layout: Skeleton, part: str) -> np.ndarray:
     the origin moves to the shoulder midpoint (else the visible joints' centroid) and the unit to
     a third of the body's median extent; root-motion channels, if any, follow the new centre.
     Unchanged when the part is already unseen or nothing else would remain."""
-    from repcoach.pose.resample import ROOT_MOTION_CHANNELS as R
 
     if part not in OCCLUSION_PARTS:
         raise ValueError(f"part must be one of {sorted(OCCLUSION_PARTS)}, got {part!r}")

@@ -2,30 +2,32 @@
 Dense(64)+ReLU -> Dropout(0.4) -> softmax, trained with sparse categorical cross-entropy and Adam
 (batch 32, up to 100 epochs, early stopping with patience 15, ReduceLROnPlateau, checkpointing).
 
-Sizes are parameters with the paper's values as defaults. TensorFlow/Keras are imported lazily.
+Sizes are parameters with the paper's values as defaults.
+Any architecture of :data:`POSE_ARCHITECTURES` is a
+:class:`PoseClassifier`; :class:`BiLSTMClassifier` is the paper's network by name.
+TensorFlow/Keras are imported lazily.
 """
 
 from __future__ import annotations
 
-import contextlib
-import math
-import os
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from repcoach.models.augment import Augmenter
+from repcoach.models.base import KerasEstimator
 from repcoach.models.conv import CONV_ARCHITECTURES, conv_trunk
-
-
-def _keras() -> Any:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-
-    return keras
+from repcoach.models.fitting import (
+    average_models,
+    fit_keras_model,
+    keras_module,
+    mirror_averaged,
+    mirror_matrix,
+    predict_batched,
+)
+from repcoach.models.labels import LabelEncoder
 
 
 def build_bilstm(
@@ -42,7 +44,7 @@ def build_bilstm(
 
     ``activation="softmax"`` with ``n_classes`` outputs is the classifier; ``"sigmoid"`` with one
     output is the correctness regressor (:mod:`repcoach.models.scorer`). Not compiled."""
-    keras = _keras()
+    keras = keras_module()
     inp = keras.Input(shape=(seq_len, n_features), name="pose")
     x = keras.layers.Bidirectional(keras.layers.LSTM(lstm_units), name="bilstm")(inp)
     for i, units in enumerate(dense_units, start=1):
@@ -68,268 +70,14 @@ def build_conv_classifier(
     """Input (seq_len, n_features) -> a :func:`~repcoach.models.conv.conv_trunk` -> Dropout ->
     Dense softmax. The same trunk as the IMU classifier, on normalised pose inputs (so no
     normalisation layer; noise comes from the augmenter). Not compiled."""
-    keras = _keras()
+    keras = keras_module()
     inp = keras.Input(shape=(seq_len, n_features), name="pose")
     x = keras.layers.Dropout(dropout, name="dropout")(conv_trunk(inp, arch))
     out = keras.layers.Dense(n_classes, activation="softmax", name="output")(x)
     return keras.Model(inp, out, name=name)
 
 
-def _batches_class() -> type:
-    """A keras PyDataset that re-augments the training set every epoch (defined lazily)."""
-    keras = _keras()
-
-    class AugmentedBatches(keras.utils.PyDataset):
-        def __init__(self, x, y, names, batch_size, augment, seed):
-            super().__init__()
-            self.x, self.y, self.names = x, y, names
-            self.batch_size, self.augment = batch_size, augment
-            self.rng = np.random.default_rng(seed)
-            self.order = self.rng.permutation(len(x))
-
-        def __len__(self) -> int:
-            return math.ceil(len(self.x) / self.batch_size)
-
-        def __getitem__(self, i):
-            idx = self.order[i * self.batch_size : (i + 1) * self.batch_size]
-            return self.augment(self.x[idx], self.names[idx], self.rng), self.y[idx]
-
-        def on_epoch_end(self) -> None:
-            self.order = self.rng.permutation(len(self.x))
-
-    return AugmentedBatches
-
-
-def _checkpoint_class() -> type:
-    """ModelCheckpoint that ignores the first ``min_epochs`` epochs (defined lazily)."""
-    keras = _keras()
-
-    class WarmCheckpoint(keras.callbacks.ModelCheckpoint):
-        def __init__(self, *args, min_epochs: int = 0, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.min_epochs = min_epochs
-
-        def on_epoch_end(self, epoch, logs=None):
-            if epoch >= self.min_epochs:
-                super().on_epoch_end(epoch, logs)
-
-    return WarmCheckpoint
-
-
-def _progress_callback(total_epochs: int, title: str) -> tuple[Any, Callable[[], None]]:
-    """A Keras callback driving a rich progress bar (one step per epoch) and its closer."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    keras = _keras()
-    progress = Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), transient=False,
-    )  # fmt: skip
-    task = progress.add_task(title, total=total_epochs, stats="")
-    progress.start()
-
-    class RichEpochs(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            logs = logs or {}
-            stats = "  ".join(
-                f"{k}={v:.4f}" for k, v in logs.items() if k != "learning_rate"
-            )
-            progress.update(task, advance=1, stats=stats)
-
-    return RichEpochs(), progress.stop
-
-
-def fit_keras_model(
-    model: Any,
-    x: np.ndarray,
-    y: np.ndarray,
-    names: np.ndarray,
-    x_val: np.ndarray | None = None,
-    y_val: np.ndarray | None = None,
-    *,
-    epochs: int = 100,
-    batch_size: int = 32,
-    patience: int = 15,
-    augment: Augmenter | None = None,
-    seed: int = 0,
-    verbose: int = 0,
-    checkpoint_dir: str | Path | None = None,
-    title: str = "training",
-    min_epochs: int = 0,
-) -> dict[str, list[float]]:
-    """Train a compiled model with the paper's callbacks; return the per-epoch history.
-
-    ``names`` are the class names of the training samples (they gate the flip augmentation).
-    Early stopping / LR schedule / checkpoint watch ``val_loss`` when validation data is given,
-    else the training loss. The best weights (checkpointed to a temporary file in
-    ``checkpoint_dir``) are restored at the end. ``min_epochs``: warm-up epochs whose weights
-    are never kept as the best and which do not count towards early stopping (a tiny noisy
-    validation part can otherwise crown epoch 1, leaving a barely trained model)."""
-    keras = _keras()
-    has_val = x_val is not None and len(x_val) > 0
-    monitor = "val_loss" if has_val else "loss"
-    ckdir = Path(checkpoint_dir) if checkpoint_dir else Path(tempfile.gettempdir())
-    ckdir.mkdir(parents=True, exist_ok=True)
-    fd, ckpt = tempfile.mkstemp(prefix=".checkpoint-", suffix=".weights.h5", dir=ckdir)
-    os.close(fd)
-    os.unlink(ckpt)
-    callbacks: list[Any] = [
-        keras.callbacks.EarlyStopping(
-            monitor=monitor, patience=patience, restore_best_weights=True,
-            start_from_epoch=max(0, min(min_epochs, epochs - 1)),
-        ),
-        keras.callbacks.ReduceLROnPlateau(
-            monitor=monitor, factor=0.5, patience=max(2, patience // 3), min_lr=1e-5
-        ),
-        _checkpoint_class()(
-            ckpt, monitor=monitor, save_best_only=True, save_weights_only=True,
-            min_epochs=max(0, min(min_epochs, epochs - 1)),
-        ),
-    ]
-    stop: Callable[[], None] | None = None
-    if verbose:
-        cb, stop = _progress_callback(epochs, title)
-        callbacks.append(cb)
-    x = np.asarray(x, dtype=np.float32)
-    if augment is not None:
-        data = _batches_class()(x, y, np.asarray(names, dtype=object), batch_size, augment, seed)
-        fit_args: dict[str, Any] = {"x": data}
-    else:
-        fit_args = {"x": x, "y": y, "batch_size": batch_size, "shuffle": True}
-    try:
-        hist = model.fit(
-            **fit_args,
-            validation_data=(np.asarray(x_val, np.float32), y_val) if has_val else None,
-            epochs=epochs,
-            callbacks=callbacks,
-            verbose=0,
-        )
-        if os.path.exists(ckpt):
-            model.load_weights(ckpt)
-    finally:
-        if stop is not None:
-            stop()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(ckpt)
-    return {k: [float(v) for v in vals] for k, vals in hist.history.items()}
-
-
-@contextlib.contextmanager
-def quiet_tf_logs() -> Any:
-    """Silence TF/absl warnings that are noise here (tf.function retracing for a new batch
-    size; "HDF5 is legacy" when saving the paper's .h5 copy)."""
-    import logging
-
-    loggers = [logging.getLogger(n) for n in ("tensorflow", "absl")]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        for lg, lv in zip(loggers, levels, strict=True):
-            lg.setLevel(lv)
-
-
-def predict_batched(model: Any, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """``model`` outputs for ``x`` in chunks (``predict_on_batch`` avoids predict's overhead)."""
-    x = np.asarray(x, dtype=np.float32)
-    if len(x) == 0:
-        return np.zeros((0, *model.output_shape[1:]), np.float32)
-    with quiet_tf_logs():
-        parts = [np.asarray(model.predict_on_batch(x[i : i + batch_size]))
-                 for i in range(0, len(x), batch_size)]
-    return np.concatenate(parts).astype(np.float32)
-
-
-def average_models(members: Sequence[Any], name: str = "bilstm_ensemble") -> Any:
-    """One Keras model whose output is the mean of ``members``' outputs (same input shape)."""
-    keras = _keras()
-    inp = keras.Input(shape=tuple(members[0].input_shape[1:]), name="pose")
-    out = keras.layers.Average(name="mean_probability")([m(inp) for m in members])
-    return keras.Model(inp, out, name=name)
-
-
-def mirror_matrix(layout_name: str, n_features: int) -> np.ndarray:
-    """``(F, F)`` matrix ``M`` with ``x @ M == flip_horizontal(x)`` for inputs of ``n_features``
-    channels in that layout (the flip is linear: a permutation with sign changes)."""
-    from repcoach.models.augment import flip_horizontal
-    from repcoach.skeleton import get_layout
-
-    eye = np.eye(n_features, dtype=np.float32)
-    return flip_horizontal(eye[None], get_layout(layout_name))[0]
-
-
-def mirror_averaged(
-    models: Any | Sequence[Any], matrix: np.ndarray, name: str = "mirror_averaged"
-) -> Any:
-    """One Keras model whose output is the mean of ``models`` (one model, or the members of a
-    seed ensemble) on the input and on its mirror image (``x @ matrix``, a frozen bias-free
-    Dense layer: builtin ops, reloads without custom objects, converts to TFLite). For
-    left/right-symmetric classes this enforces the symmetry at prediction time as the flip
-    augmentation encourages it in training. Ensemble members are averaged in the same flat
-    Average layer (mean over 2N outputs = the mirror mean of the ensemble mean), so no model is
-    nested two levels deep: the legacy ``.h5`` format would store the members' same-named
-    layers in one group and fail."""
-    keras = _keras()
-    members = list(models) if isinstance(models, (list, tuple)) else [models]
-    inp = keras.Input(shape=tuple(members[0].input_shape[1:]), name="pose")
-    flip = keras.layers.Dense(matrix.shape[1], use_bias=False, trainable=False, name="mirror")
-    mirrored = flip(inp)
-    flip.set_weights([np.asarray(matrix, np.float32)])
-    outs = [m(inp) for m in members] + [m(mirrored) for m in members]
-    out = keras.layers.Average(name="mirror_mean")(outs)
-    return keras.Model(inp, out, name=name)
-
-
-class _BiLSTMEstimator:
-    """Shared parameters of the BiLSTM estimators (scikit-learn style: set in ``__init__``,
-    returned by :meth:`get_params`); subclasses choose the defaults."""
-
-    def __init__(
-        self,
-        lstm_units: int,
-        dense_units: Sequence[int],
-        dropout: float | None,
-        epochs: int,
-        batch_size: int,
-        patience: int,
-        learning_rate: float,
-        augment: Augmenter | None,
-        seed: int,
-        verbose: int,
-        checkpoint_dir: str | Path | None,
-        min_epochs: int = 0,
-    ) -> None:
-        self.lstm_units = lstm_units
-        self.dense_units = tuple(dense_units)
-        self.dropout = dropout
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.patience = patience
-        self.learning_rate = learning_rate
-        self.augment = augment
-        self.seed = seed
-        self.verbose = verbose
-        self.checkpoint_dir = checkpoint_dir
-        self.min_epochs = min_epochs
-
-    def get_params(self) -> dict[str, Any]:
-        return {
-            "lstm_units": self.lstm_units,
-            "dense_units": list(self.dense_units),
-            "dropout": self.dropout,
-            "epochs": self.epochs,
-            "batch_size": self.batch_size,
-            "patience": self.patience,
-            "learning_rate": self.learning_rate,
-            "augment": None if self.augment is None else self.augment.to_dict(),
-            "seed": self.seed,
-            "min_epochs": self.min_epochs,
-        }
-
-
-class PoseClassifier(_BiLSTMEstimator):
+class PoseClassifier(KerasEstimator):
     """scikit-learn style wrapper of the exercise classifier: ``fit(X, y)`` with string labels.
 
     ``arch="bilstm"`` (default) is the paper's network (:func:`build_bilstm`, sizes from
@@ -365,16 +113,21 @@ class PoseClassifier(_BiLSTMEstimator):
         arch: str = "bilstm",
         mirror: str | None = None,
     ) -> None:
-        super().__init__(lstm_units, dense_units, dropout, epochs, batch_size, patience,
-                         learning_rate, augment, seed, verbose, checkpoint_dir,
-                         min_epochs)  # fmt: skip
+        self.lstm_units = lstm_units
+        self.dense_units = dense_units
+        self.dropout = dropout
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.patience = patience
+        self.learning_rate = learning_rate
+        self.augment = augment
+        self.seed = seed
+        self.verbose = verbose
+        self.checkpoint_dir = checkpoint_dir
         self.n_models = n_models
+        self.min_epochs = min_epochs
         self.arch = arch
         self.mirror = mirror
-
-    def get_params(self) -> dict[str, Any]:
-        return {**super().get_params(), "n_models": self.n_models, "arch": self.arch,
-                "mirror": self.mirror}
 
     def _build(self, n_classes: int, seq_len: int, n_features: int, name: str) -> Any:
         if self.arch == "bilstm":
@@ -391,10 +144,8 @@ class PoseClassifier(_BiLSTMEstimator):
         y: Sequence[str],
         x_val: np.ndarray | None = None,
         y_val: Sequence[str] | None = None,
-    ) -> BiLSTMClassifier:
-        keras = _keras()
-        from repcoach.model_dir import LabelEncoder
-
+    ) -> PoseClassifier:
+        keras = keras_module()
         if self.n_models < 1:
             raise ValueError(f"n_models must be >= 1, got {self.n_models}")
         if self.arch not in POSE_ARCHITECTURES:
@@ -440,7 +191,7 @@ class PoseClassifier(_BiLSTMEstimator):
         return self
 
     @classmethod
-    def from_model(cls, model: Any, classes: Sequence[str]) -> BiLSTMClassifier:
+    def from_model(cls, model: Any, classes: Sequence[str]) -> PoseClassifier:
         """Wrap an already trained Keras model (e.g. loaded from a model folder)."""
         self = cls()
         self.model_ = model
@@ -458,5 +209,32 @@ class PoseClassifier(_BiLSTMEstimator):
         return float(np.mean(self.predict(x) == np.asarray(y, dtype=object)))
 
 
-#: The paper's name for the classifier (its default architecture).
-BiLSTMClassifier = PoseClassifier
+class BiLSTMClassifier(PoseClassifier):
+    """The paper's classifier by name: a :class:`PoseClassifier` whose architecture is always
+    the BiLSTM (V.E), with the same parameters otherwise."""
+
+    def __init__(
+        self,
+        lstm_units: int = 256,
+        dense_units: Sequence[int] = (128, 64),
+        dropout: float | None = None,
+        epochs: int = 100,
+        batch_size: int = 32,
+        patience: int = 15,
+        learning_rate: float = 1e-3,
+        augment: Augmenter | None = None,
+        seed: int = 0,
+        verbose: int = 0,
+        checkpoint_dir: str | Path | None = None,
+        n_models: int = 1,
+        min_epochs: int = 0,
+        mirror: str | None = None,
+    ) -> None:
+        super().__init__(lstm_units=lstm_units, dense_units=dense_units, dropout=dropout,
+                         epochs=epochs, batch_size=batch_size, patience=patience,
+                         learning_rate=learning_rate, augment=augment, seed=seed,
+                         verbose=verbose, checkpoint_dir=checkpoint_dir, n_models=n_models,
+                         min_epochs=min_epochs, arch="bilstm", mirror=mirror)
+
+    def to_config(self) -> dict[str, Any]:
+        return {**super().to_config(), "arch": "bilstm"}

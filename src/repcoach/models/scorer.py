@@ -8,7 +8,7 @@ than the classifier, so a 0.9 M-parameter network would overfit. Loss is spelled
 Binary targets (0/1, e.g. PushFit correct/incorrect form) train the same regressor; a score of
 0.5 or more then means "correct".
 
-``extra_inputs`` (:mod:`repcoach.models.scorer_inputs`, e.g. the repetition's duration or the
+``extra_inputs`` (:mod:`repcoach.data.scorer_inputs`, e.g. the repetition's duration or the
 push-up form features) are appended as constant channels to every frame, so the network's input
 is ``(seq_len, n_features + k)`` while the classifier keeps ``(seq_len, n_features)``.
 Augmentation (flip, noise, frame drops) touches only the pose channels.
@@ -30,15 +30,11 @@ from typing import Any
 
 import numpy as np
 
+from repcoach.data.scorer_inputs import SCORER_INPUTS, append_channels
 from repcoach.models.augment import Augmenter
-from repcoach.models.classifier import (
-    _BiLSTMEstimator,
-    _keras,
-    build_bilstm,
-    fit_keras_model,
-    predict_batched,
-)
-from repcoach.models.scorer_inputs import SCORER_INPUTS, append_channels
+from repcoach.models.base import KerasEstimator
+from repcoach.models.classifier import build_bilstm
+from repcoach.models.fitting import fit_keras_model, keras_module, predict_batched
 
 #: Scorer networks: the BiLSTM on pose + extra channels, or an MLP on the extra channels only.
 SCORER_ARCHITECTURES = ("bilstm", "mlp")
@@ -56,7 +52,7 @@ def build_extra_mlp(
     (Cropping1D, Permute, Cropping1D, Flatten: built-in layers only, no Lambda) ->
     Normalization(``mean``, ``variance``) -> [Dense ReLU (L2 ``l2``) -> Dropout]* -> Dense
     sigmoid. Not compiled."""
-    keras = _keras()
+    keras = keras_module()
     k = len(mean)
     if k == 0:
         raise ValueError("the mlp scorer reads only the extra inputs; it needs at least one")
@@ -111,11 +107,11 @@ def _with_extra(x: np.ndarray, extra: np.ndarray | None, names: Sequence[str]) -
     return append_channels(x, extra)
 
 
-class CorrectnessScorer(_BiLSTMEstimator):
+class CorrectnessScorer(KerasEstimator):
     """scikit-learn style regressor: ``fit(X, scores)`` with scores in [0, 1].
 
     ``label`` (the exercise) gates flip augmentation. ``extra_inputs``: names of extra
-    constant channels (:data:`~repcoach.models.scorer_inputs.SCORER_INPUTS`) whose ``(n, k)``
+    constant channels (:data:`~repcoach.data.scorer_inputs.SCORER_INPUTS`) whose ``(n, k)``
     values are passed to :meth:`fit` / :meth:`predict` as ``extra``. ``arch``: ``"bilstm"``
     (pose + extra channels; ``lstm_units`` / ``dense_units``) or ``"mlp"`` (the extra channels
     only, :func:`build_extra_mlp` with ``mlp_units`` and L2 weight ``l2``; needs
@@ -141,27 +137,39 @@ class CorrectnessScorer(_BiLSTMEstimator):
         mlp_units: Sequence[int] = (16,),
         l2: float = 1e-3,
     ) -> None:
-        super().__init__(lstm_units, dense_units, dropout, epochs, batch_size, patience,
-                         learning_rate, augment, seed, verbose, checkpoint_dir,
-                         min_epochs)  # fmt: skip
         self.label = label
+        self.lstm_units = lstm_units
+        self.dense_units = dense_units
+        self.dropout = dropout
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.patience = patience
+        self.learning_rate = learning_rate
+        self.augment = augment
+        self.seed = seed
+        self.verbose = verbose
+        self.checkpoint_dir = checkpoint_dir
+        self.extra_inputs = extra_inputs
+        self.min_epochs = min_epochs
+        self.arch = arch
+        self.mlp_units = mlp_units
+        self.l2 = l2
         unknown = [n for n in extra_inputs if n not in SCORER_INPUTS]
         if unknown:
             raise ValueError(f"unknown extra inputs {unknown}; known: {list(SCORER_INPUTS)}")
-        self.extra_inputs = tuple(extra_inputs)
         if arch not in SCORER_ARCHITECTURES:
             raise ValueError(f"scorer arch must be one of {SCORER_ARCHITECTURES}, got {arch!r}")
-        if arch == "mlp" and not self.extra_inputs:
+        if arch == "mlp" and not extra_inputs:
             raise ValueError("the mlp scorer reads only the extra inputs: give extra_inputs "
                              "(e.g. the push-up form features)")  # fmt: skip
-        self.arch, self.mlp_units, self.l2 = arch, tuple(mlp_units), float(l2)
 
-    def get_params(self) -> dict[str, Any]:
-        params = {**super().get_params(), "extra_inputs": list(self.extra_inputs),
-                  "arch": self.arch}  # fmt: skip
-        if self.arch == "mlp":
-            params.update(mlp_units=list(self.mlp_units), l2=self.l2)
-        return params
+    def to_config(self) -> dict[str, Any]:
+        """JSON parameters; the MLP's own sizes only for ``arch="mlp"`` (as before)."""
+        cfg = {k: v for k, v in super().to_config().items() if k != "label"}
+        if self.arch != "mlp":
+            cfg.pop("mlp_units", None)
+            cfg.pop("l2", None)
+        return cfg
 
     def _build(self, x: np.ndarray, extra: np.ndarray | None) -> Any:
         """The (uncompiled) network for inputs ``x`` with extra channels appended."""
@@ -186,7 +194,7 @@ class CorrectnessScorer(_BiLSTMEstimator):
     ) -> CorrectnessScorer:
         """Train on pose inputs ``x`` ``(n, T, F)`` (plus ``extra`` ``(n, k)`` values of the
         extra inputs) and scores in [0, 1]; validation data drives early stopping."""
-        keras = _keras()
+        keras = keras_module()
         n_pose = np.asarray(x).shape[-1]
         x = _with_extra(x, extra, self.extra_inputs)
         if x_val is not None:

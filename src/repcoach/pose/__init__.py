@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from repcoach.pose.clean import clean
+from repcoach.pose.normalize import normalize
+
 if TYPE_CHECKING:
     from repcoach.types import PoseSequence
 
@@ -16,7 +19,5 @@ __all__ = ["preprocess"]
 
 def preprocess(seq: PoseSequence, **clean_options: float) -> PoseSequence:
     """``normalize(clean(seq))``: the per-recording part of the canonical chain."""
-    from repcoach.pose.clean import clean
-    from repcoach.pose.normalize import normalize
 
     return normalize(clean(seq, **clean_options))

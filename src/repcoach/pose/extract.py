@@ -17,8 +17,6 @@ Example::
 
 from __future__ import annotations
 
-import sys
-import types
 import zipfile
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -29,29 +27,12 @@ import numpy as np
 from repcoach.errors import DataError
 from repcoach.io.pose_csv import write_pose_csv
 from repcoach.logs import native_stderr_silenced
+from repcoach.pose.mp_bundle import default_model_path, import_mediapipe
 from repcoach.skeleton import MEDIAPIPE_33
 from repcoach.types import PoseSequence
 from repcoach.video.io import MODEL_FPS, VideoInfo, VideoReader, resample_fps
 
 RUNNING_MODES = ("video", "image")
-
-
-def import_mediapipe() -> Any:
-    """Import mediapipe without TensorFlow.
-
-    mediapipe's Tasks containers import ``tensorflow.tools.docs`` only for API-doc decorators
-    (``optional_dependencies``); that costs ~5 s when TensorFlow is installed, and the analysis
-    path must not load TensorFlow. We pre-register the no-op fallback mediapipe itself uses
-    when TensorFlow is absent.
-    """
-    name = "mediapipe.tasks.python.core.optional_dependencies"
-    if "mediapipe" not in sys.modules and name not in sys.modules:
-        stub = types.ModuleType(name)
-        stub.doc_controls = types.SimpleNamespace(do_not_generate_docs=lambda x: x)  # type: ignore[attr-defined]
-        sys.modules[name] = stub
-    import mediapipe
-
-    return mediapipe
 
 
 @dataclass
@@ -101,7 +82,6 @@ class ExtractionResult:
 def resolve_model_path(model_asset_path: str | Path | None) -> Path:
     """The ``.task`` file to load: the given one (checked) or the built-in offline bundle."""
     if model_asset_path is None:
-        from repcoach.pose.mp_bundle import default_model_path
 
         return default_model_path()
     p = Path(model_asset_path).expanduser()

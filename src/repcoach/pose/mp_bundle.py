@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import os
 import sys
+import types
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from repcoach.io.atomic import atomic_path
 
@@ -26,6 +29,24 @@ BUNDLE_NAME = "pose_landmarker_full_offline"
 
 _DETECTOR = ("modules", "pose_detection", "pose_detection.tflite")
 _LANDMARKER = ("modules", "pose_landmark", "pose_landmark_full.tflite")
+
+
+def import_mediapipe() -> Any:
+    """Import mediapipe without TensorFlow.
+
+    mediapipe's Tasks containers import ``tensorflow.tools.docs`` only for API-doc decorators
+    (``optional_dependencies``); that costs ~5 s when TensorFlow is installed, and the analysis
+    path must not load TensorFlow. We pre-register the no-op fallback mediapipe itself uses
+    when TensorFlow is absent.
+    """
+    name = "mediapipe.tasks.python.core.optional_dependencies"
+    if "mediapipe" not in sys.modules and name not in sys.modules:
+        stub = types.ModuleType(name)
+        stub.doc_controls = types.SimpleNamespace(do_not_generate_docs=lambda x: x)  # type: ignore[attr-defined]
+        sys.modules[name] = stub
+    import mediapipe
+
+    return mediapipe
 
 
 def cache_dir() -> Path:
@@ -39,7 +60,6 @@ def cache_dir() -> Path:
 
 
 def _mediapipe_root() -> Path:
-    import importlib.util
 
     spec = importlib.util.find_spec("mediapipe")
     if spec is None or not spec.submodule_search_locations:
@@ -77,8 +97,6 @@ def _without_tensorflow() -> Iterator[None]:
 
 def _with_metadata(model: bytes, name: str, mean: float, std: float) -> bytes:
     """Add image-input normalisation metadata (and one feature entry per output) to a model."""
-    from repcoach.pose.extract import import_mediapipe
-
     import_mediapipe()
     with _without_tensorflow():
         from mediapipe.tasks.python.metadata.metadata_writers import (
@@ -97,8 +115,6 @@ def _with_metadata(model: bytes, name: str, mean: float, std: float) -> bytes:
 
 def build_bundle(out_path: str | Path) -> Path:
     """Write the offline ``.task`` bundle to ``out_path`` (atomically) and return the path."""
-    from repcoach.pose.extract import import_mediapipe
-
     import_mediapipe()
     with _without_tensorflow():
         from mediapipe.tasks.python.metadata.metadata_writers.model_asset_bundle_utils import (

@@ -10,6 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from repcoach.errors import DataError
+from repcoach.logs import nan_warnings_silenced
+from repcoach.pose.clean import clean
+from repcoach.pose.normalize import hip_centres, normalize, torso_scale
 from repcoach.types import PoseSequence, Repetition
 
 __all__ = [
@@ -107,8 +110,6 @@ def root_motion_features(seq: PoseSequence) -> np.ndarray:
     squat the feet stay and the centre drops, in a jumping jack the centre bobs. Subtracting the
     mean keeps the channels independent of where the person stands in the frame; frames without
     any landmark get 0."""
-    from repcoach.logs import nan_warnings_silenced
-    from repcoach.pose.normalize import hip_centres, torso_scale
 
     c = seq.coords.astype(np.float64)
     centre = hip_centres(seq, c)[:, :ROOT_MOTION_CHANNELS]
@@ -142,8 +143,6 @@ def to_model_input(
     """The canonical chain for one repetition: clean -> normalize -> resample (``presence``:
     append the per-joint presence channels of :func:`presence_features`; ``root_motion``: then
     the body-centre channels of :func:`root_motion_features`)."""
-    from repcoach.pose.clean import clean
-    from repcoach.pose.normalize import normalize
 
     cleaned = clean(seq, **clean_options)
     norm = normalize(cleaned)

@@ -20,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from repcoach.audio import find_ffmpeg, mux_audio, probe_media, write_wav
 from repcoach.io.atomic import atomic_path, write_json
+from repcoach.io.ejust import format_name
+from repcoach.sync.audio import find_ffmpeg, mux_audio, probe_media, write_wav
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,6 @@ def write_audio(
     """Write ``rec_dir/<view>/<name><CODE>-<view>.wav`` (+ ``.sync.json``) for each view; return
     the frontal WAV's path. The beep is placed before the first repetition (or near the start
     when the first repetition begins early)."""
-    from repcoach.io.ejust import format_name
 
     name = str(getattr(participant, "name", participant))
     duration = float(recording.duration_s)

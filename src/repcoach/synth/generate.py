@@ -17,10 +17,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from repcoach.errors import RepcoachError
 from repcoach.io.atomic import atomic_write
 from repcoach.io.ejust import EXERCISES, LABEL_TO_CODE, RecordingName
+from repcoach.io.metadata import write_participants
+from repcoach.io.pose_csv import write_pose_csv
 from repcoach.synth.camera import observe, place_cameras
 from repcoach.synth.form import DEVIATIONS
 from repcoach.synth.participants import sample_participants
@@ -162,7 +165,6 @@ def generate_dataset(
     progress: bool = True,
 ) -> Path:
     """Generate a dataset in ``out_dir`` (see the module doc); returns ``out_dir``."""
-    from repcoach.io.metadata import write_participants
 
     out = Path(out_dir)
     codes = _codes(exercises)
@@ -195,20 +197,12 @@ def generate_dataset(
 
 def _write_view(seq: PoseSequence, path: Path) -> None:
     """Write a pose CSV; frames without detection get empty visibility cells too."""
-    from repcoach.io.pose_csv import write_pose_csv
 
     vis = np.where(seq.detected[:, None], seq.visibility, np.nan)
     write_pose_csv(replace(seq, visibility=vis), path)
 
 
 def _progress(enabled: bool):
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
 
     return Progress(
         TextColumn("{task.description}"),

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 from repcoach.io.ejust import format_name
 from repcoach.io.metamotion import write_metamotion_csv
@@ -69,7 +70,6 @@ def earth_field(up: np.ndarray, strength_ut: float = 45.0, inclination_deg: floa
 
 
 def _rotvec_to_matrix(v: np.ndarray) -> np.ndarray:
-    from scipy.spatial.transform import Rotation
 
     return Rotation.from_rotvec(v).as_matrix()
 
@@ -92,7 +92,6 @@ def sensor_signals(
     ``site`` (lwrist, ...) at ``times``; ``mount`` is the segment-from-sensor rotation. Uses
     ``kin.site_pose`` when the kinematics has it (sensor near the wrist/ankle), else the
     segment's origin and rotation."""
-    from scipy.spatial.transform import Rotation
 
     t = np.asarray(times, float)
     up = world_up(kin) if up is None else np.asarray(up, float) / np.linalg.norm(up)

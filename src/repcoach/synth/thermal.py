@@ -15,9 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import cv2
 import numpy as np
 
+from repcoach.io.atomic import atomic_path
+from repcoach.io.ejust import format_name
 from repcoach.skeleton import MEDIAPIPE_33
+from repcoach.thermal.io import write_thermal_npz
 from repcoach.types import ThermalClip
 
 BG, CLOTH, SHOE, SKIN = 0, 1, 2, 3
@@ -118,7 +122,6 @@ def render_thermal(
     Returns ``frames`` ``(N, H, W)`` float32 degrees C and the ground-truth body ``masks``
     ``(N, H, W)`` bool (pixels at least half covered by the body).
     """
-    import cv2
 
     opt = options or ThermalSynthOptions()
     lm = np.asarray(landmarks, dtype=np.float64)
@@ -180,7 +183,6 @@ def render_thermal(
 
 
 def _capsule(img: np.ndarray, a: np.ndarray, b: np.ndarray, r: int, val: int, shift: int) -> None:
-    import cv2
 
     s = float(1 << shift)
     pa = (int(round(a[0] * s)), int(round(a[1] * s)))
@@ -193,7 +195,6 @@ def _capsule(img: np.ndarray, a: np.ndarray, b: np.ndarray, r: int, val: int, sh
 def _head(img: np.ndarray, pts: np.ndarray, ok: np.ndarray, px_per_m: np.ndarray,
           shift: int) -> None:
     """Head as an ellipse around the ears/nose, elongated along the neck direction; plus neck."""
-    import cv2
 
     if not (ok[_EARS[0]] and ok[_EARS[1]]):
         return
@@ -242,8 +243,6 @@ def write_thermal(
     """Write ``rec_dir/thermal/<name><CODE>-thermal.npz`` (frames in deg C, timestamps) and,
     with ``preview``, a false-colour ``.mp4`` next to it. Skin temperature and warming vary by
     participant (drawn from ``rng``)."""
-    from repcoach.io.ejust import format_name
-    from repcoach.thermal.io import write_thermal_npz
 
     name = str(getattr(participant, "name", participant))
     base = options or ThermalSynthOptions()
@@ -263,9 +262,7 @@ def write_thermal(
 
 def write_preview(path: str | Path, clip: ThermalClip, lo: float = 20.0, hi: float = 36.0) -> Path:
     """False-colour (inferno) preview video of a thermal clip, atomically."""
-    import cv2
 
-    from repcoach.io.atomic import atomic_path
 
     path = Path(path)
     fps = 1.0 / float(np.median(np.diff(clip.timestamps))) if clip.n_frames > 1 else 8.7

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from repcoach.errors import DataError
@@ -65,7 +66,6 @@ def align_silhouette(
 ) -> np.ndarray | None:
     """Crop, scale and centre one silhouette on a ``(height, width)`` float canvas (None if
     the mask is empty)."""
-    import cv2
 
     ys, xs = np.nonzero(mask)
     if len(ys) == 0:
@@ -183,7 +183,6 @@ def gei_features(img: np.ndarray, size: tuple[int, int] = (16, 16)) -> np.ndarra
     """A compact feature vector from a GEI: area-averaged down to ``size`` (rows, cols) and
     flattened (256 values in [0, 1] by default; NaN when the GEI is missing). Feed it to the
     correctness scorer next to the pose features, or stack many and fit a PCA."""
-    import cv2
 
     g = np.asarray(img, dtype=np.float32)
     if np.isnan(g).all():
@@ -200,7 +199,6 @@ def gei_distance(a: np.ndarray, b: np.ndarray) -> float:
 
 def save_gei_png(path: str | Path, img: np.ndarray) -> Path:
     """Save a GEI as an 8-bit grayscale PNG (0..255), atomically."""
-    import cv2
 
     path = Path(path)
     u8 = np.round(np.clip(np.nan_to_num(np.asarray(img, np.float32)), 0, 1) * 255).astype(np.uint8)

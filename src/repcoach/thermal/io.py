@@ -16,16 +16,18 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from repcoach.errors import DataError
 from repcoach.io.atomic import atomic_write
+from repcoach.io.media import VIDEO_EXTENSIONS
 from repcoach.types import ThermalClip
 
 #: FLIR One Pro frame rate (paper III.A).
 FLIR_FPS = 8.7
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
-VIDEO_EXTS = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm")
+VIDEO_EXTS = VIDEO_EXTENSIONS
 
 
 def read_thermal(path: str | Path, fps: float = FLIR_FPS) -> ThermalClip:
@@ -121,7 +123,6 @@ def _natural_key(p: Path) -> list[object]:
 
 
 def _read_folder(path: Path, fps: float) -> ThermalClip:
-    import cv2
 
     files = sorted(
         (p for p in path.iterdir() if p.suffix.lower() in IMAGE_EXTS and p.is_file()),
@@ -149,7 +150,6 @@ def _read_folder(path: Path, fps: float) -> ThermalClip:
 
 
 def _read_video(path: Path, fps: float) -> ThermalClip:
-    import cv2
 
     cap = cv2.VideoCapture(str(path))
     if not cap.isOpened():

@@ -14,6 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+from rich.progress import track
+from sklearn.decomposition import PCA
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from repcoach.errors import DataError
 from repcoach.io.ejust import format_name
@@ -85,7 +92,6 @@ def gei_repetition_features(
     Each recording's thermal clip is segmented once; repetition ``start_s``/``end_s`` select its
     frames (:func:`gei_per_repetition`). ``gei_options`` maps exercise code -> GeiOptions
     (default: ``mode="fit"`` for sit-ups). A recording without a thermal file raises DataError."""
-    import pandas as pd
 
     root = Path(dataset_dir)
     ann_path = root / "annotations.csv"
@@ -106,7 +112,6 @@ def gei_repetition_features(
     groups = list(ann.groupby(["participant", "exercise"], sort=True))
     iterator = groups
     if progress:
-        from rich.progress import track
 
         iterator = track(groups, description="thermal GEIs")
     for (part, code), rows in iterator:
@@ -158,11 +163,6 @@ class GeiScorer:
 
     def fit(self, X: np.ndarray, y: np.ndarray, exercise: Sequence[str]) -> GeiScorer:
         """Fit one model per exercise code in ``exercise``."""
-        from sklearn.decomposition import PCA
-        from sklearn.impute import SimpleImputer
-        from sklearn.linear_model import Ridge
-        from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import StandardScaler
 
         X, y, ex = self._check(X, exercise, y)
         self.mean_score_ = float(np.mean(y))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from repcoach.types import ThermalClip
@@ -51,7 +52,6 @@ def _to_uint8(frame: np.ndarray) -> tuple[np.ndarray, float, float]:
 
 
 def _cleanup(mask: np.ndarray, opt: SilhouetteOptions) -> np.ndarray:
-    import cv2
 
     m = mask.astype(np.uint8)
     if opt.open_px > 1:
@@ -76,7 +76,6 @@ def _cleanup(mask: np.ndarray, opt: SilhouetteOptions) -> np.ndarray:
 
 def _fill_holes(mask: np.ndarray) -> np.ndarray:
     """Fill background regions not connected to the image border."""
-    import cv2
 
     inv = (~mask).astype(np.uint8)
     n, labels = cv2.connectedComponents(inv, connectivity=4)
@@ -93,7 +92,6 @@ def segment_frame(
     background: np.ndarray | None = None,
 ) -> np.ndarray:
     """Binary silhouette ``(H, W)`` bool of the warm body in one thermal frame."""
-    import cv2
 
     opt = options or SilhouetteOptions()
     f = np.asarray(frame, dtype=np.float32)

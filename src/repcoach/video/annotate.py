@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from repcoach.errors import DataError
@@ -77,7 +78,6 @@ def rep_caption(i: int, rep: Repetition) -> str:
 
 
 def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float, colour, thick: int):
-    import cv2
 
     (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
     x, y = org
@@ -89,7 +89,6 @@ def draw_skeleton(
     img: np.ndarray, xy: np.ndarray, vis: np.ndarray, bones: tuple[tuple[int, int], ...]
 ) -> None:
     """Draw bones and joints (pixel coordinates ``xy`` (joints, 2)) in place on a BGR image."""
-    import cv2
 
     h, w = img.shape[:2]
     thick = max(2, round(h / 240))
@@ -124,7 +123,6 @@ def write_annotated_video(
     resampled to 30 FPS still lines up with a 25 FPS video. ``fps`` sets the output rate
     (default: the input's). Returns ``out_path``; the file appears only once complete.
     """
-    import cv2
 
     if seq.space not in ("image", "pixels"):
         raise ValueError(
@@ -183,7 +181,6 @@ def _draw_overlay(
     line_h: int,
 ) -> None:
     """Header (exercise, live count), banner for a just-finished rep, running list."""
-    import cv2
 
     h, w = img.shape[:2]
     finished = np.flatnonzero(ends <= t + 1e-9)

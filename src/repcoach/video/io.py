@@ -16,13 +16,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from repcoach.errors import DataError
+from repcoach.io.media import VIDEO_EXTENSIONS  # noqa: F401  (re-exported: the one list)
 from repcoach.types import PoseSequence
 
 #: File extensions treated as videos when scanning folders.
-VIDEO_EXTENSIONS = (".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg")
 
 #: Frame rate the models expect (EJUST-GYM-3 pose is 30 FPS; annotations count 30 FPS frames).
 MODEL_FPS = 30.0
@@ -107,7 +108,6 @@ def check_video_file(path: str | Path) -> Path:
 
 def _open(path: Path):  # -> cv2.VideoCapture
     """Open a video or raise a DataError explaining why it cannot be read."""
-    import cv2
 
     path = check_video_file(path)
     cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
@@ -151,7 +151,6 @@ def probe_video(path: str | Path) -> VideoInfo:
 
 
 def _info(cap, path: Path, shape: tuple[int, ...]) -> VideoInfo:  # noqa: ANN001
-    import cv2
 
     fourcc = int(cap.get(cv2.CAP_PROP_FOURCC))
     codec = fourcc.to_bytes(4, "little").decode("latin-1").strip("\x00") or "unknown"
@@ -207,7 +206,6 @@ class VideoReader:
         return self.info.fps if self.info.fps > 0 else MODEL_FPS
 
     def __iter__(self) -> Iterator[Frame]:
-        import cv2
 
         cap = _open(self.path)
         step = 1.0 / self.fps

@@ -22,11 +22,22 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
 from repcoach.errors import DataError
 from repcoach.io.atomic import write_json
+from repcoach.io.pose_csv import pose_meta_path
 from repcoach.pose.extract import (
     PoseExtractor,
     PoseExtractorOptions,
+    resolve_model_path,
     world_csv_path,
     write_extraction,
 )
@@ -134,7 +145,6 @@ def plan_jobs(
 def remove_stale_temps(jobs: Iterable[Job]) -> list[Path]:
     """Delete temp files a killed run left next to our outputs (``.<name>.*.tmp``, made by
     :func:`repcoach.io.atomic.atomic_write`). Do not run two batches on one tree at once."""
-    from repcoach.io.pose_csv import pose_meta_path
 
     removed = []
     for job in jobs:
@@ -229,7 +239,6 @@ def run_batch(
     summary.workers = n_workers
     if todo:
         # Resolve (and build, once) the model here so workers do not race to build it.
-        from repcoach.pose.extract import resolve_model_path
 
         model = resolve_model_path(options.model_asset_path)
         options = replace(options, model_asset_path=str(model))
@@ -308,14 +317,6 @@ def _progress(enabled: bool, total: int):  # noqa: ANN202
     if not enabled or total == 0:
         yield lambda r: None
         return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
 
     with Progress(
         TextColumn("[bold]extract[/]"),

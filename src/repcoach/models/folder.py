@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from repcoach.data.scorer_inputs import config_scorer_inputs
 from repcoach.errors import DataError
 from repcoach.io.atomic import atomic_path, write_json
+from repcoach.logs import quiet_tf_logs
+from repcoach.models.labels import LabelEncoder
 
 FORMAT_VERSION = 1
 
@@ -48,78 +49,14 @@ MODEL_CONFIG_KEYS = (
 
 #: Optional keys (absent in folders written before them; readers use the default shown):
 #: ``scorer_inputs`` ([]): extra constant input channels of every scorer, appended after the
-#: ``n_features`` pose values (:mod:`repcoach.models.scorer_inputs`), so a scorer takes
+#: ``n_features`` pose values (:mod:`repcoach.data.scorer_inputs`), so a scorer takes
 #: ``(seq_len, n_features + len(scorer_inputs))``; ``aspect_corrected_clips`` (unknown): how
 #: many training clips had x (and z) multiplied by width/height (analysis must do the same).
 OPTIONAL_CONFIG_KEYS = ("scorer_inputs", "aspect_corrected_clips")
 
 
-class LabelEncoder:
-    """Class names <-> integer ids (sorted names, like scikit-learn's), stored as JSON."""
-
-    def __init__(self, classes: Iterable[str] | None = None) -> None:
-        self.classes_: np.ndarray | None = None
-        if classes is not None:
-            self.classes_ = np.asarray([str(c) for c in classes], dtype=object)
-
-    def fit(self, y: Iterable[Any]) -> LabelEncoder:
-        self.classes_ = np.asarray(sorted({str(v) for v in y}), dtype=object)
-        return self
-
-    def _check(self) -> np.ndarray:
-        if self.classes_ is None:
-            raise ValueError("LabelEncoder is not fitted")
-        return self.classes_
-
-    def transform(self, y: Iterable[Any]) -> np.ndarray:
-        classes = self._check()
-        lookup = {c: i for i, c in enumerate(classes)}
-        out = []
-        for v in y:
-            if str(v) not in lookup:
-                raise ValueError(f"unknown label {v!r}; known: {list(classes)}")
-            out.append(lookup[str(v)])
-        return np.asarray(out, dtype=np.int64)
-
-    def fit_transform(self, y: Iterable[Any]) -> np.ndarray:
-        y = list(y)
-        return self.fit(y).transform(y)
-
-    def inverse_transform(self, ids: Iterable[int]) -> np.ndarray:
-        classes = self._check()
-        return np.asarray([classes[int(i)] for i in ids], dtype=object)
-
-    def to_json(self) -> dict[str, list[str]]:
-        return {"classes": [str(c) for c in self._check()]}
-
-    @classmethod
-    def from_json(cls, obj: Mapping[str, Any] | str) -> LabelEncoder:
-        if isinstance(obj, str):
-            obj = json.loads(obj)
-        classes = obj.get("classes") if isinstance(obj, Mapping) else None
-        if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
-            raise ValueError('expected {"classes": [names...]}')
-        return cls(classes)
-
-    def __len__(self) -> int:
-        return len(self._check())
-
-    def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, LabelEncoder)
-            and self.classes_ is not None
-            and other.classes_ is not None
-            and list(self.classes_) == list(other.classes_)
-        )
-
-    def __repr__(self) -> str:
-        return f"LabelEncoder({None if self.classes_ is None else list(self.classes_)})"
-
-
 def save_keras(model: Any, stem: Path) -> list[Path]:
     """Save a Keras model as ``stem.keras`` and ``stem.h5`` (both atomically)."""
-    from repcoach.models.classifier import quiet_tf_logs
-
     written = []
     for suffix in (".keras", ".h5"):
         target = stem.with_suffix(suffix)
@@ -191,7 +128,6 @@ def load_model_config(model_dir: str | Path) -> dict[str, Any]:
             raise DataError(str(e), labels) from None
     if not isinstance(cfg.get("classes"), list):
         raise DataError("no class list (labels.json or config.json 'classes')", model_dir)
-    from repcoach.models.scorer_inputs import config_scorer_inputs
 
     cfg["scorer_inputs"] = list(config_scorer_inputs(cfg, path))
     return cfg
@@ -250,32 +186,3 @@ def load_history(model_dir: str | Path) -> dict[str, Any]:
         return json.loads(p.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
         raise DataError(f"not valid JSON ({e})", p) from None
-
-
-def load_test_inputs(model_dir: str | Path, limit: int | None = 256) -> np.ndarray | None:
-    """Model inputs of the held-out test split named in config.json (None when unavailable).
-
-    Used by export parity checks so TFLite is compared with Keras on real held-out samples."""
-    got = load_test_split(model_dir, limit)
-    return None if got is None else got[0]
-
-
-def load_test_split(
-    model_dir: str | Path, limit: int | None = 256
-) -> tuple[np.ndarray, np.ndarray | None] | None:
-    """``(pose inputs, scorer extra-input values or None)`` of the held-out test split named in
-    config.json, or None when unavailable. The extra values (``(n, k)``, config.json
-    ``scorer_inputs``) are computed over whole recordings, as at analysis."""
-    from repcoach.models.scorer_inputs import samples_values
-    from repcoach.samples import load_samples_for_config
-
-    cfg = load_model_config(model_dir)
-    if not cfg.get("data") or not Path(cfg["data"]).exists():
-        return None
-    samples, split_idx = load_samples_for_config(cfg, Path(cfg["data"]))
-    idx = split_idx.get("test")
-    if idx is None or len(idx) == 0:
-        return None
-    extra = samples_values(cfg.get("scorer_inputs") or [], samples)
-    idx = idx if limit is None else idx[:limit]
-    return samples.X[idx], None if extra is None else extra[idx]

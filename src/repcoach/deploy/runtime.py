@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from repcoach.errors import DataError
+from repcoach.models.folder import load_model_config, scorer_input_shape
 
 PRECISIONS = ("fp32", "int8")
 
@@ -126,7 +127,6 @@ class RuntimeModels:
     ) -> RuntimeModels:
         """Load ``classifier_<precision>.tflite``, every ``scorers/<label>_<precision>.tflite``
         and the class names (``labels.json``, else ``config.json``) from ``model_dir``."""
-        from repcoach.model_dir import load_model_config
 
         model_dir = Path(model_dir)
         config = load_model_config(model_dir)
@@ -151,7 +151,6 @@ class RuntimeModels:
         models = [classifier, *scorers.values()] if classifier else list(scorers.values())
         if not models:
             raise DataError(f"no {precision} TFLite models (run `repcoach export`)", model_dir)
-        from repcoach.model_dir import scorer_input_shape
 
         want = (1, int(config["seq_len"]), int(config["n_features"]))
         want_scorer = (1, *scorer_input_shape(config))

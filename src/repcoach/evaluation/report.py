@@ -1,10 +1,11 @@
 """The one report writer every modality uses: report.json, report.md and PNG figures.
 
-Input is the report dict built by :mod:`repcoach.evaluate` (or the IMU evaluator with the same
+Input is the report dict built by :mod:`repcoach.evaluation.evaluate` (or the IMU evaluator
+with the same
 sections): ``accuracy`` (top level), ``accuracy_level``, ``evaluated_on``, optional
 ``classification`` ({"sample": metrics, "clip": metrics|None}, metrics from
-:func:`repcoach.evaluate.classification_metrics`), optional ``scoring`` (from
-:func:`repcoach.evaluate.scoring_section`), optional ``export`` (export.json). Figures:
+:func:`repcoach.evaluation.evaluate.classification_metrics`), optional ``scoring`` (from
+:func:`repcoach.evaluation.evaluate.scoring_section`), optional ``export`` (export.json). Figures:
 ``confusion_matrix.png`` (Fig. 6, sample level), ``confusion_matrix_clip.png`` (clip level, when
 clips hold several samples) and ``loss_curves.png`` (Fig. 7, from the training history).
 Every file is written atomically.
@@ -18,23 +19,16 @@ from typing import Any
 
 import numpy as np
 
-from repcoach.io.atomic import atomic_path, write_json, write_text
-
-
-def _nan_to_none(x: Any) -> Any:
-    from repcoach.evaluate import nan_to_none
-
-    return nan_to_none(x)
+from repcoach.evaluation.metrics import headline_accuracy, nan_to_none
+from repcoach.io.atomic import write_json, write_text
+from repcoach.io.figures import pyplot, save_figure
 
 
 def plot_confusion_matrix(
     cm: Sequence[Sequence[int]], classes: Sequence[str], path: str | Path, title: str
 ) -> Path:
     """Confusion-matrix heat map (rows true, columns predicted) with counts in the cells."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     m = np.asarray(cm, dtype=float)
     n = len(classes)
@@ -52,11 +46,7 @@ def plot_confusion_matrix(
             ax.text(j, i, f"{int(m[i, j])}", ha="center", va="center",
                     color="white" if share[i, j] > 0.5 else "black", fontsize=9)  # fmt: skip
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def plot_loss_curves(history: Mapping[str, Any], path: str | Path) -> Path | None:
@@ -71,10 +61,7 @@ def plot_loss_curves(history: Mapping[str, Any], path: str | Path) -> Path | Non
     curves = [(n, h) for n, h in curves if h.get("loss")]
     if not curves:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, axes = plt.subplots(1, len(curves), figsize=(4.2 * len(curves), 3.4), dpi=110,
                              squeeze=False)  # fmt: skip
@@ -89,11 +76,7 @@ def plot_loss_curves(history: Mapping[str, Any], path: str | Path) -> Path | Non
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def _fmt(x: Any, pct: bool = False) -> str:
@@ -209,11 +192,9 @@ def write_report(
     if figs:
         report["figures"] = figs
     if "accuracy" not in report:
-        from repcoach.evaluate import headline_accuracy
-
         acc, level = headline_accuracy(report)
         report = {"accuracy": acc, "accuracy_level": level, **report}
-    clean = _nan_to_none(report)
+    clean = nan_to_none(report)
     write_text(out / "report.md", render_markdown(clean))
     write_json(out / "report.json", clean)
     return out / "report.json"

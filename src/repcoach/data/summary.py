@@ -11,6 +11,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from rich.table import Table
+
 from repcoach.io.dataset_index import DatasetIndex
 from repcoach.io.ejust import EXERCISES, MODALITIES
 
@@ -93,7 +95,6 @@ class DatasetSummary:
 
     def rich_tables(self) -> list[Table]:
         """Table I (attributes, smoking, diet) and the modality x exercise file-count table."""
-        from rich.table import Table
 
         t1 = Table(title=f"Participant metadata summary ({self.n_participants} participants)")
         t1.add_column("Attribute")

@@ -21,6 +21,13 @@ from typing import Any
 
 import numpy as np
 
+from repcoach.data.samples import SampleOptions, samples_from_ejust
+from repcoach.imu.model import ImuClassifier
+from repcoach.imu.train import load_window_set
+from repcoach.io.atomic import write_json, write_text
+from repcoach.io.figures import pyplot, save_figure
+from repcoach.models.classifier import build_bilstm
+
 RULES = ("mean", "product")
 
 
@@ -153,10 +160,6 @@ def run_fusion_experiment(
     (see :func:`fusion_table`); with ``out_dir`` also writes fusion.json / .md / .png."""
     import keras
 
-    from repcoach.imu.model import ImuClassifier
-    from repcoach.imu.train import load_window_set
-    from repcoach.models.classifier import build_bilstm
-    from repcoach.samples import SampleOptions, samples_from_ejust
 
     rng = np.random.default_rng(seed)
     imu = load_window_set(data_dir, progress=progress)
@@ -242,12 +245,8 @@ def run_fusion_experiment(
 
 
 def _write_fusion(rows: list[dict[str, Any]], out: Path, meta: dict[str, Any]) -> None:
-    import matplotlib
+    plt = pyplot()
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from repcoach.io.atomic import atomic_path, write_json, write_text
 
     write_json(out / "fusion.json", {"meta": meta, "rows": rows})
     conds = list(dict.fromkeys(r["condition"] for r in rows))
@@ -268,6 +267,4 @@ def _write_fusion(rows: list[dict[str, Any]], out: Path, meta: dict[str, Any]) -
     ax.set(ylabel="per-clip accuracy", ylim=(0, 1.05), title="late fusion, held-out participants")
     ax.legend(fontsize=8, loc="lower left")
     fig.tight_layout()
-    with atomic_path(out / "fusion.png") as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
+    save_figure(fig, out / "fusion.png", dpi=110)

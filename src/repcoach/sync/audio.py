@@ -16,15 +16,19 @@ import shutil
 import subprocess
 import warnings
 from dataclasses import dataclass
+from math import gcd
 from pathlib import Path
 
 import numpy as np
+from scipy.io import wavfile
+from scipy.signal import resample_poly
 
 from repcoach.errors import DataError
 from repcoach.io.atomic import atomic_path, atomic_write
+from repcoach.io.media import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS
 
-AUDIO_EXTS = (".wav", ".wave")
-VIDEO_EXTS = (".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".3gp")
+AUDIO_EXTS = AUDIO_EXTENSIONS
+VIDEO_EXTS = VIDEO_EXTENSIONS
 
 # audio codec used by mux_audio for each output container
 _MUX_CODECS = {".mp4": "aac", ".m4v": "aac", ".mov": "aac", ".3gp": "aac", ".mkv": "aac",
@@ -186,16 +190,13 @@ def read_audio(
 
 
 def _resample(x: np.ndarray, src: int, dst: int) -> np.ndarray:
-    from math import gcd
 
-    from scipy.signal import resample_poly
 
     g = gcd(int(src), int(dst))
     return resample_poly(x, dst // g, src // g, axis=0).astype(np.float32)
 
 
 def _read_wav(path: Path) -> tuple[np.ndarray, int]:
-    from scipy.io import wavfile
 
     try:
         with warnings.catch_warnings():  # unknown chunks (e.g. LIST metadata) are fine
@@ -321,7 +322,6 @@ def mux_audio(
 
 def write_wav(path: str | Path, samples: np.ndarray, rate: int) -> Path:
     """Write float samples in [-1, 1] as 16-bit PCM WAV, atomically."""
-    from scipy.io import wavfile
 
     path = Path(path)
     x = np.clip(np.asarray(samples, dtype=np.float64), -1.0, 1.0)

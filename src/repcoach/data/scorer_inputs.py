@@ -243,7 +243,7 @@ def span_values(
 
 
 def samples_values(names: Sequence[str], samples: Any) -> np.ndarray | None:
-    """Channel values for :class:`~repcoach.samples.Samples` (None when ``names`` is empty):
+    """Channel values for :class:`~repcoach.data.samples.Samples` (None when ``names`` is empty):
     from ``samples.duration`` and ``samples.form_features``, computed when the samples were
     cut, exactly as :func:`span_values` computes them at analysis."""
     if not names:

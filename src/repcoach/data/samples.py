@@ -15,7 +15,7 @@ Every cut goes through the same chain as analysis (:func:`repcoach.pose.resample
 clean -> normalise -> resample), so training and inference see identical inputs. Every sample
 keeps its ``clip_id`` so clip-level majority votes are possible, and its duration and (MediaPipe
 33) push-up form features, the raw values of the scorers' extra inputs
-(:mod:`repcoach.models.scorer_inputs`).
+(:mod:`repcoach.data.scorer_inputs`).
 """
 
 from __future__ import annotations
@@ -27,9 +27,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rich.progress import track
 
+from repcoach.data.scorer_inputs import FORM_LAYOUT, span_durations, span_form_features
 from repcoach.errors import DataError
-from repcoach.pose.resample import n_input_features
+from repcoach.io.dataset_index import load_annotations, scan_dataset
+from repcoach.io.ejust import EXERCISES
+from repcoach.io.indexed import load_index
+from repcoach.io.pose_csv import read_pose_csv
+from repcoach.pose.resample import n_input_features, repetition_inputs
+from repcoach.segment import segment_repetitions
+from repcoach.segment.windows import window_spans
 from repcoach.types import PoseSequence
 
 CLIP_MODES = ("reps", "windows", "whole")
@@ -180,7 +188,6 @@ def _make(
     bounds: Sequence[tuple[int, int]], group: str, split: str, layout: str,
     seq: PoseSequence | None = None,
 ) -> Samples:  # fmt: skip
-    from repcoach.models.scorer_inputs import FORM_LAYOUT, span_durations, span_form_features
 
     n = len(x)
     form = seq is not None and seq.layout.name == FORM_LAYOUT
@@ -220,32 +227,21 @@ def cut_bounds(seq: PoseSequence, options: SampleOptions) -> tuple[list[tuple[in
         return whole, False
     if options.clip_mode == "windows":
         fps = seq.fps if math.isfinite(seq.fps) and seq.fps > 0 else 30.0
-        length = max(2, int(round(options.window_s * fps)))
-        step = max(1, int(round(options.stride_s * fps)))
-        if n < length:
+        if n < max(2, int(round(options.window_s * fps))):
             return whole, True
-        return [(s, s + length) for s in range(0, n - length + 1, step)], False
+        return window_spans(seq, options.window_s, options.stride_s), False
     reps = segment_pose(seq)
     bounds = [(int(r.start), int(r.end)) for r in reps if r.end - r.start >= 2]
     return (bounds, False) if bounds else (whole, True)
 
 
 def segment_pose(seq: PoseSequence) -> list[Any]:
-    """Repetitions of a recording from the shared segmenter (helper C's module)."""
-    try:
-        from repcoach.segment import segment_repetitions
-    except ImportError as e:  # pragma: no cover - depends on the segmenter being present
-        raise DataError(
-            f"clip mode 'reps' needs repcoach.segment.segment_repetitions ({e}); use "
-            "--clip-mode windows or whole",
-            seq.source,
-        ) from None
+    """Repetitions of a recording from the shared segmenter."""
     return list(segment_repetitions(seq))
 
 
 def inputs_for(seq: PoseSequence, bounds: Sequence[tuple[int, int]], options: SampleOptions):
     """``(len(bounds), seq_len, features)`` model inputs (clean -> normalise -> resample)."""
-    from repcoach.pose.resample import repetition_inputs
 
     return repetition_inputs(
         seq, list(bounds), length=options.seq_len, method=options.resample,
@@ -284,14 +280,12 @@ def _progress(items: list[Any], enabled: bool, what: str):
     if not enabled or len(items) < 2:
         yield from items
         return
-    from rich.progress import track
 
     yield from track(items, description=what, transient=True)
 
 
 def samples_from_index(root: str | Path, options: SampleOptions | None = None) -> Samples:
     """Samples of a generic indexed dataset (pose CSVs in any supported layout)."""
-    from repcoach.io.indexed import load_index
 
     options = options or SampleOptions()
     ds = load_index(root)
@@ -336,9 +330,6 @@ def samples_from_index(root: str | Path, options: SampleOptions | None = None) -
 
 def samples_from_ejust(root: str | Path, options: SampleOptions | None = None) -> Samples:
     """Samples of a dataset in the EJUST-GYM-3 layout, one per repetition (and view)."""
-    from repcoach.io.dataset_index import load_annotations, scan_dataset
-    from repcoach.io.ejust import EXERCISES
-    from repcoach.io.pose_csv import read_pose_csv
 
     options = options or SampleOptions()
     root = Path(root)
@@ -407,15 +398,3 @@ def load_samples(root: str | Path, options: SampleOptions | None = None) -> Samp
     if detect_form(root) == "indexed":
         return samples_from_index(root, options)
     return samples_from_ejust(root, options)
-
-
-def load_samples_for_config(
-    cfg: dict[str, Any], data: str | Path, progress: bool = False
-) -> tuple[Samples, dict[str, np.ndarray]]:
-    """Samples of ``data`` cut as a model folder was trained, and the indices of each split
-    (train/val/test) as recorded in its config.json (split column, else groups)."""
-    from repcoach.models.train import split_for_samples
-
-    opts = SampleOptions.from_config(cfg, progress=progress)
-    samples = load_samples(data, opts)
-    return samples, split_for_samples(samples, cfg.get("split") or {})

@@ -23,9 +23,21 @@ from typing import Any
 
 import numpy as np
 
+from repcoach.data.sample_splits import load_samples_for_config
+from repcoach.data.scorer_inputs import (
+    FORM_SCALE,
+    LOG_DURATION,
+    LOG_RELATIVE_DURATION,
+    append_channels,
+    samples_values,
+)
+from repcoach.deploy.runtime import PRECISIONS, TFLiteModel, tflite_name
 from repcoach.errors import DataError
+from repcoach.imu.train import load_imu_test_inputs
 from repcoach.io.atomic import atomic_write, write_json
-from repcoach.runtime import PRECISIONS, TFLiteModel, tflite_name
+from repcoach.logs import native_stderr_silenced
+from repcoach.models.folder import load_keras_models, load_model_config, scorer_input_shape
+from repcoach.models.labels import LabelEncoder
 
 EXPORT_FORMAT_VERSION = 1
 
@@ -104,7 +116,6 @@ def export_model_dir(
     ``parity_extra``: ``(n, k)`` values of the scorers' extra inputs for those samples (None:
     :func:`synthetic_extra_values`); unused when the scorers have none.
     """
-    from repcoach.model_dir import load_keras_models, load_model_config, scorer_input_shape
 
     model_dir = Path(model_dir)
     precisions = tuple(quantize)
@@ -156,7 +167,6 @@ def export_model_dir(
     extra_source = None
     x_scorer = x
     if extra_names:
-        from repcoach.models.scorer_inputs import append_channels
 
         if parity_extra is None:
             parity_extra = synthetic_extra_values(len(x), extra_names, seed=seed)
@@ -228,7 +238,6 @@ def convert_to_tflite(
     import keras
     import tensorflow as tf
 
-    from repcoach.logs import native_stderr_silenced
 
     spec = tf.TensorSpec([1, seq_len, n_features], tf.float32, name="x")
     out: dict[str, bytes] = {}
@@ -250,7 +259,6 @@ def convert_to_tflite(
 
 def ensure_labels_json(model_dir: str | Path, classes: list[str] | None = None) -> Path:
     """Write ``labels.json`` (``{"classes": [...]}``, classifier-output order) if it is missing."""
-    from repcoach.model_dir import LabelEncoder, load_model_config
 
     path = Path(model_dir) / "labels.json"
     if not path.exists():
@@ -265,17 +273,14 @@ def default_parity_samples(
 ) -> tuple[np.ndarray, str]:
     """Held-out inputs for parity checks and where they came from.
 
-    First choice: the test split of the training data, via ``repcoach.model_dir`` when the
+    First choice: the test split of the training data, via ``repcoach.models.folder`` when the
     folder's ``config.json`` names its data (written by training). Otherwise
     :func:`synthetic_pose_inputs`: smooth pose-like trajectories, never zeros.
     """
     why = "config.json names no training data"
     try:
-        from repcoach.model_dir import load_model_config, load_test_inputs
-
-        loader = load_test_inputs
-        if load_model_config(model_dir).get("modality") == "imu":  # held-out IMU windows
-            from repcoach.imu.train import load_imu_test_inputs as loader
+        imu = load_model_config(model_dir).get("modality") == "imu"  # held-out IMU windows
+        loader = load_imu_test_inputs if imu else load_test_inputs
         x = loader(model_dir, limit=n)
         if x is not None and len(x):
             x = np.asarray(x, dtype=np.float32)
@@ -317,7 +322,6 @@ def held_out_with_extra(
     """``(inputs, scorer extra-input values, note)`` of the held-out test split for a folder
     whose scorers have extra inputs (the durations of those very samples), or None when the
     split cannot be loaded (callers then fall back to :func:`default_parity_samples`)."""
-    from repcoach.model_dir import load_test_split
 
     try:
         got = load_test_split(model_dir, limit=n)
@@ -333,8 +337,7 @@ def synthetic_extra_values(n: int, names: tuple[str, ...] | list[str], seed: int
     """``(n, len(names))`` plausible values of the scorers' extra inputs for parity checks:
     repetitions of 0.5-4 s (``log_duration``) and 0.55-1.35 times the set's median
     (``log_relative_duration``); push-up form channels within 15 % of their typical value
-    (:data:`~repcoach.models.scorer_inputs.FORM_SCALE`'s fill, scaled)."""
-    from repcoach.models.scorer_inputs import FORM_SCALE, LOG_DURATION, LOG_RELATIVE_DURATION
+    (:data:`~repcoach.data.scorer_inputs.FORM_SCALE`'s fill, scaled)."""
 
     rng = np.random.default_rng(seed + 1)
     ranges = {LOG_DURATION: (np.log(0.5), np.log(4.0)),
@@ -361,3 +364,29 @@ def _versions() -> dict[str, str]:
     except ImportError:  # pragma: no cover - pinned dependency
         litert = "missing"
     return {"tensorflow": tf.__version__, "keras": keras.__version__, "ai_edge_litert": litert}
+
+
+def load_test_inputs(model_dir: str | Path, limit: int | None = 256) -> np.ndarray | None:
+    """Model inputs of the held-out test split named in config.json (None when unavailable).
+
+    Used by export parity checks so TFLite is compared with Keras on real held-out samples."""
+    got = load_test_split(model_dir, limit)
+    return None if got is None else got[0]
+
+
+def load_test_split(
+    model_dir: str | Path, limit: int | None = 256
+) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """``(pose inputs, scorer extra-input values or None)`` of the held-out test split named in
+    config.json, or None when unavailable. The extra values (``(n, k)``, config.json
+    ``scorer_inputs``) are computed over whole recordings, as at analysis."""
+    cfg = load_model_config(model_dir)
+    if not cfg.get("data") or not Path(cfg["data"]).exists():
+        return None
+    samples, split_idx = load_samples_for_config(cfg, Path(cfg["data"]))
+    idx = split_idx.get("test")
+    if idx is None or len(idx) == 0:
+        return None
+    extra = samples_values(cfg.get("scorer_inputs") or [], samples)
+    idx = idx if limit is None else idx[:limit]
+    return samples.X[idx], None if extra is None else extra[idx]

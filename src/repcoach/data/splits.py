@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 import numpy as np
+from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
 
 from repcoach.errors import DataError
 
@@ -118,7 +119,6 @@ def subject_kfold(
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """``k`` (train, test) index pairs with every group tested exactly once (stratified by
     label when given, via scikit-learn's StratifiedGroupKFold)."""
-    from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
 
     g = np.asarray(subjects).astype(str)
     n_groups = len(set(g))

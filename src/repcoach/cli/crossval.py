@@ -1,0 +1,321 @@
+"""`repcoach crossval`: grouped k-fold cross-validation of a training recipe, pose or IMU
+(``--modality imu``: cross-subject folds of the IMU window classifier or repetition features).
+`repcoach imu-crossval` is kept as a hidden, deprecated alias of ``crossval --modality imu``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from repcoach.cli import options as o
+from repcoach.cli.app import app
+from repcoach.data.samples import load_samples
+from repcoach.evaluation.crossval import cross_validate
+from repcoach.evaluation.evaluate import write_predictions
+from repcoach.evaluation.metrics import classification_section, headline_accuracy
+from repcoach.evaluation.report import write_report
+from repcoach.imu.rep_features import load_rep_feature_set, rep_cross_subject
+from repcoach.imu.train import (
+    DEFAULT_ROTATE_DEG,
+    check_train_options,
+    check_window_options,
+    cross_subject,
+    load_window_set,
+)
+from repcoach.io.atomic import write_json
+
+FOLD = typer.Option(
+    None,
+    "--fold",
+    help="Test subject(s) of one fold, comma-separated; repeat "
+    "for more folds (default: leave one subject out).",
+    rich_help_panel=o.IMU,
+)
+FEATURES = typer.Option(
+    "windows",
+    "--features",
+    help="windows (CNN on 2 s windows) | rep "
+    "(per-repetition duration/amplitude features + a simple model; needs "
+    "--unit rep).",
+    rich_help_panel=o.IMU,
+)
+REP_MODEL = typer.Option(
+    "logreg", "--rep-model", help="logreg | gbm (--features rep).", rich_help_panel=o.IMU
+)
+
+
+@app.command("crossval")
+def crossval_cmd(
+    data: Path = typer.Option(
+        ..., "--data", help="Dataset folder (index.csv or EJUST layout).", rich_help_panel=o.DATA
+    ),
+    out: Path = typer.Option(..., "--out", help="Report folder to write.", rich_help_panel=o.DATA),
+    modality: str = o.modality_option(),
+    folds: int = typer.Option(
+        5,
+        "--folds",
+        "-k",
+        help="Number of folds (grouped, stratified; pose).",
+        rich_help_panel=o.DATA,
+    ),
+    task: str = o.TASK,
+    epochs: int | None = o.EPOCHS,
+    seq_len: int = o.SEQ_LEN,
+    clip_mode: str = o.CLIP_MODE,
+    window: float = o.WINDOW,
+    stride: float = o.STRIDE,
+    view: str = o.VIEW,
+    group_col: str | None = o.GROUP_COL,
+    presence: bool = o.PRESENCE,
+    root_motion: bool = o.ROOT_MOTION,
+    mirror_average: bool = o.MIRROR_AVERAGE,
+    occlusion: float = o.OCCLUSION,
+    n_models: int = o.N_MODELS,
+    scorer_inputs: str = o.SCORER_INPUTS,
+    scorer_arch: str = o.SCORER_ARCH,
+    arch: str | None = o.ARCH,
+    min_epochs: int = o.MIN_EPOCHS,
+    mirror: str | None = o.MIRROR,
+    derived: bool = o.DERIVED,
+    rotate: float | None = o.ROTATE,
+    channels: str | None = o.CHANNELS,
+    unit: str | None = o.UNIT,
+    label: str | None = o.LABEL,
+    fold: list[str] | None = FOLD,
+    features: str = FEATURES,
+    rep_model: str = REP_MODEL,
+    seed: int = o.SEED,
+    quick: bool = o.QUICK,
+    quiet: bool = o.QUIET,
+) -> None:
+    """k-fold cross-validation by participant/clip/group: every sample is tested once, by a
+    model that never saw its group. Writes report.json / report.md / PNGs (no model is kept)."""
+    imu_given = {
+        "--mirror": mirror is not None,
+        "--derived": derived,
+        "--rotate": rotate is not None,
+        "--channels": channels is not None,
+        "--unit": unit is not None,
+        "--label": label is not None,
+        "--fold": bool(fold),
+        "--features": features != "windows",
+        "--rep-model": rep_model != "logreg",
+    }
+    if o.check_modality(modality) == "imu":
+        o.refuse(
+            {
+                "--presence": presence,
+                "--root-motion": root_motion,
+                "--mirror-average": mirror_average,
+                "--occlusion": occlusion > 0,
+                "--scorer-inputs": scorer_inputs != "auto",
+                "--scorer-arch": scorer_arch != "bilstm",
+                "--group-col": bool(group_col),
+                "--task": task != "exercise",
+            },
+            "pose",
+        )
+        imu_crossval(
+            data,
+            out,
+            arch=arch or "cnn",
+            epochs=30 if epochs is None else epochs,
+            channels=channels or "",
+            unit=unit or "recording",
+            label=label or "label",
+            fold=fold,
+            seed=seed,
+            rotate=DEFAULT_ROTATE_DEG if rotate is None else rotate,
+            mirror=mirror or "",
+            n_models=n_models,
+            derived=derived,
+            features=features,
+            rep_model=rep_model,
+            quiet=quiet,
+        )
+        return
+    o.refuse(imu_given, "imu")
+    if folds < 2:
+        raise typer.BadParameter("need at least 2 folds", param_hint="--folds")
+    sopts, topts = o.pose_options(
+        task=task,
+        epochs=epochs,
+        seed=seed,
+        quick=quick,
+        quiet=quiet,
+        seq_len=seq_len,
+        clip_mode=clip_mode,
+        window=window,
+        stride=stride,
+        view=view,
+        group_col=group_col,
+        presence=presence,
+        root_motion=root_motion,
+        mirror_average=mirror_average,
+        occlusion=occlusion,
+        n_models=n_models,
+        arch=arch,
+        min_epochs=min_epochs,
+        scorer_inputs=scorer_inputs,
+        scorer_arch=scorer_arch,
+    )
+    samples = load_samples(data, sopts)
+    cv = cross_validate(samples, k=folds, options=topts)
+    report = {"data": str(data), "task": task, "modality": "pose",
+              "evaluated_on": {"protocol": f"{folds}-fold cross-validation, grouped",
+                               "n_samples": cv["n_samples"], "n_groups": cv["n_groups"],
+                               "includes_training_subjects": False},
+              "cross_validation": {k: cv[k] for k in ("k", "per_fold_sample_accuracy",
+                                                       "epochs_run", "scorer_inputs")}}  # fmt: skip
+    for key in ("classification", "scoring"):
+        if key in cv:
+            report[key] = cv[key]
+    acc, level = headline_accuracy(report)
+    report = {"accuracy": acc, "accuracy_level": level, **report}
+    write_report(out, report)
+    pr = cv["predictions"]
+    write_predictions(out / "predictions.csv", pr["samples"], pr["predicted"], pr["proba"],
+                      pr["classes"], pr["predicted_score"], pr["fold"])  # fmt: skip
+    Console().print(
+        f"{folds}-fold accuracy ({level}): "
+        + ("n/a" if acc is None else f"[bold]{100 * acc:.1f} %[/]")
+        + f" on {cv['n_samples']} samples, {cv['n_groups']} groups; wrote {out / 'report.json'}"
+    )
+
+
+@app.command("imu-crossval", hidden=True, deprecated=True)
+def imu_crossval_alias(
+    data: Path = typer.Option(..., "--data"),
+    out: Path = typer.Option(..., "--out"),
+    arch: str = typer.Option("cnn"),
+    epochs: int = typer.Option(30),
+    channels: str = typer.Option(""),
+    unit: str = typer.Option("recording"),
+    label: str = typer.Option("label"),
+    fold: list[str] | None = typer.Option(None, "--fold"),
+    seed: int = typer.Option(0),
+    rotate: float = typer.Option(DEFAULT_ROTATE_DEG),
+    mirror: str = typer.Option(""),
+    n_models: int = typer.Option(1, "--n-models"),
+    derived: bool = typer.Option(False, "--derived"),
+    features: str = typer.Option("windows"),
+    rep_model: str = typer.Option("logreg", "--rep-model"),
+    quiet: bool = typer.Option(False, "--quiet"),
+) -> None:
+    """Deprecated: use `repcoach crossval --modality imu` (same options)."""
+    typer.echo(
+        "warning: `repcoach imu-crossval` is deprecated; use `repcoach crossval "
+        "--modality imu` (same options)",
+        err=True,
+    )
+    imu_crossval(
+        data,
+        out,
+        arch=arch,
+        epochs=epochs,
+        channels=channels,
+        unit=unit,
+        label=label,
+        fold=fold,
+        seed=seed,
+        rotate=rotate,
+        mirror=mirror,
+        n_models=n_models,
+        derived=derived,
+        features=features,
+        rep_model=rep_model,
+        quiet=quiet,
+    )
+
+
+def imu_crossval(
+    data: Path,
+    out: Path,
+    *,
+    arch: str,
+    epochs: int,
+    channels: str,
+    unit: str,
+    label: str,
+    fold: list[str] | None,
+    seed: int,
+    rotate: float,
+    mirror: str,
+    n_models: int,
+    derived: bool,
+    features: str,
+    rep_model: str,
+    quiet: bool,
+) -> None:
+    """Cross-subject evaluation of the IMU classifier: per-window and per-clip (vote) accuracy."""
+    if features == "rep":
+        _rep_crossval(data, out, label, fold, rep_model, seed, quiet)
+        return
+    if features != "windows":
+        raise typer.BadParameter("features must be windows or rep")
+
+    try:  # before the data load, so a typo costs nothing
+        check_train_options(arch, mirror or None, rotate, n_models)
+        check_window_options(unit, label)
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from None
+    ws = load_window_set(data, channels or None, unit=unit, label=label, progress=not quiet)
+    folds = [f.split(",") for f in fold] if fold else None
+    res = cross_subject(
+        ws,
+        folds,
+        progress=not quiet,
+        arch=arch,
+        epochs=epochs,
+        seed=seed,
+        rotate_deg=rotate,
+        mirror=mirror or None,
+        n_models=n_models,
+        derived=derived,
+    )
+    write_json(out / "crossval.json", {k: v for k, v in res.items() if k != "classification"})
+    write_report(
+        out,
+        {
+            "data": str(data),
+            "modality": "imu",
+            "task": label,
+            "protocol": res["protocol"],
+            "classification": res["classification"],
+        },
+    )
+    con = Console()
+    con.print(
+        f"{res['protocol']}: window accuracy {100 * res['window_accuracy']:.1f}%, "
+        f"per {unit}: majority vote {100 * (res['clip_accuracy'] or 0):.1f}%, "
+        f"mean probability {100 * res['clip_accuracy_mean_probability']:.1f}% -> {out}"
+    )
+
+
+def _rep_crossval(
+    data: Path, out: Path, label: str, fold: list[str] | None, model: str, seed: int, quiet: bool
+) -> None:
+    """Per-repetition feature model (repcoach.imu.rep_features), cross-subject."""
+
+    fs = load_rep_feature_set(data, label=label, progress=not quiet)
+    folds = [f.split(",") for f in fold] if fold else None
+    res = rep_cross_subject(fs, folds, model=model, seed=seed)
+    write_json(
+        out / "crossval.json", {k: v for k, v in res.items() if k not in ("y_true", "y_pred")}
+    )
+    write_report(
+        out,
+        {
+            "data": str(data),
+            "modality": "imu",
+            "task": label,
+            "protocol": res["protocol"],
+            "classification": classification_section(res["y_true"], res["y_pred"], res["classes"]),
+        },
+    )
+    con = Console()
+    for f in res["folds"]:
+        con.print(f"test {','.join(f['test_subjects'])}: {100 * f['accuracy']:.1f}% (n={f['n']})")
+    con.print(f"{res['protocol']}: pooled {100 * (res['accuracy'] or 0):.1f}% -> {out}")

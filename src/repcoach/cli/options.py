@@ -1,0 +1,268 @@
+"""Options shared by several commands, defined once (help text, ``--help`` panel) and the checks
+that turn them into the library's option objects."""
+
+from __future__ import annotations
+
+import typer
+
+from repcoach.data.samples import SampleOptions
+from repcoach.models.train import TrainOptions
+
+MODALITIES = ("pose", "imu")
+
+DATA = "Data"
+MODEL = "Model"
+AUGMENT = "Augmentation"
+SCORERS = "Correctness scorers"
+IMU = "IMU only (--modality imu)"
+RUN = "Run"
+
+
+def modality_option(default: str = "pose") -> typer.models.OptionInfo:
+    """``--modality pose|imu``, the same on every command that takes it."""
+    return typer.Option(default, "--modality", help="pose | imu.", rich_help_panel=DATA)
+
+
+def check_modality(modality: str, supported: tuple[str, ...] = MODALITIES) -> str:
+    """``modality`` if this command supports it, else a clear usage error."""
+    if modality not in MODALITIES:
+        raise typer.BadParameter(
+            f"modality must be one of {', '.join(MODALITIES)}, got {modality!r}",
+            param_hint="--modality",
+        )
+    if modality not in supported:
+        raise typer.BadParameter(
+            f"this command takes --modality {' | '.join(supported)} only", param_hint="--modality"
+        )
+    return modality
+
+
+def refuse(given: dict[str, bool], other: str) -> None:
+    """A usage error naming the options given that belong to the other modality."""
+    names = [name for name, on in given.items() if on]
+    if names:
+        raise typer.BadParameter(
+            f"{', '.join(names)} only apply to --modality {other} (this model has no such option)",
+            param_hint="--modality",
+        )
+
+
+# Data: how recordings become samples (pose).
+SEQ_LEN = typer.Option(30, "--seq-len", help="Frames per model input.", rich_help_panel=DATA)
+CLIP_MODE = typer.Option(
+    "reps", "--clip-mode", help="reps | windows | whole.", rich_help_panel=DATA
+)
+WINDOW = typer.Option(
+    2.0, "--window", help="Window length in seconds (--clip-mode windows).", rich_help_panel=DATA
+)
+STRIDE = typer.Option(
+    1.0, "--stride", help="Window stride in seconds (--clip-mode windows).", rich_help_panel=DATA
+)
+VIEW = typer.Option(
+    "frontal", "--view", help="EJUST camera: frontal | side | both.", rich_help_panel=DATA
+)
+GROUP_COL = typer.Option(
+    None,
+    "--group-col",
+    help="index.csv column grouping near-duplicate clips (held out together).",
+    rich_help_panel=DATA,
+)
+TASK = typer.Option(
+    "exercise",
+    "--task",
+    help="exercise (classifier [+ scorers]) | correctness (scorers).",
+    rich_help_panel=DATA,
+)
+PRESENCE = typer.Option(
+    False,
+    "--presence",
+    help="Append a presence channel per joint (for data with often-unseen joints).",
+    rich_help_panel=MODEL,
+)
+ROOT_MOTION = typer.Option(
+    False,
+    "--root-motion",
+    help="Append the body centre's motion (x, y "
+    "in torso lengths): the global movement hip-centring removes.",
+    rich_help_panel=MODEL,
+)
+
+# Model.
+ARCH = typer.Option(
+    None,
+    "--arch",
+    help="Classifier network. pose: bilstm (the paper's, "
+    "default) | cnn | cnn_deep | cnn_attn | cnn_bilstm; imu: cnn (default) | "
+    "cnn_deep | cnn_attn | cnn_bilstm.",
+    rich_help_panel=MODEL,
+)
+N_MODELS = typer.Option(
+    1,
+    "--n-models",
+    help="Train a seed ensemble of this many networks (saved as one averaging model).",
+    rich_help_panel=MODEL,
+)
+MIRROR_AVERAGE = typer.Option(
+    False,
+    "--mirror-average",
+    help="The classifier averages its "
+    "output on each input and its mirror image (left/right-symmetric "
+    "exercises only).",
+    rich_help_panel=MODEL,
+)
+LSTM_UNITS = typer.Option(
+    256, "--lstm-units", help="BiLSTM units (paper: 256).", rich_help_panel=MODEL
+)
+EPOCHS = typer.Option(
+    None,
+    "--epochs",
+    help="Maximum epochs: pose 100 (early stopping, patience 15); imu 30.",
+    rich_help_panel=MODEL,
+)
+MIN_EPOCHS = typer.Option(
+    10,
+    "--min-epochs",
+    help="pose: warm-up epochs never kept as the best (early stopping counts after them).",
+    rich_help_panel=MODEL,
+)
+
+# Augmentation.
+OCCLUSION = typer.Option(
+    0.0,
+    "--occlusion",
+    help="Chance per training sample of hiding one "
+    "body part (hips, legs or arms) as if never tracked; needs --presence "
+    "(0 = off, the paper's).",
+    rich_help_panel=AUGMENT,
+)
+NO_AUGMENT = typer.Option(
+    False, "--no-augment", help="Train without augmentation.", rich_help_panel=AUGMENT
+)
+
+# Scorers.
+SCORER_INPUTS = typer.Option(
+    "auto",
+    "--scorer-inputs",
+    help="Extra scorer inputs: auto "
+    "(repetition duration for --clip-mode reps) | none | duration | "
+    "form (19 push-up form features, MediaPipe-33) | duration+form.",
+    rich_help_panel=SCORERS,
+)
+SCORER_ARCH = typer.Option(
+    "bilstm",
+    "--scorer-arch",
+    help="Scorer network: bilstm (pose + extra "
+    "inputs) | mlp (a small MLP on the extra scorer inputs only).",
+    rich_help_panel=SCORERS,
+)
+
+# IMU.
+MIRROR = typer.Option(
+    None,
+    "--mirror",
+    help="Left-right mirror augmentation axis x | y | z (default none).",
+    rich_help_panel=IMU,
+)
+DERIVED = typer.Option(
+    False,
+    "--derived",
+    help="Add orientation-robust channels inside the "
+    "model (|acc|, |gyro|, gravity direction per sensor).",
+    rich_help_panel=IMU,
+)
+ROTATE = typer.Option(
+    None,
+    "--rotate",
+    help="Random sensor-rotation augmentation in degrees (default 25; 0 = off).",
+    rich_help_panel=IMU,
+)
+CHANNELS = typer.Option(
+    None,
+    "--channels",
+    help="acc | gyro | acc+gyro | all (default per dataset).",
+    rich_help_panel=IMU,
+)
+UNIT = typer.Option(
+    None, "--unit", help="recording (default) | rep (annotated repetitions).", rich_help_panel=IMU
+)
+LABEL = typer.Option(
+    None,
+    "--label",
+    help="The index column to learn: label (default) | execution_type | correctness.",
+    rich_help_panel=IMU,
+)
+
+# Run.
+SEED = typer.Option(0, "--seed", help="Random seed.", rich_help_panel=RUN)
+QUICK = typer.Option(
+    False, "--quick", help="Small model, few epochs (smoke test).", rich_help_panel=RUN
+)
+QUIET = typer.Option(False, "--quiet", help="No progress bars.", rich_help_panel=RUN)
+
+
+def pose_options(
+    *,
+    task: str,
+    epochs: int | None,
+    seed: int,
+    quick: bool,
+    quiet: bool,
+    seq_len: int,
+    clip_mode: str,
+    window: float,
+    stride: float,
+    view: str,
+    group_col: str | None,
+    presence: bool,
+    root_motion: bool,
+    mirror_average: bool,
+    occlusion: float,
+    n_models: int,
+    arch: str | None,
+    min_epochs: int,
+    scorer_inputs: str,
+    scorer_arch: str,
+    batch_size: int | None = None,
+    lstm_units: int = 256,
+    augment: bool = True,
+    scorers: bool = True,
+) -> tuple[SampleOptions, TrainOptions]:
+    """The sample and training options of a pose ``train`` / ``crossval`` run, checked."""
+    if occlusion > 0 and not presence:
+        raise typer.BadParameter(
+            "hides body parts through the presence channels: add --presence",
+            param_hint="--occlusion",
+        )
+    try:
+        sopts = SampleOptions(
+            seq_len=seq_len,
+            clip_mode=clip_mode,
+            window_s=window,
+            stride_s=stride,
+            view=view,
+            group_col=group_col,
+            presence=presence,
+            root_motion=root_motion,
+            progress=not quiet,
+        )
+        topts = TrainOptions(
+            task=task,
+            epochs=100 if epochs is None else epochs,
+            batch_size=32 if batch_size is None else batch_size,
+            seed=seed,
+            quick=quick,
+            augment=augment,
+            scorers=scorers,
+            lstm_units=lstm_units,
+            n_models=n_models,
+            arch=arch or "bilstm",
+            min_epochs=min_epochs,
+            mirror_average=mirror_average,
+            occlusion=occlusion,
+            scorer_inputs=scorer_inputs,
+            scorer_arch=scorer_arch,
+            verbose=0 if quiet else 1,
+        )
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from None
+    return sopts, topts

@@ -1,0 +1,32 @@
+"""Repetition segmentation and counting: pose recordings, any multichannel array, any 1-D signal.
+
+* ``excursion``: excursions from rest (the default pose method, tempo-free).
+* ``period``: valleys of one periodic signal (IMU signals, ``Segmenter(method="period")``).
+* ``motion``: pose -> motion features and one oscillating signal; ``signals``: shared tools.
+* ``segmenter``: :class:`Segmenter`, :func:`segment_repetitions`, :func:`count_repetitions`.
+* ``metrics``: boundary errors and count metrics against ground truth.
+
+See docs/preprocessing.md.
+"""
+
+from repcoach.segment.excursion import ExcursionInfo, segment_array
+from repcoach.segment.metrics import boundary_errors
+from repcoach.segment.motion import MotionSignal, analyse_array, analyse_motion, motion_signal
+from repcoach.segment.period import segment_signal
+from repcoach.segment.segmenter import Segmenter, count_repetitions, segment_repetitions
+from repcoach.segment.signals import estimate_period
+
+__all__ = [
+    "ExcursionInfo",
+    "MotionSignal",
+    "Segmenter",
+    "analyse_array",
+    "analyse_motion",
+    "boundary_errors",
+    "count_repetitions",
+    "estimate_period",
+    "motion_signal",
+    "segment_array",
+    "segment_repetitions",
+    "segment_signal",
+]

@@ -1,0 +1,97 @@
+"""The pose repetition segmenter: :class:`Segmenter` and the public ``segment_repetitions`` /
+``count_repetitions``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from repcoach.segment.excursion import segment_array
+from repcoach.segment.motion import MotionSignal, analyse_motion, pose_features
+from repcoach.segment.period import segment_signal
+from repcoach.types import PoseSequence, Repetition
+
+
+@dataclass
+class Segmenter:
+    """Pose repetition segmenter.
+
+    ``method="excursion"`` (default): :func:`segment_array` on the cleaned, normalised
+    coordinates of the main joints (tempo-free; alternating movements paired automatically).
+    ``method="period"``: the earlier approach, :func:`analyse_motion` then
+    :func:`segment_signal` (one principal component, valleys spaced by a global period).
+    ``prominence``, ``smooth_s`` and ``rest_level`` default to the chosen method's defaults;
+    ``min_period_s``/``max_period_s``/``pause_frac`` only apply to ``"period"``;
+    ``n_components``, ``alternating`` and ``min_excursion_s`` only to ``"excursion"``.
+    Attributes set by :meth:`segment`: ``signal_`` (the :class:`MotionSignal` of the last
+    sequence: the distance from rest for ``"excursion"``) and, for ``"excursion"``, ``info_``
+    (:class:`ExcursionInfo`).
+    """
+
+    min_period_s: float = 0.4
+    max_period_s: float = 6.0
+    prominence: float | None = None
+    smooth_s: float | None = None
+    rest_level: float | None = None
+    pause_frac: float = 0.35
+    method: str = "excursion"
+    n_components: int = 6
+    alternating: bool | None = None
+    min_excursion_s: float = 0.12
+    min_finite: float = 0.9
+
+    def segment(self, seq: PoseSequence) -> list[Repetition]:
+        """Repetitions of ``seq`` with frame indices and times from its timestamps."""
+        rate = seq.fps if seq.n_frames > 1 else 30.0
+        if self.method == "excursion":
+            bounds, info = segment_array(
+                pose_features(seq, fill=False, min_finite=self.min_finite),
+                rate,
+                prominence=0.15 if self.prominence is None else self.prominence,
+                rest_level=0.12 if self.rest_level is None else self.rest_level,
+                smooth_s=0.033 if self.smooth_s is None else self.smooth_s,
+                n_components=self.n_components,
+                min_excursion_s=self.min_excursion_s,
+                alternating=self.alternating,
+                return_info=True,
+            )
+            self.info_ = info
+            self.signal_ = MotionSignal(
+                info.distance, rate, float("nan"), 0.0, -1, info.cycles_per_rep
+            )
+        elif self.method == "period":
+            ms = analyse_motion(seq, min_period_s=self.min_period_s, max_period_s=self.max_period_s)
+            self.signal_ = ms
+            bounds = segment_signal(
+                ms.values,
+                ms.rate_hz,
+                min_period_s=self.min_period_s,
+                max_period_s=self.max_period_s,
+                prominence=0.2 if self.prominence is None else self.prominence,
+                smooth_s=self.smooth_s,
+                rest_level=0.15 if self.rest_level is None else self.rest_level,
+                pause_frac=self.pause_frac,
+                cycles_per_rep=ms.cycles_per_rep,
+                period_s=ms.period_s if np.isfinite(ms.period_s) else None,
+            )
+        else:
+            raise ValueError(f"unknown segmentation method {self.method!r}; use excursion/period")
+        ts = seq.timestamps
+        dt = 1.0 / rate
+        reps = []
+        for a, b in bounds:
+            a, b = int(np.clip(a, 0, seq.n_frames - 1)), int(np.clip(b, a + 1, seq.n_frames))
+            end_s = ts[b] if b < len(ts) else ts[-1] + dt
+            reps.append(Repetition(start=a, end=b, start_s=float(ts[a]), end_s=float(end_s)))
+        return reps
+
+
+def segment_repetitions(seq: PoseSequence, **options: float) -> list[Repetition]:
+    """Repetitions of a pose recording (options: see :class:`Segmenter`)."""
+    return Segmenter(**options).segment(seq)
+
+
+def count_repetitions(seq: PoseSequence, **options: float) -> int:
+    """Number of repetitions in a pose recording."""
+    return len(segment_repetitions(seq, **options))

@@ -91,9 +91,9 @@ def main() -> None:
 
     from repcoach.analyze import Analyzer, AnalyzerOptions
     from repcoach.deploy.export import export_model_dir, synthetic_pose_inputs
-    from repcoach.models.folder import save_model_dir
-    from repcoach.models.classifier import build_bilstm
     from repcoach.deploy.runtime import TFLiteModel
+    from repcoach.models.classifier import build_bilstm
+    from repcoach.models.folder import save_model_dir
 
     console = Console()
     tf.get_logger().setLevel("ERROR")  # retracing notes from predicting with 5 models

@@ -32,9 +32,9 @@ DEFAULT_DATA = Path("/work/shared/realdata/pushfit_pushup_form")
 
 def clip_features(root: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(X, correct 0/1, source_group, clip file)`` for every clip with a detected pose."""
+    from repcoach.data.samples import aspect_corrected
     from repcoach.io.indexed import load_index
     from repcoach.pose.pushup_form import feature_vector, pushup_form_features
-    from repcoach.data.samples import aspect_corrected
 
     ds = load_index(root)
     groups = ds.column("source_group")

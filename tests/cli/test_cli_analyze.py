@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from helpers.tiny_model_dir import CLASSES, arm_swings, exported_copy
 from repcoach.cli import app
 from repcoach.errors import DataError
 from repcoach.io.pose_csv import write_pose_csv
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/tiny_model_dir.py helper
-from tiny_model_dir import CLASSES, arm_swings, exported_copy  # noqa: E402
 
 runner = CliRunner()
 

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
-from toy_pose import write_indexed  # noqa: E402
-
-from repcoach.cli import app  # noqa: E402
-from repcoach.errors import DataError  # noqa: E402
+from helpers.toy_pose import write_indexed
+from repcoach.cli import app
+from repcoach.errors import DataError
 
 runner = CliRunner()
 
@@ -207,9 +204,9 @@ def test_cli_form_mlp_scorers_analyze_per_repetition(tmp_path, scorer_inputs_see
     """train (classifier + form-MLP scorers) -> export -> analyze: every repetition is scored,
     and the scorer is fed the form values of that repetition's frames of the aspect-corrected
     recording (as training measured them)."""
-    from repcoach.io.pose_csv import read_pose_csv
-    from repcoach.data.scorer_inputs import FORM_INPUTS, span_values
     from repcoach.data.samples import aspect_corrected
+    from repcoach.data.scorer_inputs import FORM_INPUTS, span_values
+    from repcoach.io.pose_csv import read_pose_csv
 
     data, model = _form_cli_data(tmp_path), tmp_path / "model"
     r = runner.invoke(app, ["train", "--data", str(data), "--out", str(model), "--quick",

@@ -8,9 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from repcoach.imu.count import ImuCountOptions, count_dataset, count_repetitions_imu, motion_signal, resolve_method
-from repcoach.segment.metrics import count_metrics, match_repetitions
+from repcoach.imu.count import (
+    ImuCountOptions,
+    count_dataset,
+    count_repetitions_imu,
+    motion_signal,
+    resolve_method,
+)
 from repcoach.segment.dataset import write_count_outputs
+from repcoach.segment.metrics import count_metrics, match_repetitions
 from repcoach.types import ImuRecording
 
 

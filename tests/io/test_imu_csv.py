@@ -8,8 +8,13 @@ import numpy as np
 import pytest
 
 from repcoach.errors import DataError
-from repcoach.io.imu_csv import normalise_channel, read_imu_csv, read_imu_index, read_rep_annotations
 from repcoach.imu.load import load_imu_recording
+from repcoach.io.imu_csv import (
+    normalise_channel,
+    read_imu_csv,
+    read_imu_index,
+    read_rep_annotations,
+)
 
 
 def test_channel_names() -> None:

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from repcoach.errors import DataError
-from repcoach.io.metamotion import metamotion_files, read_metamotion_csv, write_metamotion_csv
 from repcoach.imu.load import read_metamotion_recording
+from repcoach.io.metamotion import metamotion_files, read_metamotion_csv, write_metamotion_csv
 
 T0 = 1_700_000_000.0
 

@@ -106,12 +106,8 @@ def test_flip_and_noise_with_root_motion_channels(presence):
 def _toy_input(seed: int, hide: list[str] | None = None) -> np.ndarray:
     """A toy MediaPipe-33 repetition through the real input chain (presence + root motion),
     optionally with some joints never seen."""
-    import sys
-    from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from toy_pose import toy_sequence
-
+    from helpers.toy_pose import toy_sequence
     from repcoach.pose.resample import to_model_input
 
     seq, _ = toy_sequence("sit_ups", seed, 2)

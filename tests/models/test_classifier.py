@@ -156,8 +156,8 @@ def test_mirror_averaged_model_is_symmetric_and_exports(tmp_path, n_models):
 
 
 def test_mirror_average_refuses_asymmetric_exercises():
-    from repcoach.models.train import TrainOptions, make_classifier
     from repcoach.data.samples import Samples
+    from repcoach.models.train import TrainOptions, make_classifier
 
     n = 4
     s = Samples(X=np.zeros((n, 5, 26), np.float32), y=np.array(["squat", "left_lunge"] * 2,

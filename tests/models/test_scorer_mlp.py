@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from repcoach.models.scorer import CorrectnessScorer
 from repcoach.data.scorer_inputs import FORM_INPUTS
+from repcoach.models.scorer import CorrectnessScorer
 
 NAMES = FORM_INPUTS[:3]
 
@@ -47,10 +47,10 @@ def test_mlp_learns_from_the_extra_channels(fitted):
 
 
 def test_mlp_saves_reloads_and_exports(fitted, tmp_path):
-    from repcoach.deploy.export import convert_to_tflite
-    from repcoach.models.folder import load_keras_models, load_model_config, save_model_dir
     from repcoach.data.scorer_inputs import append_channels
+    from repcoach.deploy.export import convert_to_tflite
     from repcoach.deploy.runtime import TFLiteModel
+    from repcoach.models.folder import load_keras_models, load_model_config, save_model_dir
 
     x, e, _ = toy(16, 3)
     ref = fitted.predict(x, e)

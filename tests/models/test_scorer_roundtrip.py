@@ -4,17 +4,13 @@ LiteRT runtime and analyser, and old folders without ``scorer_inputs`` still wor
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from repcoach.errors import DataError
+from helpers.tiny_model_dir import CLASSES, build_tiny_model_dir, held_out_inputs
 from repcoach.data.scorer_inputs import DURATION_INPUTS, append_channels, span_values
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/tiny_model_dir.py helper
-from tiny_model_dir import CLASSES, build_tiny_model_dir, held_out_inputs  # noqa: E402
+from repcoach.errors import DataError
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +52,8 @@ def test_fit_save_reload_predicts_the_same(tmp_path):
 
 
 def test_export_parity_and_shapes(tempo_dir):
-    from repcoach.models.folder import load_keras_models
     from repcoach.deploy.runtime import TFLiteModel
+    from repcoach.models.folder import load_keras_models
 
     d, result = tempo_dir
     info = json.loads((d / "export.json").read_text())

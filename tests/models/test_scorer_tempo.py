@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from repcoach.models.scorer import CorrectnessScorer
 from repcoach.data.scorer_inputs import DURATION_INPUTS, duration_values, span_durations
+from repcoach.models.scorer import CorrectnessScorer
 from repcoach.skeleton import PENN_13
 from repcoach.types import PoseSequence
 

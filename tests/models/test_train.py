@@ -21,8 +21,8 @@ def generated(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def trained(generated, tmp_path_factory):
-    from repcoach.models.train import TrainOptions, train_model_dir
     from repcoach.data.samples import SampleOptions
+    from repcoach.models.train import TrainOptions, train_model_dir
 
     out = tmp_path_factory.mktemp("model") / "m"
     opts = TrainOptions(lstm_units=24, dense_units=(24, 12), epochs=20, patience=6,
@@ -94,9 +94,9 @@ def test_load_test_inputs_gives_held_out_samples(trained):
 
 
 def test_cross_validate_tests_every_group_once(generated):
-    from repcoach.models.train import TrainOptions
-    from repcoach.evaluation.crossval import cross_validate
     from repcoach.data.samples import SampleOptions, load_samples
+    from repcoach.evaluation.crossval import cross_validate
+    from repcoach.models.train import TrainOptions
 
     s = load_samples(generated, SampleOptions(progress=False))
     res = cross_validate(s, k=2, options=TrainOptions(lstm_units=4, dense_units=(4,), epochs=1,

@@ -35,9 +35,9 @@ def _subset_index(src, dst, per_label: int, skip: int = 0, key: str = "label", e
 
 
 def test_penn_action_held_out_clips(realdata, tmp_path):
+    from repcoach.data.samples import SampleOptions
     from repcoach.evaluation.evaluate import evaluate_model_dir
     from repcoach.models.train import TrainOptions, train_model_dir
-    from repcoach.data.samples import SampleOptions
 
     penn = realdata("penn_action_exercise")
     _subset_index(penn, tmp_path / "train", per_label=14)
@@ -73,9 +73,9 @@ def test_penn_action_conv_classifier_held_out_clips(realdata, tmp_path):
     """The temporal CNN (``arch="cnn_deep"``, the README's Penn recipe with presence, root
     motion, mirror averaging and occlusion) on the same disjoint subsets: trained, recorded in
     the config, well above chance on clips it never saw."""
+    from repcoach.data.samples import SampleOptions
     from repcoach.evaluation.evaluate import evaluate_model_dir
     from repcoach.models.train import TrainOptions, train_model_dir
-    from repcoach.data.samples import SampleOptions
 
     penn = realdata("penn_action_exercise")
     _subset_index(penn, tmp_path / "train", per_label=14)
@@ -111,9 +111,9 @@ def test_penn_action_conv_classifier_held_out_clips(realdata, tmp_path):
 
 
 def test_pushfit_correctness_grouped_and_ungrouped(realdata, tmp_path):
+    from repcoach.data.samples import SampleOptions
     from repcoach.evaluation.evaluate import evaluate_model_dir
     from repcoach.models.train import TrainOptions, train_model_dir
-    from repcoach.data.samples import SampleOptions
 
     push = realdata("pushfit_pushup_form")
     # every third clip: all source groups, both forms, a third of the time
@@ -151,9 +151,9 @@ def test_pushfit_form_mlp_beats_the_majority_class(realdata):
     CV over the 165 PushFit clips (each clip its own group): out-of-fold accuracy above the
     majority-class rate. CV rather than the default 25-clip split: on those 25 clips (7 correct)
     the model's 72 % equals the majority rate, too few clips to tell."""
-    from repcoach.models.train import TrainOptions
-    from repcoach.evaluation.crossval import cross_validate
     from repcoach.data.samples import SampleOptions, load_samples
+    from repcoach.evaluation.crossval import cross_validate
+    from repcoach.models.train import TrainOptions
 
     samples = load_samples(realdata("pushfit_pushup_form"),
                            SampleOptions(clip_mode="whole", progress=False))  # fmt: skip

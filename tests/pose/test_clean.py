@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
+from helpers.procedural_pose import make_sequence
 from repcoach.io.pose_csv import read_pose_csv
 from repcoach.pose.clean import PoseCleaner, clean, fill_gaps
 from repcoach.skeleton import MEDIAPIPE_33, PENN_13
 from repcoach.types import PoseSequence
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from procedural_pose import make_sequence  # noqa: E402
 
 
 def _ramp_seq(n: int = 60, fps: float = 30.0) -> PoseSequence:

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from helpers.procedural_pose import make_sequence
 from repcoach.io.pose_csv import read_pose_csv
 from repcoach.pose import preprocess
 from repcoach.pose.normalize import hip_centres, normalize
 from repcoach.skeleton import COCO_17, KINECT_V2_25, MEDIAPIPE_33, PENN_13
 from repcoach.types import PoseSequence
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from procedural_pose import make_sequence  # noqa: E402
 
 
 def _torso(seq: PoseSequence) -> np.ndarray:

@@ -93,14 +93,10 @@ def test_analyzer_adds_pushup_cues_for_pushup_clips(tmp_path, monkeypatch):
     """A clip voted "pushup": extra["pushup_form"] has the features and cues, and unscored
     repetitions get the hints appended; other exercises get none."""
     import json
-    import sys
-    from pathlib import Path
 
+    from helpers.tiny_model_dir import CLASSES, exported_copy
     from repcoach.analyze import Analyzer, AnalyzerOptions
     from repcoach.types import Repetition
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tiny_model_dir import CLASSES, exported_copy
 
     d = exported_copy(tmp_path / "m")
     classes = ["pushup" if c == "jumping_jacks" else c for c in CLASSES]

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
+from helpers.procedural_pose import make_sequence
 from repcoach.errors import DataError
 from repcoach.pose import preprocess
 from repcoach.pose.resample import (
@@ -18,9 +16,6 @@ from repcoach.pose.resample import (
 )
 from repcoach.skeleton import MEDIAPIPE_33, PENN_13
 from repcoach.types import PoseSequence
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from procedural_pose import make_sequence  # noqa: E402
 
 
 @pytest.mark.parametrize(("layout", "width"), [(MEDIAPIPE_33, 99), (PENN_13, 26)])

@@ -5,17 +5,13 @@ checked is the pipeline (fields, types, frame counts)."""
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from helpers.tiny_model_dir import CLASSES, exported_copy
 from repcoach.cli import app
 from repcoach.video.io import read_frames
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/tiny_model_dir.py helper
-from tiny_model_dir import CLASSES, exported_copy  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

@@ -48,6 +48,7 @@ REP_MODEL = typer.Option(
 
 @app.command("crossval")
 def crossval_cmd(
+    ctx: typer.Context,
     data: Path = typer.Option(
         ..., "--data", help="Dataset folder (index.csv or EJUST layout).", rich_help_panel=o.DATA
     ),
@@ -92,31 +93,8 @@ def crossval_cmd(
 ) -> None:
     """k-fold cross-validation by participant/clip/group: every sample is tested once, by a
     model that never saw its group. Writes report.json / report.md / PNGs (no model is kept)."""
-    imu_given = {
-        "--mirror": mirror is not None,
-        "--derived": derived,
-        "--rotate": rotate is not None,
-        "--channels": channels is not None,
-        "--unit": unit is not None,
-        "--label": label is not None,
-        "--fold": bool(fold),
-        "--features": features != "windows",
-        "--rep-model": rep_model != "logreg",
-    }
     if o.check_modality(modality) == "imu":
-        o.refuse(
-            {
-                "--presence": presence,
-                "--root-motion": root_motion,
-                "--mirror-average": mirror_average,
-                "--occlusion": occlusion > 0,
-                "--scorer-inputs": scorer_inputs != "auto",
-                "--scorer-arch": scorer_arch != "bilstm",
-                "--group-col": bool(group_col),
-                "--task": task != "exercise",
-            },
-            "pose",
-        )
+        o.refuse(ctx, {**o.POSE_ONLY, "group_col": "--group-col", "task": "--task"}, "pose")
         imu_crossval(
             data,
             out,
@@ -136,31 +114,10 @@ def crossval_cmd(
             quiet=quiet,
         )
         return
-    o.refuse(imu_given, "imu")
+    o.refuse(ctx, o.IMU_ONLY, "imu")
     if folds < 2:
         raise typer.BadParameter("need at least 2 folds", param_hint="--folds")
-    sopts, topts = o.pose_options(
-        task=task,
-        epochs=epochs,
-        seed=seed,
-        quick=quick,
-        quiet=quiet,
-        seq_len=seq_len,
-        clip_mode=clip_mode,
-        window=window,
-        stride=stride,
-        view=view,
-        group_col=group_col,
-        presence=presence,
-        root_motion=root_motion,
-        mirror_average=mirror_average,
-        occlusion=occlusion,
-        n_models=n_models,
-        arch=arch,
-        min_epochs=min_epochs,
-        scorer_inputs=scorer_inputs,
-        scorer_arch=scorer_arch,
-    )
+    sopts, topts = o.pose_options(ctx.params)
     samples = load_samples(data, sopts)
     cv = cross_validate(samples, k=folds, options=topts)
     report = {"data": str(data), "task": task, "modality": "pose",

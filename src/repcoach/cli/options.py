@@ -3,7 +3,11 @@ that turn them into the library's option objects."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import typer
+from click.core import ParameterSource
 
 from repcoach.data.samples import SampleOptions
 from repcoach.models.train import TrainOptions
@@ -37,9 +41,36 @@ def check_modality(modality: str, supported: tuple[str, ...] = MODALITIES) -> st
     return modality
 
 
-def refuse(given: dict[str, bool], other: str) -> None:
-    """A usage error naming the options given that belong to the other modality."""
-    names = [name for name, on in given.items() if on]
+#: Options (parameter name -> flag) that only one modality has.
+POSE_ONLY = {
+    "presence": "--presence",
+    "root_motion": "--root-motion",
+    "mirror_average": "--mirror-average",
+    "occlusion": "--occlusion",
+    "scorer_inputs": "--scorer-inputs",
+    "scorer_arch": "--scorer-arch",
+}
+IMU_ONLY = {
+    "mirror": "--mirror",
+    "derived": "--derived",
+    "rotate": "--rotate",
+    "channels": "--channels",
+    "unit": "--unit",
+    "label": "--label",
+    "fold": "--fold",
+    "features": "--features",
+    "rep_model": "--rep-model",
+}
+
+
+def refuse(ctx: typer.Context, options: dict[str, str], other: str) -> None:
+    """A usage error naming the ``options`` given on the command line (not left at their
+    defaults) when they belong to the ``other`` modality."""
+    names = [
+        flag
+        for name, flag in options.items()
+        if name in ctx.params and ctx.get_parameter_source(name) is not ParameterSource.DEFAULT
+    ]
     if names:
         raise typer.BadParameter(
             f"{', '.join(names)} only apply to --modality {other} (this model has no such option)",
@@ -200,68 +231,44 @@ QUICK = typer.Option(
 QUIET = typer.Option(False, "--quiet", help="No progress bars.", rich_help_panel=RUN)
 
 
-def pose_options(
-    *,
-    task: str,
-    epochs: int | None,
-    seed: int,
-    quick: bool,
-    quiet: bool,
-    seq_len: int,
-    clip_mode: str,
-    window: float,
-    stride: float,
-    view: str,
-    group_col: str | None,
-    presence: bool,
-    root_motion: bool,
-    mirror_average: bool,
-    occlusion: float,
-    n_models: int,
-    arch: str | None,
-    min_epochs: int,
-    scorer_inputs: str,
-    scorer_arch: str,
-    batch_size: int | None = None,
-    lstm_units: int = 256,
-    augment: bool = True,
-    scorers: bool = True,
-) -> tuple[SampleOptions, TrainOptions]:
-    """The sample and training options of a pose ``train`` / ``crossval`` run, checked."""
-    if occlusion > 0 and not presence:
+def pose_options(params: Mapping[str, Any]) -> tuple[SampleOptions, TrainOptions]:
+    """The sample and training options of a pose ``train`` / ``crossval`` run (the command's
+    parameters, ``ctx.params``), checked."""
+    p = params
+    if p["occlusion"] > 0 and not p["presence"]:
         raise typer.BadParameter(
             "hides body parts through the presence channels: add --presence",
             param_hint="--occlusion",
         )
     try:
         sopts = SampleOptions(
-            seq_len=seq_len,
-            clip_mode=clip_mode,
-            window_s=window,
-            stride_s=stride,
-            view=view,
-            group_col=group_col,
-            presence=presence,
-            root_motion=root_motion,
-            progress=not quiet,
+            seq_len=p["seq_len"],
+            clip_mode=p["clip_mode"],
+            window_s=p["window"],
+            stride_s=p["stride"],
+            view=p["view"],
+            group_col=p["group_col"],
+            presence=p["presence"],
+            root_motion=p["root_motion"],
+            progress=not p["quiet"],
         )
         topts = TrainOptions(
-            task=task,
-            epochs=100 if epochs is None else epochs,
-            batch_size=32 if batch_size is None else batch_size,
-            seed=seed,
-            quick=quick,
-            augment=augment,
-            scorers=scorers,
-            lstm_units=lstm_units,
-            n_models=n_models,
-            arch=arch or "bilstm",
-            min_epochs=min_epochs,
-            mirror_average=mirror_average,
-            occlusion=occlusion,
-            scorer_inputs=scorer_inputs,
-            scorer_arch=scorer_arch,
-            verbose=0 if quiet else 1,
+            task=p["task"],
+            epochs=100 if p["epochs"] is None else p["epochs"],
+            batch_size=p.get("batch_size") or 32,
+            seed=p["seed"],
+            quick=p["quick"],
+            augment=not p.get("no_augment", False),
+            scorers=not p.get("no_scorers", False),
+            lstm_units=p.get("lstm_units", 256),
+            n_models=p["n_models"],
+            arch=p["arch"] or "bilstm",
+            min_epochs=p["min_epochs"],
+            mirror_average=p["mirror_average"],
+            occlusion=p["occlusion"],
+            scorer_inputs=p["scorer_inputs"],
+            scorer_arch=p["scorer_arch"],
+            verbose=0 if p["quiet"] else 1,
         )
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None

@@ -19,6 +19,7 @@ MIN_TEST_GROUPS = 3
 
 @app.command("train")
 def train_cmd(
+    ctx: typer.Context,
     data: Path = typer.Option(
         ..., "--data", help="Dataset folder (index.csv or EJUST layout).", rich_help_panel=o.DATA
     ),
@@ -65,14 +66,6 @@ def train_cmd(
     exported."""
 
     console = Console()
-    imu_opts_given = {
-        "--mirror": mirror is not None,
-        "--derived": derived,
-        "--rotate": rotate is not None,
-        "--channels": channels is not None,
-        "--unit": unit is not None,
-        "--label": label is not None,
-    }
     if modality == "imu":
         if task != "exercise":
             raise typer.BadParameter(
@@ -88,16 +81,7 @@ def train_cmd(
             raise typer.BadParameter(
                 "the IMU model has no correctness scorers (pose only)", param_hint="--scorer-arch"
             )
-        o.refuse(
-            {
-                "--presence": presence,
-                "--root-motion": root_motion,
-                "--mirror-average": mirror_average,
-                "--occlusion": occlusion > 0,
-                "--scorer-inputs": scorer_inputs != "auto",
-            },
-            "pose",
-        )
+        o.refuse(ctx, o.POSE_ONLY, "pose")
         imu = imu_train
         try:
             imu.check_window_options(unit or "recording", label or "label")
@@ -128,33 +112,8 @@ def train_cmd(
             )
         return
     o.check_modality(modality)
-    o.refuse(imu_opts_given, "imu")
-    sopts, topts = o.pose_options(
-        task=task,
-        epochs=epochs,
-        batch_size=batch_size,
-        seed=seed,
-        quick=quick,
-        quiet=quiet,
-        seq_len=seq_len,
-        clip_mode=clip_mode,
-        window=window,
-        stride=stride,
-        view=view,
-        group_col=group_col,
-        presence=presence,
-        root_motion=root_motion,
-        mirror_average=mirror_average,
-        occlusion=occlusion,
-        n_models=n_models,
-        arch=arch,
-        min_epochs=min_epochs,
-        scorer_inputs=scorer_inputs,
-        scorer_arch=scorer_arch,
-        lstm_units=lstm_units,
-        augment=not no_augment,
-        scorers=not no_scorers,
-    )
+    o.refuse(ctx, o.IMU_ONLY, "imu")
+    sopts, topts = o.pose_options(ctx.params)
     res = train_model_dir(data, out, sopts, topts)
     cfg = res.config
     table = Table(title=f"trained {out}", show_header=False)

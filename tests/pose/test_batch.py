@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from repcoach.errors import DataError
+from repcoach.io.pose_csv import read_pose_csv
 from repcoach.pose.batch import (
     MANIFEST_NAME,
     Job,
@@ -21,8 +23,6 @@ from repcoach.pose.batch import (
     remove_stale_temps,
     run_batch,
 )
-from repcoach.errors import DataError
-from repcoach.io.pose_csv import read_pose_csv
 from repcoach.pose.extract import PoseExtractorOptions
 
 NAMES = ["ahmed-attia", "mona-zaki"]

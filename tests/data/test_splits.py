@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from repcoach.errors import DataError
 from repcoach.data.splits import (
     check_disjoint,
     sample_groups,
@@ -13,6 +12,7 @@ from repcoach.data.splits import (
     subject_kfold,
     subject_split,
 )
+from repcoach.errors import DataError
 
 
 def _ejust_like(n_subjects=20, reps=5):

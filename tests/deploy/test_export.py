@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from repcoach.errors import DataError
-from repcoach.deploy.export import ExportResult, ModelExport, export_model_dir, synthetic_pose_inputs
-from repcoach.models.folder import load_keras_models
+from helpers.tiny_model_dir import CLASSES, exported_copy, held_out_inputs
+from repcoach.deploy.export import (
+    ExportResult,
+    ModelExport,
+    export_model_dir,
+    synthetic_pose_inputs,
+)
 from repcoach.deploy.runtime import TFLiteModel
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/tiny_model_dir.py helper
-from tiny_model_dir import CLASSES, exported_copy, held_out_inputs  # noqa: E402
+from repcoach.errors import DataError
+from repcoach.models.folder import load_keras_models
 
 
 @pytest.fixture(scope="module")
@@ -136,8 +137,8 @@ def test_scorers_only_folder(tmp_path):
 def test_synthetic_extra_values_cover_every_scorer_input():
     """Parity checks without the training data need plausible values for every known extra
     scorer input, the push-up form channels included (scaled like the real ones)."""
-    from repcoach.deploy.export import synthetic_extra_values
     from repcoach.data.scorer_inputs import FORM_INPUTS, SCORER_INPUTS, form_values
+    from repcoach.deploy.export import synthetic_extra_values
     from repcoach.pose.pushup_form import FEATURES
 
     v = synthetic_extra_values(50, list(SCORER_INPUTS), seed=3)

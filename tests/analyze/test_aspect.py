@@ -5,24 +5,20 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 import warnings
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from helpers import tiny_model_dir
+from helpers.tiny_model_dir import exported_copy
 from repcoach.analyze import Analyzer, AnalyzerOptions
 from repcoach.cli import app
 from repcoach.errors import DataError
 from repcoach.io.pose_csv import pose_meta_path, read_pose_csv, write_pose_csv
 from repcoach.types import PoseSequence
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/tiny_model_dir.py helper
-import tiny_model_dir  # noqa: E402
-from tiny_model_dir import exported_copy  # noqa: E402
 
 runner = CliRunner()
 SIZE = (1280.0, 720.0)

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from helpers.tiny_model_dir import CLASSES, exported_copy
 from repcoach.analyze import Analyzer, AnalyzerOptions, analyze_file, vote
-from repcoach.segment.windows import window_spans
 from repcoach.errors import DataError
 from repcoach.io.pose_csv import read_pose_csv, write_pose_csv
+from repcoach.segment.windows import window_spans
 from repcoach.skeleton import MEDIAPIPE_33, PENN_13
 from repcoach.types import PoseSequence, Repetition
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/tiny_model_dir.py helper
-from tiny_model_dir import CLASSES, exported_copy  # noqa: E402
 
 
 def moving_body(seconds: float = 8.0, fps: float = 30.0, rate_hz: float = 0.5, seed: int = 0):
@@ -180,7 +177,7 @@ def test_default_segmenter_is_repcoach_segment(model_dir, monkeypatch):
         seen.update(kw)
         return []
 
-    monkeypatch.setattr("repcoach.segment.segment_repetitions", spy)
+    monkeypatch.setattr("repcoach.analyze.analyzer.segment_repetitions", spy)
     opts = AnalyzerOptions(segmenter_options={"prominence": 0.5})
     res = Analyzer(model_dir, options=opts).analyze(moving_body(seconds=3.0))
     assert seen == {"prominence": 0.5}
@@ -207,10 +204,10 @@ def test_end_to_end_generated_data_held_out_participant(tmp_path):
     recordings: the exercise must be right and the count within 1 of the annotations."""
     import pandas as pd
 
+    from repcoach.data.samples import SampleOptions
     from repcoach.deploy.export import export_model_dir
     from repcoach.io.ejust import EXERCISES
     from repcoach.models.train import TrainOptions, train_model_dir
-    from repcoach.data.samples import SampleOptions
     from repcoach.synth import generate_dataset
 
     data = tmp_path / "data"

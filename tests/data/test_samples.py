@@ -3,17 +3,14 @@ repetition / window / whole clip, Penn-style placeholders masked."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "models"))
-from toy_pose import LABELS, toy_sequence, write_ejust, write_indexed  # noqa: E402
-
-from repcoach.errors import DataError  # noqa: E402
-from repcoach.data.samples import SampleOptions, detect_form, load_samples  # noqa: E402
+from helpers.toy_pose import LABELS, toy_sequence, write_ejust, write_indexed
+from repcoach.data.samples import SampleOptions, detect_form, load_samples
+from repcoach.errors import DataError
 
 
 def test_ejust_layout_one_sample_per_annotated_rep(tmp_path):
@@ -103,8 +100,8 @@ def test_side_file_frame_size_aspect_corrects_training_clips(tmp_path):
     index's width/height columns do, in both dataset forms; the index's columns win."""
     from dataclasses import replace
 
-    from repcoach.io.pose_csv import read_pose_csv, write_pose_csv
     from repcoach.data.samples import _frame_size
+    from repcoach.io.pose_csv import read_pose_csv, write_pose_csv
 
     def add_size(csv_path: Path, size=(1280, 720)) -> None:
         write_pose_csv(replace(read_pose_csv(csv_path), frame_size=size), csv_path)

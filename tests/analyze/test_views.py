@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from helpers.tiny_model_dir import CLASSES, exported_copy
 from repcoach.analyze import Analyzer, AnalyzerOptions
 from repcoach.errors import DataError
 from repcoach.io.pose_csv import read_pose_csv
 from repcoach.types import PoseSequence, Repetition
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/tiny_model_dir.py helper
-from tiny_model_dir import CLASSES, exported_copy  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -119,9 +116,9 @@ def test_no_overlap_and_window_fallback(tiny, views):
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """Generated JJ + SU data of 4 participants and a small model trained on both views."""
+    from repcoach.data.samples import SampleOptions
     from repcoach.deploy.export import export_model_dir
     from repcoach.models.train import TrainOptions, train_model_dir
-    from repcoach.data.samples import SampleOptions
     from repcoach.synth import generate_dataset
 
     root = tmp_path_factory.mktemp("views")

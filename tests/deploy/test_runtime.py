@@ -5,16 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from repcoach.errors import DataError
+from helpers.tiny_model_dir import CLASSES, exported_copy, held_out_inputs
 from repcoach.deploy.runtime import RuntimeModels, TFLiteModel, tflite_name
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/tiny_model_dir.py helper
-from tiny_model_dir import CLASSES, exported_copy, held_out_inputs  # noqa: E402
+from repcoach.errors import DataError
 
 
 def test_runtime_and_analyze_import_no_tensorflow():

@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pytest
 
-from repcoach.errors import DataError
 from repcoach.data.scorer_inputs import (
     DURATION_INPUTS,
     LOG_DURATION,
@@ -21,6 +20,7 @@ from repcoach.data.scorer_inputs import (
     span_durations,
     span_values,
 )
+from repcoach.errors import DataError
 from repcoach.skeleton import PENN_13
 from repcoach.types import PoseSequence
 
@@ -207,8 +207,8 @@ def test_span_values_fill_unseen_joints_and_short_spans():
 
 
 def test_form_inputs_refuse_other_layouts():
-    from repcoach.data.scorer_inputs import FORM_INPUTS
     from repcoach.data.samples import Samples
+    from repcoach.data.scorer_inputs import FORM_INPUTS
 
     seq = PoseSequence.from_array(np.zeros((40, 13, 2)), PENN_13, fps=30.0)
     with pytest.raises(DataError, match="mediapipe33 layout, got 'penn13'"):
@@ -224,15 +224,11 @@ def test_training_samples_carry_the_form_values_analysis_computes(tmp_path):
     """Training (samples.py, aspect-corrected by the index's width/height) and analysis
     (span_values on the aspect-corrected recording) give the same values for the same span."""
     import csv
-    import sys
-    from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from toy_pose import write_indexed
-
-    from repcoach.io.pose_csv import read_pose_csv
-    from repcoach.data.scorer_inputs import FORM_INPUTS
+    from helpers.toy_pose import write_indexed
     from repcoach.data.samples import SampleOptions, aspect_corrected, load_samples
+    from repcoach.data.scorer_inputs import FORM_INPUTS
+    from repcoach.io.pose_csv import read_pose_csv
 
     data = write_indexed(tmp_path / "d", n_subjects=2, n_reps=3)
     with open(data / "index.csv", newline="") as fh:

@@ -7,7 +7,13 @@ import json
 import numpy as np
 import pytest
 
-from repcoach.evaluation.metrics import classification_metrics, classification_section, clip_vote, headline_accuracy, regression_metrics
+from repcoach.evaluation.metrics import (
+    classification_metrics,
+    classification_section,
+    clip_vote,
+    headline_accuracy,
+    regression_metrics,
+)
 from repcoach.evaluation.report import write_report
 
 

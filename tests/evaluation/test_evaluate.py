@@ -4,22 +4,19 @@ warning when only training subjects are available."""
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "models"))
-from toy_pose import write_indexed  # noqa: E402
+from helpers.toy_pose import write_indexed
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def model_and_data(tmp_path_factory):
-    from repcoach.models.train import TrainOptions, train_model_dir
     from repcoach.data.samples import SampleOptions
+    from repcoach.models.train import TrainOptions, train_model_dir
 
     root = tmp_path_factory.mktemp("ev")
     data = write_indexed(root / "data", n_subjects=5, n_reps=3, correctness=True,

@@ -13,11 +13,8 @@ from repcoach.cli import app
 
 
 def test_count_command(tmp_path: Path) -> None:
-    import sys
 
-    sys.path.insert(0, str(Path(__file__).parent))
-    from test_imu_train import Swing  # noqa: E402
-
+    from imu.test_imu_train import Swing
     from repcoach.synth.imu import write_imu
 
     rows = []

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from repcoach.sync.audio import find_ffmpeg, mux_audio, probe_media, read_audio, write_wav
 from repcoach.cli import app
 from repcoach.errors import DataError
 from repcoach.sync import detect_beep_file
+from repcoach.sync.audio import find_ffmpeg, mux_audio, probe_media, read_audio, write_wav
 from repcoach.synth.audio import BeepSpec, pattern_video, write_beep_video
 
 FRAME = 1 / 30

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers.procedural_pose import make_sequence
 from repcoach.segment import (
     Segmenter,
     analyse_array,
@@ -21,9 +21,6 @@ from repcoach.segment import (
     segment_repetitions,
     segment_signal,
 )
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "pose"))
-from procedural_pose import make_sequence  # noqa: E402
 
 
 def _signal(

@@ -19,7 +19,7 @@ from repcoach.data.samples import SampleOptions, Samples, load_samples
 from repcoach.data.scorer_inputs import SCORER_INPUT_MODES, resolve_scorer_inputs, samples_values
 from repcoach.errors import DataError
 from repcoach.models.augment import SYMMETRIC_EXERCISES, Augmenter
-from repcoach.models.classifier import POSE_ARCHITECTURES, BiLSTMClassifier
+from repcoach.models.classifier import POSE_ARCHITECTURES, PoseClassifier
 from repcoach.models.folder import load_model_config, save_model_dir
 from repcoach.models.scorer import (
     MLP_LEARNING_RATE,
@@ -131,7 +131,7 @@ def make_classifier(options: TrainOptions, augment: Any, samples: Samples, **kw:
                             "may not be (see repcoach.models.augment.SYMMETRIC_EXERCISES)")
         mirror = samples.layout
 
-    return BiLSTMClassifier(
+    return PoseClassifier(
         lstm_units=options.lstm_units, dense_units=options.dense_units, dropout=options.dropout,
         epochs=options.epochs, batch_size=options.batch_size, patience=options.patience,
         learning_rate=options.learning_rate, augment=augment, seed=options.seed,

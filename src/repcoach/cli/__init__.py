@@ -6,9 +6,8 @@ Each module below registers its commands on the shared :data:`app`; heavy librar
 
 from __future__ import annotations
 
-import sys
-
 from repcoach.cli import analyze as _analyze  # noqa: F401
+from repcoach.cli import boundary as _boundary
 from repcoach.cli import dataset as _dataset  # noqa: F401
 from repcoach.cli import demo as _demo  # noqa: F401
 from repcoach.cli import extract as _extract  # noqa: F401
@@ -17,18 +16,12 @@ from repcoach.cli import sync as _sync  # noqa: F401
 from repcoach.cli import synth as _synth  # noqa: F401
 from repcoach.cli import train as _train  # noqa: F401
 from repcoach.cli.app import app
-from repcoach.errors import RepcoachError
 
 
 def main() -> None:
-    """Console-script entry point: user errors print one clear line and exit 2."""
-    try:
-        app()
-    except RepcoachError as e:
-        from rich.console import Console
-
-        Console(stderr=True).print(f"[bold red]error:[/] {e}", highlight=False)
-        sys.exit(2)
+    """Console-script entry point: bad input prints one ``error:`` line and exits 2; an
+    internal error prints one line and exits 1 (traceback with ``--debug``)."""
+    _boundary.run(app)
 
 
 __all__ = ["app", "main"]

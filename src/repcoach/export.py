@@ -197,6 +197,9 @@ def export_model_dir(
                 )
             )
 
+    from repcoach.io.manifest import add_to_manifest
+
+    add_to_manifest(model_dir, [model_dir / e.file for e in exports])
     keras_files = {
         p.relative_to(model_dir).as_posix(): p.stat().st_size
         for p in sorted(model_dir.rglob("*"))

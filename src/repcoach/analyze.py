@@ -248,6 +248,10 @@ class Analyzer:
         self._check_layout(seq)
         if seq.n_frames < 2:
             raise DataError(f"recording has {seq.n_frames} frame(s); need at least 2", seq.source)
+        from repcoach.pose.evidence import no_person_result
+
+        if (nobody := no_person_result([seq])) is not None:
+            return nobody
         seq, aspect = self.aspect_correct(seq, frame_size)
         reps = [r for r in self.segment(seq) if r.end - r.start >= 2]
         result = self._analyze_views([_View("pose", seq, 1.0)], reps, None)
@@ -360,6 +364,10 @@ class Analyzer:
             if seq.n_frames < 2:
                 raise DataError(f"{name} view has {seq.n_frames} frame(s); need at least 2",
                                 seq.source)
+        from repcoach.pose.evidence import no_person_result
+
+        if (nobody := no_person_result([frontal, side], source=frontal.source)) is not None:
+            return nobody
         frontal, aspect_f = self.aspect_correct(frontal, frame_size)
         side, aspect_s = self.aspect_correct(side, side_frame_size)
         try:

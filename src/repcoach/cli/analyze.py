@@ -180,6 +180,10 @@ def analyze_cmd(
             result = analyzer.analyze_views(seq, load(side, "side view"),
                                             side_offset_s=side_offset, frame_size=size,
                                             side_frame_size=side_size)  # fmt: skip
+    if result.extra.get("no_person"):  # no answer without evidence: JSON says why, exit 2
+        if json_out is not None:
+            write_json(json_out, result.to_dict())
+        raise DataError(result.extra["reason"], recording)
     for msg in result.extra.get("warnings", []):
         console.print(f"[bold yellow]warning:[/] {msg}")
     if side is not None:

@@ -58,10 +58,28 @@ def os_error_message(e: OSError) -> str:
     return f"{' -> '.join(names)}: {reason}" if names else f"{reason} ({e})"
 
 
-def run(entry: Callable[[], object] = app) -> None:
+def run(entry: Callable[..., object] = app) -> None:
     """Run ``entry`` (the typer app) behind the error boundary; exits the process."""
+    try:  # typer >= 0.2x vendors click as typer._click
+        from typer._click import exceptions as click_exc
+    except ImportError:  # pragma: no cover - older typer on real click
+        from click import exceptions as click_exc
+
     try:
-        entry()
+        rv = entry(standalone_mode=False)  # click errors come here instead of a rich panel
+        sys.exit(rv if isinstance(rv, int) else 0)
+    except click_exc.UsageError as e:  # bad option or argument value
+        if e.__class__.__name__ == "NoArgsIsHelpError":  # help was printed
+            sys.exit(EXIT_BAD_INPUT)
+        hint = f" (see: {e.ctx.command_path} --help)" if e.ctx is not None else ""
+        error_line(f"{e.format_message()}{hint}")
+        sys.exit(EXIT_BAD_INPUT)
+    except click_exc.ClickException as e:
+        error_line(e.format_message())
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        error_line("aborted")
+        sys.exit(130)
     except RepcoachError as e:
         error_line(str(e))
         sys.exit(EXIT_BAD_INPUT)

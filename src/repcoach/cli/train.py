@@ -121,6 +121,12 @@ def train_cmd(
     from rich.table import Table
 
     console = Console()
+    from repcoach.cli.checks import check_output_folder
+
+    if epochs is not None and epochs < 1:
+        raise typer.BadParameter(f"must be at least 1 (got {epochs}): an untrained model "
+                                 "would be saved", param_hint="--epochs")
+    check_output_folder(out, "--out")
     imu_opts = {"--mirror": mirror, "--derived": derived or None, "--rotate": rotate,
                 "--channels": channels, "--unit": unit, "--label": label}
     if modality == "imu":
@@ -219,7 +225,7 @@ def train_cmd(
         console.print(
             f"[yellow]warning:[/] only {test_groups} group(s) held out for testing: figures on "
             "so few groups are noise; prefer k-fold cross-validation "
-            "(repcoach.models.train.cross_validate) or a split column in index.csv"
+            "(`repcoach crossval`) or a split column in index.csv"
         )
     console.print("evaluate held-out data with: "
                   f"repcoach evaluate --model {out} --data {data} --out REPORT_DIR")
@@ -254,8 +260,12 @@ def evaluate_cmd(
                       f"({ev.get('split', '?')})")  # fmt: skip
         sc = (report.get("scoring") or {}).get("sample")
         if sc:
-            console.print(f"scorer MAE {sc.get('mae')}, RMSE {sc.get('rmse')}, "
-                          f"r {sc.get('pearson_r')}, accuracy at 0.5 {sc.get('accuracy_at_0.5')}")
+            def f3(v: object) -> str:
+                return f"{v:.3f}" if isinstance(v, int | float) else "n/a"
+
+            console.print(f"scorer MAE {f3(sc.get('mae'))}, RMSE {f3(sc.get('rmse'))}, "
+                          f"r {f3(sc.get('pearson_r'))}, accuracy at 0.5 "
+                          f"{f3(sc.get('accuracy_at_0.5'))}")
         if ev.get("warning"):
             console.print(f"[bold yellow]warning:[/] {ev['warning']}")
     console.print(f"wrote {out / 'report.json'} and {out / 'report.md'}")

@@ -209,3 +209,23 @@ __all__ = [
     "MAX_TEXT_BYTES", "MIN_RATE_HZ", "check_finite", "check_rate", "check_timestamps",
     "csv_rows", "decode_utf8", "parse_number", "read_csv_frame", "read_text",
 ]
+
+
+def read_spans_csv(path: str | Path, max_rows: int = 100_000) -> list[tuple[float, float]]:
+    """``(start_s, end_s)`` rows of a repetitions CSV (columns ``start_s``, ``end_s``), each a
+    finite time within :data:`MAX_DURATION_S` with end after start."""
+    df = read_csv_frame(path, "repetitions CSV", dtype=str, keep_default_na=False)
+    df.columns = [str(c).strip() for c in df.columns]
+    if not {"start_s", "end_s"} <= set(df.columns):
+        raise DataError("needs columns start_s and end_s", path, row=1)
+    if len(df) > max_rows:
+        raise DataError(f"{len(df)} rows; the limit is {max_rows}", path)
+    spans = []
+    for r, (a, b) in enumerate(zip(df["start_s"], df["end_s"], strict=True), start=2):
+        s = parse_number(a, path, r, "start_s", lo=-MAX_DURATION_S, hi=MAX_DURATION_S)
+        e = parse_number(b, path, r, "end_s", lo=-MAX_DURATION_S, hi=MAX_DURATION_S)
+        assert s is not None and e is not None
+        if e <= s:
+            raise DataError(f"end_s {b} must be after start_s {a}", path, row=r, column="end_s")
+        spans.append((s, e))
+    return spans

@@ -142,6 +142,9 @@ def save_model_dir(
     with a ``model_`` attribute."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    from repcoach.io.atomic import remove_stale_temps
+
+    remove_stale_temps(out)  # a killed earlier save's half-written files
     cfg = {"format_version": FORMAT_VERSION, **dict(config)}
     missing = [k for k in ("task", "seq_len", "n_features", "classes") if k not in cfg]
     if missing:

@@ -75,7 +75,7 @@ def demo_cmd(
 
     # 3. train
     t = step("3/6 train the BiLSTM classifier and per-exercise scorers (cross-subject split)")
-    if (model / "config.json").exists() and (model / "classifier.keras").exists():
+    if (model / "manifest.json").exists() and (model / "classifier.keras").exists():
         console.print(f"reusing {model}")
     else:
         from repcoach.models.train import TrainOptions, train_model_dir

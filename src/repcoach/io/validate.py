@@ -173,17 +173,18 @@ def check_timestamps(
         r = int(back[0]) + 1
         raise DataError(f"timestamps must increase (got {t[r]:g} after {t[r - 1]:g})", path,
                         row=r + first_row, column=column)
+    unit_name = "milliseconds" if unit == "ms" else "seconds"
     duration = (t[-1] - t[0]) / scale
     if duration > max_duration_s:
         raise DataError(f"recording spans {duration:.3g} s; the limit is {max_duration_s:g} s "
-                        f"(are the timestamps in {unit}?)", path, column=column)
+                        f"(are the timestamps in {unit_name}?)", path, column=column)
     pos = steps[steps > 0]
     if len(pos) == 0:
         return
     rate = scale / float(np.median(pos))
     if rate > max_rate_hz:
         raise DataError(f"time steps of {1 / rate:.3g} s ({rate:.3g} Hz); the limit is "
-                        f"{max_rate_hz:g} Hz (are the timestamps in {unit}?)", path,
+                        f"{max_rate_hz:g} Hz (are the timestamps in {unit_name}?)", path,
                         column=column)
     if rate < min_rate_hz:
         hint = " (milliseconds instead of seconds?)" if unit == "s" else ""

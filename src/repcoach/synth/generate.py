@@ -171,6 +171,9 @@ def generate_dataset(
     writers = _writers(modalities)
     participants = participants_for_seed(n_participants, seed)
     out.mkdir(parents=True, exist_ok=True)
+    from repcoach.io.atomic import remove_stale_temps
+
+    remove_stale_temps(out)  # a killed earlier run's half-written files
     write_participants(participants, out / "participants.csv")
 
     jobs = [(i, p, c) for i, p in enumerate(participants) for c in codes]

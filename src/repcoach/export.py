@@ -112,6 +112,9 @@ def export_model_dir(
     if bad or not precisions:
         raise ValueError(f"quantize must be a non-empty subset of {PRECISIONS}, got {precisions}")
     config = load_model_config(model_dir)
+    from repcoach.io.atomic import remove_stale_temps
+
+    remove_stale_temps(model_dir)  # a killed earlier export's half-written .tflite
     classes = [str(c) for c in config["classes"]]
     seq_len, n_features = int(config["seq_len"]), int(config["n_features"])
     ensure_labels_json(model_dir, classes)

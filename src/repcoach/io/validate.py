@@ -95,7 +95,8 @@ def read_csv_frame(path: str | Path, what: str = "CSV", **kw: Any) -> Any:
     import pandas as pd
 
     text = read_text(path, what)
-    csv_rows(text, path, what)  # encoding, quoting and cell-size checks with row numbers
+    if '"' in text or max(map(len, text.splitlines()), default=0) > MAX_CELL_CHARS:
+        csv_rows(text, path, what)  # quoting and cell sizes, with row numbers (slow path)
     try:
         return pd.read_csv(io.StringIO(text), **kw)
     except pd.errors.EmptyDataError:

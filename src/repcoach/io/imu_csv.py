@@ -268,8 +268,8 @@ def read_rep_annotations(root: str | Path) -> dict[str, list[RepAnnotation]]:
         if rate is None:
             raise DataError(f"file {row['file']!r} is not in index.csv (or has no fs_hz)", p,
                             row=i, column="file")
-        start = parse_number(row["start_index"], p, i, "start_index", lo=1, integer=True)
-        end = parse_number(row["end_index"], p, i, "end_index", lo=1, integer=True)
+        start = parse_number(row["start_index"], p, i, "start_index", lo=1)  # may be x.5
+        end = parse_number(row["end_index"], p, i, "end_index", lo=1)
         assert start is not None and end is not None
         if end < start:
             raise DataError(f"end_index {end:g} is before start_index {start:g}", p, row=i,

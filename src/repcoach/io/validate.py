@@ -52,7 +52,26 @@ def read_text(path: str | Path, what: str = "file", max_bytes: int = MAX_TEXT_BY
         raw = path.read_bytes()
     except OSError as e:
         raise DataError(f"cannot read {what} ({e.strerror or e})", path) from None
+    if path.name.lower().endswith(".gz"):
+        raw = _gunzip(raw, path, what, max_bytes)
     return decode_utf8(raw, path, what)
+
+
+def _gunzip(raw: bytes, path: Path, what: str, max_bytes: int) -> bytes:
+    """Decompress a ``.gz`` file, refusing one that expands beyond ``max_bytes``."""
+    import zlib
+
+    d = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        out = d.decompress(raw, max_bytes + 1)
+        if len(out) > max_bytes:
+            raise DataError(f"{what} expands beyond {max_bytes / 1024**2:.0f} MiB when "
+                            "decompressed", path)
+        if not d.eof:
+            raise DataError(f"{what} is a truncated gzip file", path)
+    except zlib.error as e:
+        raise DataError(f"{what} is not a readable gzip file ({e})", path) from None
+    return out
 
 
 def decode_utf8(raw: bytes, path: str | Path, what: str = "file") -> str:

@@ -231,6 +231,21 @@ def _last(v: float) -> Callable[[np.ndarray], np.ndarray]:
     return lambda t: np.where(np.arange(len(t)) == len(t) - 1, v, t)
 
 
+def _gz_rec(cut: bool) -> Callable[[Path], str]:
+    def f(d: Path) -> str:
+        import gzip
+
+        raw = gzip.compress(C.imu_recording().to_csv(index=False).encode())
+        (d / "rec1.csv.gz").write_bytes(raw[: len(raw) // 2] if cut else raw[:10] + b"junk")
+        df = pd.read_csv(d / "index.csv", dtype=str)
+        df.loc[1, "file"] = "rec1.csv.gz"
+        df.to_csv(d / "index.csv", index=False)
+        return "rec1.csv.gz"
+    return f
+
+
+_imu_case("rec-gz-truncated", _gz_rec(True))
+_imu_case("rec-gz-corrupt", _gz_rec(False))
 _imu_case("correctness-good", _index_cell("correctness", "good"))
 _imu_case("correctness-7", _index_cell("correctness", "7"))
 _imu_case("fs-fifty", _index_cell("fs_hz", "fifty"))

@@ -12,6 +12,7 @@ numbers in errors are file line numbers, the header being row 1.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -114,65 +115,65 @@ def load_participants(path: str | Path, strict: bool = True) -> ParticipantTable
         report(DataError("participants file not found (expected participants.csv)", path))
         return table
     try:
-        rows = csv_rows(read_text(path, "participants.csv"), path, "participants.csv")
+        cells_all = csv_rows(read_text(path, "participants.csv"), path, "participants.csv")
     except DataError as e:
         report(e)
         return table
-    reader = iter(rows)
-    header = next(reader, None)
-    if header is None:
-        expected = ",".join(PARTICIPANT_COLUMNS)
-        report(DataError(f"empty file; expected the header {expected}", path))
-        return table
-    header = [h.strip() for h in header]
-    missing = [c for c in PARTICIPANT_COLUMNS if c not in header]
-    if missing:
-        report(
-            DataError(
-                f"missing column(s) {missing}; expected {','.join(PARTICIPANT_COLUMNS)}",
-                path,
-                row=1,
-            )
-        )
-        return table
-    col = {c: header.index(c) for c in PARTICIPANT_COLUMNS}
-    seen_ids: dict[str, int] = {}
-    seen_names: dict[str, int] = {}
-    for lineno, cells in enumerate(reader, start=2):
-        if not cells or all(not c.strip() for c in cells):
-            continue  # blank line
-        if len(cells) < len(header):
-            cells = cells + [""] * (len(header) - len(cells))
-        values = {c: cells[i].strip() for c, i in col.items()}
-        try:
-            p = _parse_row(values, path, lineno)
-        except DataError as e:
-            report(e)
-            continue
-        if p.participant_id in seen_ids:
+    with contextlib.nullcontext(iter(cells_all)) as reader:
+        header = next(reader, None)
+        if header is None:
+            expected = ",".join(PARTICIPANT_COLUMNS)
+            report(DataError(f"empty file; expected the header {expected}", path))
+            return table
+        header = [h.strip() for h in header]
+        missing = [c for c in PARTICIPANT_COLUMNS if c not in header]
+        if missing:
             report(
                 DataError(
-                    f"duplicate participant_id {p.participant_id!r} "
-                    f"(first on row {seen_ids[p.participant_id]})",
+                    f"missing column(s) {missing}; expected {','.join(PARTICIPANT_COLUMNS)}",
                     path,
-                    row=lineno,
-                    column="participant_id",
+                    row=1,
                 )
             )
-            continue
-        if p.name in seen_names:
-            report(
-                DataError(
-                    f"duplicate name {p.name!r} (first on row {seen_names[p.name]})",
-                    path,
-                    row=lineno,
-                    column="name",
+            return table
+        col = {c: header.index(c) for c in PARTICIPANT_COLUMNS}
+        seen_ids: dict[str, int] = {}
+        seen_names: dict[str, int] = {}
+        for lineno, cells in enumerate(reader, start=2):
+            if not cells or all(not c.strip() for c in cells):
+                continue  # blank line
+            if len(cells) < len(header):
+                cells = cells + [""] * (len(header) - len(cells))
+            values = {c: cells[i].strip() for c, i in col.items()}
+            try:
+                p = _parse_row(values, path, lineno)
+            except DataError as e:
+                report(e)
+                continue
+            if p.participant_id in seen_ids:
+                report(
+                    DataError(
+                        f"duplicate participant_id {p.participant_id!r} "
+                        f"(first on row {seen_ids[p.participant_id]})",
+                        path,
+                        row=lineno,
+                        column="participant_id",
+                    )
                 )
-            )
-            continue
-        seen_ids[p.participant_id] = lineno
-        seen_names[p.name] = lineno
-        table.participants.append(p)
+                continue
+            if p.name in seen_names:
+                report(
+                    DataError(
+                        f"duplicate name {p.name!r} (first on row {seen_names[p.name]})",
+                        path,
+                        row=lineno,
+                        column="name",
+                    )
+                )
+                continue
+            seen_ids[p.participant_id] = lineno
+            seen_names[p.name] = lineno
+            table.participants.append(p)
     return table
 
 

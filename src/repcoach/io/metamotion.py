@@ -24,6 +24,7 @@ lankle, rankle and ``signal`` in acc, gyro, mag (:data:`repcoach.io.ejust.MODALI
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import math
 import re
@@ -103,80 +104,80 @@ def read_metamotion_csv(
     them out (:func:`repcoach.imu.align.spread_repeated_times`).
     """
     path = Path(path)
-    all_rows = csv_rows(read_text(path, "MetaMotion CSV"), path, "MetaMotion CSV")
-    reader = iter(all_rows)
-    header = next(reader, None)
-    if header is None or not any(h.strip() for h in header):
-        raise DataError("empty file: expected a MetaMotion CSV header", path, row=1)
-    header = [h.strip() for h in header]
-    lower = [h.lower() for h in header]
-    epoch_col = next((lower.index(c) for c in _EPOCH_COLUMNS if c in lower), None)
-    if epoch_col is None:
-        raise DataError(
-            f"missing column 'epoc (ms)' (Unix time in ms); header is {header}", path, row=1
-        )
-    axis_cols: dict[str, int] = {}
-    units: set[str] = set()
-    for i, h in enumerate(lower):
-        m = _AXIS_RE.match(h)
-        if m:
-            axis_cols[m.group("axis")] = i
-            units.add(m.group("unit"))
-    missing = [f"{a}-axis" for a in AXES if a not in axis_cols]
-    if missing:
-        raise DataError(
-            f"missing column(s) {missing} (e.g. 'x-axis (g)'); header is {header}",
-            path,
-            row=1,
-        )
-    if len(units) != 1:
-        raise DataError(f"axis columns have mixed units {sorted(units)}", path, row=1)
-    unit = units.pop()
-    found_signal = _UNIT_SIGNAL.get(unit)
-    if found_signal is None:
-        raise DataError(
-            f"unknown axis unit {unit!r}; expected one of g, m/s^2, deg/s, rad/s, T, uT",
-            path,
-            row=1,
-        )
-    if signal is not None and signal != found_signal:
-        raise DataError(
-            f"file name says {signal!r} but the axis unit {unit!r} is a {found_signal!r}",
-            path,
-            row=1,
-        )
-    cols = [epoch_col] + [axis_cols[a] for a in AXES]
-    names = [header[c] for c in cols]
-    rows: list[list[float]] = []
-    for rownum, row in enumerate(reader, start=2):
-        if not row or all(not c.strip() for c in row):
-            continue
-        if len(row) < len(header):
+    cells = csv_rows(read_text(path, "MetaMotion CSV"), path, "MetaMotion CSV")
+    with contextlib.nullcontext(iter(cells)) as reader:
+        header = next(reader, None)
+        if header is None or not any(h.strip() for h in header):
+            raise DataError("empty file: expected a MetaMotion CSV header", path, row=1)
+        header = [h.strip() for h in header]
+        lower = [h.lower() for h in header]
+        epoch_col = next((lower.index(c) for c in _EPOCH_COLUMNS if c in lower), None)
+        if epoch_col is None:
             raise DataError(
-                f"row has {len(row)} cells, header has {len(header)}", path, row=rownum
+                f"missing column 'epoc (ms)' (Unix time in ms); header is {header}", path, row=1
             )
-        vals = []
-        for c, name in zip(cols, names, strict=True):
-            cell = row[c].strip()
-            try:
-                v = float(cell)
-            except ValueError:
-                raise DataError(
-                    f"expected a number, got {cell!r}", path, row=rownum, column=name
-                ) from None
-            if not math.isfinite(v):
-                raise DataError(
-                    f"expected a finite number, got {cell!r}", path, row=rownum, column=name
-                )
-            vals.append(v)
-        if rows and vals[0] < rows[-1][0]:
+        axis_cols: dict[str, int] = {}
+        units: set[str] = set()
+        for i, h in enumerate(lower):
+            m = _AXIS_RE.match(h)
+            if m:
+                axis_cols[m.group("axis")] = i
+                units.add(m.group("unit"))
+        missing = [f"{a}-axis" for a in AXES if a not in axis_cols]
+        if missing:
             raise DataError(
-                f"timestamps go backwards ({vals[0]:.0f} ms after {rows[-1][0]:.0f} ms)",
+                f"missing column(s) {missing} (e.g. 'x-axis (g)'); header is {header}",
                 path,
-                row=rownum,
-                column=names[0],
+                row=1,
             )
-        rows.append(vals)
+        if len(units) != 1:
+            raise DataError(f"axis columns have mixed units {sorted(units)}", path, row=1)
+        unit = units.pop()
+        found_signal = _UNIT_SIGNAL.get(unit)
+        if found_signal is None:
+            raise DataError(
+                f"unknown axis unit {unit!r}; expected one of g, m/s^2, deg/s, rad/s, T, uT",
+                path,
+                row=1,
+            )
+        if signal is not None and signal != found_signal:
+            raise DataError(
+                f"file name says {signal!r} but the axis unit {unit!r} is a {found_signal!r}",
+                path,
+                row=1,
+            )
+        cols = [epoch_col] + [axis_cols[a] for a in AXES]
+        names = [header[c] for c in cols]
+        rows: list[list[float]] = []
+        for rownum, row in enumerate(reader, start=2):
+            if not row or all(not c.strip() for c in row):
+                continue
+            if len(row) < len(header):
+                raise DataError(
+                    f"row has {len(row)} cells, header has {len(header)}", path, row=rownum
+                )
+            vals = []
+            for c, name in zip(cols, names, strict=True):
+                cell = row[c].strip()
+                try:
+                    v = float(cell)
+                except ValueError:
+                    raise DataError(
+                        f"expected a number, got {cell!r}", path, row=rownum, column=name
+                    ) from None
+                if not math.isfinite(v):
+                    raise DataError(
+                        f"expected a finite number, got {cell!r}", path, row=rownum, column=name
+                    )
+                vals.append(v)
+            if rows and vals[0] < rows[-1][0]:
+                raise DataError(
+                    f"timestamps go backwards ({vals[0]:.0f} ms after {rows[-1][0]:.0f} ms)",
+                    path,
+                    row=rownum,
+                    column=names[0],
+                )
+            rows.append(vals)
     if not rows:
         raise DataError("no samples: the file has a header but no data rows", path, row=2)
     arr = np.asarray(rows, dtype=np.float64)

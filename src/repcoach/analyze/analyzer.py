@@ -74,6 +74,7 @@ from repcoach.data.samples import CLIP_MODES
 from repcoach.data.scorer_inputs import append_channels, span_values
 from repcoach.deploy.runtime import RuntimeModels
 from repcoach.errors import DataError
+from repcoach.pose.evidence import no_person_result
 from repcoach.pose.resample import repetition_inputs
 from repcoach.segment import segment_repetitions
 from repcoach.types import ClipAnalysis, PoseSequence, Repetition
@@ -161,6 +162,8 @@ class Analyzer(TwoViewAnalysis, SpanAnalysis, CueRules, AspectCorrection):
         self._check_layout(seq)
         if seq.n_frames < 2:
             raise DataError(f"recording has {seq.n_frames} frame(s); need at least 2", seq.source)
+        if (nobody := no_person_result([seq])) is not None:
+            return nobody
         seq, aspect = self.aspect_correct(seq, frame_size)
         reps = [r for r in self.segment(seq) if r.end - r.start >= 2]
         result = self._analyze_views([View("pose", seq, 1.0)], reps, None)

@@ -11,6 +11,7 @@ import numpy as np
 from repcoach.analyze.options import View
 from repcoach.analyze.vote import named_values
 from repcoach.errors import DataError
+from repcoach.pose.evidence import no_person_result
 from repcoach.types import ClipAnalysis, PoseSequence
 from repcoach.video.io import MODEL_FPS
 from repcoach.video.views import combine_views, motion_strength
@@ -48,6 +49,8 @@ class TwoViewAnalysis:
                 raise DataError(
                     f"{name} view has {seq.n_frames} frame(s); need at least 2", seq.source
                 )
+        if (nobody := no_person_result([frontal, side], source=frontal.source)) is not None:
+            return nobody
         frontal, aspect_f = self.aspect_correct(frontal, frame_size)
         side, aspect_s = self.aspect_correct(side, side_frame_size)
         try:

@@ -7,11 +7,8 @@ run them.
 
 from __future__ import annotations
 
-import sys
-
-from rich.console import Console
-
 from repcoach.cli import analyze as _analyze  # noqa: F401
+from repcoach.cli import boundary as _boundary
 from repcoach.cli import count as _count  # noqa: F401
 from repcoach.cli import crossval as _crossval  # noqa: F401
 from repcoach.cli import dataset as _dataset  # noqa: F401
@@ -25,16 +22,12 @@ from repcoach.cli import synth as _synth  # noqa: F401
 from repcoach.cli import thermal as _thermal  # noqa: F401
 from repcoach.cli import train as _train  # noqa: F401
 from repcoach.cli.app import app
-from repcoach.errors import RepcoachError
 
 
 def main() -> None:
-    """Console-script entry point: user errors print one clear line and exit 2."""
-    try:
-        app()
-    except RepcoachError as e:
-        Console(stderr=True).print(f"[bold red]error:[/] {e}", highlight=False)
-        sys.exit(2)
+    """Console-script entry point: bad input prints one ``error:`` line and exits 2; an
+    internal error prints one line and exits 1 (traceback with ``--debug``)."""
+    _boundary.run(app)
 
 
 __all__ = ["app", "main"]

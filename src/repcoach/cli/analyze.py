@@ -22,6 +22,8 @@ from repcoach.cli import options as o
 from repcoach.cli.app import app
 from repcoach.errors import DataError
 from repcoach.io.atomic import write_json
+from repcoach.models.folder import load_model_config
+from repcoach.pose.evidence import no_person_result
 from repcoach.video.annotate import write_annotated_video
 
 console = Console()
@@ -117,7 +119,8 @@ def analyze_cmd(
         view_score=view_score,
         exercise=exercise,
     )
-    analyzer = Analyzer.create_from_options(options)
+
+    load_model_config(model)  # a bad model folder is refused before a video is processed
 
     def load(path: Path, name: str):
         what = "extracting pose from" if is_video(path) else "reading"
@@ -125,6 +128,13 @@ def analyze_cmd(
             return load_recording(path)
 
     seq = load(recording, "frontal view" if side is not None else "recording")
+    side_seq = None if side is None else load(side, "side view")
+    nobody = no_person_result([seq] if side_seq is None else [seq, side_seq])
+    if nobody is not None:  # no answer without evidence: the JSON says why, exit 2
+        if json_out is not None:
+            write_json(json_out, nobody.to_dict())
+        raise DataError(nobody.extra["reason"], recording)
+    analyzer = Analyzer.create_from_options(options)
     size = sizes["--frame-size"] or recording_frame_size(recording)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # printed below from result.extra
@@ -132,9 +142,13 @@ def analyze_cmd(
             result = analyzer.analyze(seq, frame_size=size)
         else:
             side_size = sizes["--side-frame-size"] or recording_frame_size(side)
-            result = analyzer.analyze_views(seq, load(side, "side view"),
+            result = analyzer.analyze_views(seq, side_seq,
                                             side_offset_s=side_offset, frame_size=size,
                                             side_frame_size=side_size)  # fmt: skip
+    if result.extra.get("no_person"):  # no answer without evidence: JSON says why, exit 2
+        if json_out is not None:
+            write_json(json_out, result.to_dict())
+        raise DataError(result.extra["reason"], recording)
     for msg in result.extra.get("warnings", []):
         console.print(f"[bold yellow]warning:[/] {msg}")
     if side is not None:

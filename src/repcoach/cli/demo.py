@@ -37,7 +37,8 @@ def demo_cmd(
     out: Path = typer.Option(Path("demo_out"), "--out", help="Folder for every demo output."),
     participants: int = typer.Option(12, "--participants", "-n", help="Generated participants."),
     seed: int = typer.Option(0, help="Seed of the generated dataset and of training."),
-    epochs: int = typer.Option(40, help="Maximum training epochs (early stopping applies)."),
+    epochs: int = typer.Option(40, min=1, help="Maximum training epochs (early stopping "
+                               "applies)."),
     modalities: str = typer.Option(
         "pose,imu", help="Generated modalities (pose,imu,thermal,audio)."
     ),
@@ -82,7 +83,7 @@ def demo_cmd(
 
     # 3. train
     t = step("3/6 train the BiLSTM classifier and per-exercise scorers (cross-subject split)")
-    if (model / "config.json").exists() and (model / "classifier.keras").exists():
+    if (model / "manifest.json").exists() and (model / "classifier.keras").exists():
         console.print(f"reusing {model}")
     else:
         train_model_dir(

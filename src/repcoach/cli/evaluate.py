@@ -46,10 +46,14 @@ def evaluate_cmd(
                       f"({ev.get('split', '?')})")  # fmt: skip
         sc = (report.get("scoring") or {}).get("sample")
         if sc:
-            console.print(
-                f"scorer MAE {sc.get('mae')}, RMSE {sc.get('rmse')}, "
-                f"r {sc.get('pearson_r')}, accuracy at 0.5 {sc.get('accuracy_at_0.5')}"
-            )
+            console.print(f"scorer MAE {_f3(sc.get('mae'))}, RMSE {_f3(sc.get('rmse'))}, "
+                          f"r {_f3(sc.get('pearson_r'))}, accuracy at 0.5 "
+                          f"{_f3(sc.get('accuracy_at_0.5'))}")
         if ev.get("warning"):
             console.print(f"[bold yellow]warning:[/] {ev['warning']}")
     console.print(f"wrote {out / 'report.json'} and {out / 'report.md'}")
+
+
+def _f3(v: object) -> str:
+    """A figure with three decimals, or n/a."""
+    return f"{v:.3f}" if isinstance(v, int | float) else "n/a"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import typer
 from rich.console import Console
 
 from repcoach.cli.app import app
 from repcoach.errors import DataError
+from repcoach.io.validate import read_spans_csv
 from repcoach.thermal.gei import GeiOptions, gei_per_repetition, save_gei_png, save_geis_npz
 from repcoach.thermal.io import read_thermal
 from repcoach.thermal.silhouette import SilhouetteOptions, segment_clip
@@ -36,9 +36,10 @@ def gei_cmd(
     """Write the clip's GEI (PNG + .npz) and, with --reps, one GEI per repetition."""
 
     con = Console()
+    spans = None if reps is None else read_spans_csv(reps)  # every input checked before writing
     clip = read_thermal(file)
     opt = GeiOptions(height=height, width=width, mode=mode,
-                     silhouette=SilhouetteOptions(method=method))  # fmt: skip
+                     silhouette=SilhouetteOptions(method=method))
     masks = segment_clip(clip, opt.silhouette)
     whole = gei_per_repetition(clip, [(-1e9, 1e9)], opt, masks=masks)[0]
     if whole.n_silhouettes == 0:
@@ -46,14 +47,7 @@ def gei_cmd(
     stem = file.stem if file.is_file() else file.name
     save_gei_png(out / f"{stem}-gei.png", whole.gei)
     per = []
-    if reps is not None:
-        try:
-            df = pd.read_csv(reps)
-        except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-            raise DataError(f"not a readable CSV ({e})", reps) from None
-        if not {"start_s", "end_s"} <= set(df.columns):
-            raise DataError("needs columns start_s and end_s", reps)
-        spans = list(zip(df["start_s"].astype(float), df["end_s"].astype(float), strict=True))
+    if spans is not None:
         per = gei_per_repetition(clip, spans, opt, offset_s, masks=masks)
         for g in per:
             save_gei_png(out / f"{stem}-rep{g.index + 1:02d}-gei.png", g.gei)

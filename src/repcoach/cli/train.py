@@ -11,6 +11,7 @@ from rich.table import Table
 import repcoach.imu.train as imu_train
 from repcoach.cli import options as o
 from repcoach.cli.app import app
+from repcoach.cli.checks import check_output_folder
 from repcoach.models.train import train_model_dir
 
 #: Fewer held-out groups than this and `train` warns that a single split says little.
@@ -66,6 +67,10 @@ def train_cmd(
     exported."""
 
     console = Console()
+    if epochs is not None and epochs < 1:
+        raise typer.BadParameter(f"must be at least 1 (got {epochs}): an untrained model "
+                                 "would be saved", param_hint="--epochs")
+    check_output_folder(out, "--out")
     if modality == "imu":
         if task != "exercise":
             raise typer.BadParameter(

@@ -34,10 +34,11 @@ from repcoach.data.scorer_inputs import (
 from repcoach.deploy.runtime import PRECISIONS, TFLiteModel, tflite_name
 from repcoach.errors import DataError
 from repcoach.imu.train import load_imu_test_inputs
-from repcoach.io.atomic import atomic_write, write_json
+from repcoach.io.atomic import atomic_write, remove_stale_temps, write_json
 from repcoach.logs import native_stderr_silenced
 from repcoach.models.folder import load_keras_models, load_model_config, scorer_input_shape
 from repcoach.models.labels import LabelEncoder
+from repcoach.models.manifest import add_to_manifest
 
 EXPORT_FORMAT_VERSION = 1
 
@@ -123,6 +124,8 @@ def export_model_dir(
     if bad or not precisions:
         raise ValueError(f"quantize must be a non-empty subset of {PRECISIONS}, got {precisions}")
     config = load_model_config(model_dir)
+
+    remove_stale_temps(model_dir)  # a killed earlier export's half-written .tflite
     classes = [str(c) for c in config["classes"]]
     seq_len, n_features = int(config["seq_len"]), int(config["n_features"])
     ensure_labels_json(model_dir, classes)
@@ -207,6 +210,8 @@ def export_model_dir(
                 )
             )
 
+
+    add_to_manifest(model_dir, [model_dir / e.file for e in exports])
     keras_files = {
         p.relative_to(model_dir).as_posix(): p.stat().st_size
         for p in sorted(model_dir.rglob("*"))

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from repcoach.errors import DataError
+from repcoach.logs import native_stderr_silenced
 from repcoach.models.folder import load_model_config, scorer_input_shape
 
 PRECISIONS = ("fp32", "int8")
@@ -37,9 +38,11 @@ class TFLiteModel:
         if not self.path.is_file():
             raise DataError("TFLite model not found (run `repcoach export` first)", self.path)
         self.num_threads = num_threads
-        try:
-            self._interp = Interpreter(model_path=str(self.path), num_threads=num_threads)
-            self._interp.allocate_tensors()
+
+        try:  # silenced: "INFO: Created TensorFlow Lite XNNPACK delegate" goes to fd 2
+            with native_stderr_silenced():
+                self._interp = Interpreter(model_path=str(self.path), num_threads=num_threads)
+                self._interp.allocate_tensors()
         except (ValueError, RuntimeError) as e:
             raise DataError(f"not a loadable TFLite model ({e})", self.path) from None
         inputs = self._interp.get_input_details()

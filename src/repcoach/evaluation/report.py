@@ -135,7 +135,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         lines += ["", "## Classification per sample (Table II)", ""] + _table_ii(cls["sample"])
         if cls.get("clip"):
             lines += ["", f"## Classification per clip (majority vote over "
-                      f"{cls['clip'].get('samples_per_clip', 1):.1f} samples per clip)", ""]
+                      f"{cls['clip'].get('samples_per_clip', 1):.3g} samples per clip)", ""]
             lines += _table_ii(cls["clip"])
     sc = report.get("scoring")
     if sc:

@@ -260,7 +260,9 @@ def count_dataset(
         return rows
 
     if modality != "imu":
-        raise ValueError("EJUST folders are counted from IMU here (--modality imu)")
+
+        raise DataError("an EJUST folder is counted from its IMU files here: use --modality "
+                        "imu (--modality pose needs an indexed dataset with index.csv)", root)
     truth = _ejust_true_counts(root)
     folders = _ejust_imu_folders(root)
     if not folders:

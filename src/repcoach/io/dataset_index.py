@@ -36,6 +36,7 @@ from repcoach.io.ejust import (
     parse_world_companion,
 )
 from repcoach.io.metadata import ParticipantTable, load_participants
+from repcoach.io.validate import MAX_DURATION_S, parse_number, read_csv_frame
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -372,7 +373,7 @@ def _participant_rows(table: ParticipantTable) -> dict[str, int]:
     if table.path is None or not table.path.is_file():
         return {}
     rows: dict[str, int] = {}
-    with open(table.path, encoding="utf-8-sig", newline="") as fh:
+    with open(table.path, encoding="utf-8-sig", errors="replace", newline="") as fh:
         reader = csv.reader(fh)
         header = [h.strip() for h in next(reader, [])]
         if "name" not in header:
@@ -394,10 +395,7 @@ def load_annotations(root: str | Path) -> pd.DataFrame | None:
     path = Path(root) / "annotations.csv"
     if not path.is_file():
         return None
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise DataError(f"cannot read annotations: {e}", path) from None
+    df = read_csv_frame(path, "annotations.csv", dtype=str, keep_default_na=False)
     df.columns = [str(c).strip() for c in df.columns]
     missing = [c for c in ANNOTATION_COLUMNS if c not in df.columns]
     if missing:
@@ -434,10 +432,7 @@ def load_annotations(root: str | Path) -> pd.DataFrame | None:
             )
         nums = {}
         for c in ("rep", "start_frame", "end_frame", "start_s", "end_s", "score"):
-            try:
-                nums[c] = float(v[c])
-            except ValueError:
-                raise DataError(f"expected a number, got {v[c]!r}", path, row=r, column=c) from None
+            nums[c] = parse_number(v[c], path, r, c, lo=0.0, hi=MAX_DURATION_S * 1000)
         for c in ("rep", "start_frame", "end_frame"):
             if nums[c] != int(nums[c]) or nums[c] < 0:
                 raise DataError(

@@ -28,9 +28,18 @@ import numpy as np
 import pandas as pd
 
 from repcoach.errors import DataError
+from repcoach.io.validate import (
+    check_finite,
+    check_timestamps,
+    parse_number,
+    read_csv_frame,
+)
 from repcoach.types import ImuRecording
 
 G = 9.80665
+#: Plausible IMU sampling rates (Hz), in index.csv ``fs_hz`` and from the time column.
+MIN_FS_HZ = 1.0
+MAX_FS_HZ = 2000.0
 TIME_COLUMNS = ("t_s", "time_s", "time", "elapsed (s)", "timestamp_s")
 DROP_COLUMNS = ("time_index", "index", "sample")
 _SIGNAL_ALIASES = {"acc": "acc", "gyr": "gyro", "gyro": "gyro", "mag": "mag"}
@@ -71,10 +80,8 @@ def read_imu_index(root: str | Path, label_column: str | None = None) -> list[Im
     idx_path = root / "index.csv"
     if not idx_path.exists():
         raise DataError("no index.csv in the dataset folder", root)
-    try:
-        df = pd.read_csv(idx_path, dtype=str, keep_default_na=False)
-    except Exception as e:  # pandas raises many kinds
-        raise DataError(f"cannot read index.csv: {e}", idx_path) from e
+    df = read_csv_frame(idx_path, "index.csv", dtype=str, keep_default_na=False)
+    df.columns = [str(c).strip() for c in df.columns]
     if label_column is None:
         label_column = "label" if "label" in df.columns else "exercise"
     for col in ("file", "subject", label_column):
@@ -86,28 +93,37 @@ def read_imu_index(root: str | Path, label_column: str | None = None) -> list[Im
             )
     known = {"file", "subject", label_column, "rep_count", "correctness", "split", "fs_hz"}
     out = []
+    seen: dict[str, int] = {}
     for i, row in enumerate(df.to_dict("records"), start=2):
+        row = {k: str(v).strip() for k, v in row.items()}
+        if not row["file"]:
+            raise DataError("empty file name", idx_path, row=i, column="file")
+        if row["file"] in seen:
+            raise DataError(f"file {row['file']!r} listed twice (first on row "
+                            f"{seen[row['file']]})", idx_path, row=i, column="file")
+        seen[row["file"]] = i
+        for col in ("subject", label_column):
+            if not row[col]:
+                raise DataError("empty value", idx_path, row=i, column=col)
         p = root / row["file"]
-        if not p.exists():
+        if not p.is_file():
             raise DataError(f"file {row['file']!r} listed in index.csv does not exist",
                             idx_path, row=i, column="file")
-        rc = row.get("rep_count", "")
-        try:
-            rep_count = int(float(rc)) if rc not in ("", None) else None
-        except ValueError:
-            raise DataError(f"rep_count must be a whole number, got {rc!r}", idx_path, row=i,
-                            column="rep_count") from None
-        corr = row.get("correctness", "")
-        fs = row.get("fs_hz", "")
+        rc = parse_number(row.get("rep_count", ""), idx_path, i, "rep_count", lo=0, hi=10_000,
+                          integer=True, allow_empty=True)
+        corr = parse_number(row.get("correctness", ""), idx_path, i, "correctness", lo=0.0,
+                            hi=1.0, allow_empty=True)
+        fs = parse_number(row.get("fs_hz", ""), idx_path, i, "fs_hz", lo=MIN_FS_HZ,
+                          hi=MAX_FS_HZ, allow_empty=True)
         out.append(
             ImuIndexEntry(
                 path=p,
                 subject=str(row["subject"]),
                 label=str(row[label_column]),
-                rep_count=rep_count,
-                correctness=float(corr) if corr not in ("", None) else None,
+                rep_count=None if rc is None else int(rc),
+                correctness=corr,
                 split=row.get("split") or None,
-                fs_hz=float(fs) if fs not in ("", None) else None,
+                fs_hz=fs,
                 extra={k: v for k, v in row.items() if k not in known},
             )
         )
@@ -135,10 +151,8 @@ def read_imu_csv(
     ``units`` maps a signal (``acc``/``gyro``) to its unit when the columns carry no suffix."""
 
     path = Path(path)
-    try:
-        df = pd.read_csv(path)
-    except Exception as e:
-        raise DataError(f"cannot read IMU CSV: {e}", path) from e
+    df = read_csv_frame(path, "IMU CSV")
+    df.columns = [str(c).strip() for c in df.columns]
     if df.empty:
         raise DataError("no samples in IMU CSV", path, row=2)
     cols = {c.lower().strip(): c for c in df.columns}
@@ -153,7 +167,8 @@ def read_imu_csv(
     back = np.flatnonzero(np.diff(t) <= 0)
     if len(back):
         raise DataError("time must increase strictly", path, row=int(back[0]) + 3, column=tcol)
-    names, data, sig_units = [], [], {}
+    check_timestamps(t, path, tcol, min_rate_hz=MIN_FS_HZ, max_rate_hz=MAX_FS_HZ)
+    names, data, sig_units, raw_cols = [], [], {}, []
     for c in df.columns:
         if c == tcol or c.lower() in DROP_COLUMNS:
             continue
@@ -167,6 +182,7 @@ def read_imu_csv(
             raise DataError(f"expected a number, got {df[c].iloc[nonnum[0]]!r}", path,
                             row=int(nonnum[0]) + 2, column=c)
         names.append(ch)
+        raw_cols.append(c)
         data.append(v)
         if unit:
             sig_units[ch] = unit
@@ -175,6 +191,7 @@ def read_imu_csv(
             f"no IMU channel columns (like acc_x, u1_gyr_y); columns are {list(df.columns)}",
             path, row=1)
     x = np.stack(data, axis=1)
+    check_finite(x, path, raw_cols)
     units = units or {}
     raw = x.copy()
     for j, ch in enumerate(names):
@@ -216,23 +233,33 @@ def read_rep_annotations(root: str | Path) -> dict[str, list[RepAnnotation]]:
     if not p.exists():
         return {}
     fs = {str(e.path.relative_to(root)): e.fs_hz for e in read_imu_index(root)}
-    df = pd.read_csv(p)
+    df = read_csv_frame(p, "reps.csv", dtype=str, keep_default_na=False)
+    df.columns = [str(c).strip() for c in df.columns]
     for col in ("file", "start_index", "end_index"):
         if col not in df.columns:
-            raise DataError(f"missing column {col!r}", p, row=1)
+            raise DataError(f"missing column {col!r}; reps.csv needs file, start_index, "
+                            "end_index", p, row=1)
     out: dict[str, list[RepAnnotation]] = {}
     for i, row in enumerate(df.to_dict("records"), start=2):
+        row = {k: str(v).strip() for k, v in row.items()}
         rate = fs.get(row["file"])
         if rate is None:
             raise DataError(f"file {row['file']!r} is not in index.csv (or has no fs_hz)", p,
                             row=i, column="file")
-        corr = row.get("correctness")
+        start = parse_number(row["start_index"], p, i, "start_index", lo=1)  # may be x.5
+        end = parse_number(row["end_index"], p, i, "end_index", lo=1)
+        assert start is not None and end is not None
+        if end < start:
+            raise DataError(f"end_index {end:g} is before start_index {start:g}", p, row=i,
+                            column="end_index")
+        corr = parse_number(row.get("correctness", ""), p, i, "correctness", lo=0.0, hi=1.0,
+                            allow_empty=True)
         out.setdefault(row["file"], []).append(
             RepAnnotation(
-                start_s=(float(row["start_index"]) - 1) / rate,
-                end_s=(float(row["end_index"]) - 1) / rate,
-                execution_type=row.get("execution_type"),
-                correctness=None if corr is None or corr != corr else float(corr),
+                start_s=(start - 1) / rate,
+                end_s=(end - 1) / rate,
+                execution_type=row.get("execution_type") or None,
+                correctness=corr,
             )
         )
     return out

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from repcoach.errors import DataError
 from repcoach.io.pose_csv import read_pose_csv
+from repcoach.io.validate import MAX_RATE_HZ, MIN_RATE_HZ, read_csv_frame
 from repcoach.skeleton import Skeleton
 from repcoach.types import PoseSequence
 
@@ -106,12 +106,9 @@ def load_index(root: str | Path, check_files: bool = True) -> IndexedDataset:
 
     root = Path(root)
     path = root / "index.csv"
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise DataError("no index.csv (not an indexed dataset)", root) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise DataError(f"not a readable CSV ({e.__class__.__name__}: {e})", path) from None
+    if not path.is_file():
+        raise DataError("no index.csv (not an indexed dataset)", root)
+    df = read_csv_frame(path, "index.csv", dtype=str, keep_default_na=False)
     df.columns = [str(c).strip() for c in df.columns]
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
@@ -151,8 +148,9 @@ def load_index(root: str | Path, check_files: bool = True) -> IndexedDataset:
                 raise DataError(f"split must be train, val or test, got {v['split']!r}", path,
                                 row=r, column="split")
         fps = _number(v.get("fps", ""), path, r, "fps")
-        if math.isfinite(fps) and fps <= 0:
-            raise DataError(f"fps must be positive, got {fps}", path, row=r, column="fps")
+        if math.isfinite(fps) and not MIN_RATE_HZ <= fps <= MAX_RATE_HZ:
+            raise DataError(f"fps must be {MIN_RATE_HZ:g} to {MAX_RATE_HZ:g}, got {fps:g}", path,
+                            row=r, column="fps")
         width = _number(v.get("width", ""), path, r, "width")
         height = _number(v.get("height", ""), path, r, "height")
         rows.append(

@@ -12,6 +12,7 @@ numbers in errors are file line numbers, the header being row 1.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from pathlib import Path
 from repcoach.errors import DataError
 from repcoach.io.atomic import atomic_write
 from repcoach.io.ejust import is_participant_name
+from repcoach.io.validate import csv_rows, read_text
 from repcoach.types import Participant
 
 PARTICIPANT_COLUMNS = [
@@ -112,8 +114,12 @@ def load_participants(path: str | Path, strict: bool = True) -> ParticipantTable
     if not path.is_file():
         report(DataError("participants file not found (expected participants.csv)", path))
         return table
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh)
+    try:
+        cells_all = csv_rows(read_text(path, "participants.csv"), path, "participants.csv")
+    except DataError as e:
+        report(e)
+        return table
+    with contextlib.nullcontext(iter(cells_all)) as reader:
         header = next(reader, None)
         if header is None:
             expected = ",".join(PARTICIPANT_COLUMNS)

@@ -24,6 +24,7 @@ lankle, rankle and ``signal`` in acc, gyro, mag (:data:`repcoach.io.ejust.MODALI
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import math
 import re
@@ -36,6 +37,7 @@ import numpy as np
 from repcoach.errors import DataError
 from repcoach.io.atomic import atomic_write
 from repcoach.io.ejust import IMU_SIGNALS, IMU_SITES, parse_name
+from repcoach.io.validate import check_finite, check_timestamps, csv_rows, read_text
 
 #: Unit written for each signal (and the unit every reader returns).
 SIGNAL_UNITS: dict[str, str] = {"acc": "g", "gyro": "deg/s", "mag": "T"}
@@ -101,12 +103,8 @@ def read_metamotion_csv(
     them out (:func:`repcoach.imu.align.spread_repeated_times`).
     """
     path = Path(path)
-    try:
-        fh = path.open("r", encoding="utf-8-sig", newline="")
-    except OSError as e:
-        raise DataError(f"cannot open MetaMotion CSV: {e}", path) from e
-    with fh:
-        reader = csv.reader(fh)
+    cells = csv_rows(read_text(path, "MetaMotion CSV"), path, "MetaMotion CSV")
+    with contextlib.nullcontext(iter(cells)) as reader:
         header = next(reader, None)
         if header is None or not any(h.strip() for h in header):
             raise DataError("empty file: expected a MetaMotion CSV header", path, row=1)
@@ -182,6 +180,8 @@ def read_metamotion_csv(
     if not rows:
         raise DataError("no samples: the file has a header but no data rows", path, row=2)
     arr = np.asarray(rows, dtype=np.float64)
+    check_timestamps(arr[:, 0], path, names[0], strict=False, unit="ms")
+    check_finite(arr[:, 1:], path, names[1:])
     values = _to_canonical(arr[:, 1:], found_signal, unit)
     return MetaMotionStream(
         times_s=arr[:, 0] / 1000.0, values=values, signal=found_signal, site=site, path=path

@@ -37,10 +37,20 @@ import pandas as pd
 
 from repcoach.errors import DataError
 from repcoach.io.atomic import atomic_write, write_json
+from repcoach.io.validate import (
+    MAX_SAMPLES,
+    check_finite,
+    check_rate,
+    check_timestamps,
+    read_csv_frame,
+    read_text,
+)
 from repcoach.skeleton import Skeleton, infer_layout
 from repcoach.types import PoseSequence
 
 _LM_RE = re.compile(r"^lm(\d{2})_(x|y|z|vis)$")
+#: Highest frame rate a pose CSV may have (Hz); bounds the frames resampling can make.
+MAX_FPS = 1000.0
 
 
 def pose_columns(layout: Skeleton, with_detected: bool = False) -> list[str]:
@@ -67,12 +77,9 @@ def read_pose_meta(csv_path: str | Path) -> dict[str, Any] | None:
     ``(width, height)`` floats (None when it has none), or None when there is no side file.
     A malformed one is a :class:`DataError` naming the side file and what was expected."""
     meta_path = pose_meta_path(csv_path)
-    try:
-        text = meta_path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not meta_path.exists():
         return None
-    except (OSError, UnicodeDecodeError) as e:
-        raise DataError(f"cannot read the pose CSV's side file ({e})", meta_path) from None
+    text = read_text(meta_path, "pose CSV side file", max_bytes=1024**2)
     try:
         meta = json.loads(text)
     except json.JSONDecodeError as e:
@@ -92,7 +99,7 @@ def read_pose_meta(csv_path: str | Path) -> dict[str, Any] | None:
     for k in ("frame_width", "frame_height"):
         v = meta[k]
         ok = isinstance(v, int | float) and not isinstance(v, bool)
-        if not ok or not math.isfinite(v) or v <= 0:
+        if not ok or not math.isfinite(v) or not 0 < v <= 100_000:
             raise DataError(f"{k} must be a positive number of pixels, got {v!r}", meta_path)
         size.append(float(v))
     meta["frame_size"] = (size[0], size[1])
@@ -107,12 +114,8 @@ def read_pose_csv(
     With ``meta`` the frame size comes from the CSV's ``.pose.json`` side file when there is
     one (see the module docstring)."""
     path = Path(path)
-    try:
-        df = pd.read_csv(path)
-    except FileNotFoundError:
-        raise DataError("file not found", path) from None
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as e:
-        raise DataError(f"not a readable CSV ({e.__class__.__name__}: {e})", path) from None
+    df = read_csv_frame(path, "pose CSV")
+    df.columns = [str(c).strip() for c in df.columns]
 
     lm = {}
     for col in df.columns:
@@ -146,7 +149,13 @@ def read_pose_csv(
     numeric = [c for c in df.columns if _LM_RE.match(str(c))]
     numeric += [c for c in ("frame", "timestamp_s", "detected") if c in df.columns]
     _check_numeric(df, numeric, path)
-    block = df[cols]
+    if len(df) > MAX_SAMPLES:
+        raise DataError(f"{len(df)} frames; the limit is {MAX_SAMPLES}", path)
+    block = df[cols].apply(pd.to_numeric, errors="coerce")
+    check_finite(block.to_numpy(np.float64), path, cols)
+    vis_all = [c for c in df.columns if str(c).endswith("_vis") and _LM_RE.match(str(c))]
+    check_finite(df[vis_all].apply(pd.to_numeric, errors="coerce").to_numpy(np.float64),
+                 path, vis_all, max_abs=1e3)
     coords = block.to_numpy(dtype=np.float32).reshape(len(df), layout.n_joints, layout.dims)
 
     vis_cols = [f"lm{i:02d}_vis" for i in range(layout.n_joints)]
@@ -157,7 +166,12 @@ def read_pose_csv(
         vis = np.where(np.isnan(coords).any(axis=2), 0.0, 1.0).astype(np.float32)
 
     if "detected" in df.columns:
-        detected = df["detected"].fillna(0).to_numpy().astype(bool)
+        det = pd.to_numeric(df["detected"], errors="coerce").fillna(0).to_numpy(np.float64)
+        bad = np.flatnonzero((det != 0) & (det != 1))
+        if len(bad):
+            raise DataError(f"detected must be 0 or 1, got {df['detected'].iat[bad[0]]!r}",
+                            path, row=int(bad[0]) + 2, column="detected")
+        detected = det.astype(bool)
     else:
         detected = ~np.isnan(coords).all(axis=(1, 2))
 
@@ -166,18 +180,12 @@ def read_pose_csv(
         if np.isnan(ts).any():
             r = int(np.flatnonzero(np.isnan(ts))[0])
             raise DataError("empty timestamp", path, row=r + 2, column="timestamp_s")
-        steps = np.diff(ts)
-        if np.any(steps <= 0):
-            r = int(np.flatnonzero(steps <= 0)[0]) + 1
-            raise DataError(
-                f"timestamps must increase (got {ts[r]} after {ts[r - 1]})",
-                path,
-                row=r + 2,
-                column="timestamp_s",
-            )
+        check_timestamps(ts, path, "timestamp_s", max_rate_hz=MAX_FPS)
     else:
+        check_rate(fps, path, "fps", hi=MAX_FPS)
         frame = df["frame"].to_numpy(dtype=np.float64) if "frame" in df.columns else None
         ts = (frame - frame[0] if frame is not None else np.arange(len(df))) / fps
+        check_timestamps(ts, path, "frame", max_rate_hz=MAX_FPS)
 
     info = read_pose_meta(path) if meta else None
     return PoseSequence(

@@ -24,9 +24,11 @@ from typing import Any
 
 from repcoach.data.scorer_inputs import config_scorer_inputs
 from repcoach.errors import DataError
-from repcoach.io.atomic import atomic_path, write_json
+from repcoach.io.atomic import atomic_path, remove_stale_temps, write_json
+from repcoach.io.validate import read_text
 from repcoach.logs import quiet_tf_logs
 from repcoach.models.labels import LabelEncoder
+from repcoach.models.manifest import check_manifest, scorer_input_shape, write_manifest
 
 FORMAT_VERSION = 1
 
@@ -78,6 +80,8 @@ def save_model_dir(
     with a ``model_`` attribute."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+
+    remove_stale_temps(out)  # a killed earlier save's half-written files
     cfg = {"format_version": FORMAT_VERSION, **dict(config)}
     missing = [k for k in ("task", "seq_len", "n_features", "classes") if k not in cfg]
     if missing:
@@ -91,7 +95,9 @@ def save_model_dir(
             save_keras(getattr(scorer, "model_", scorer), out / "scorers" / label)
     write_json(out / "labels.json", LabelEncoder(cfg["classes"]).to_json())
     write_json(out / "history.json", dict(history or {}))
-    write_json(out / "config.json", cfg)  # last: its presence marks a complete folder
+    write_json(out / "config.json", cfg)  # its presence marks a complete folder ...
+
+    write_manifest(out, cfg)  # ... whose files the manifest ties together
     return out
 
 
@@ -101,10 +107,10 @@ def load_model_config(model_dir: str | Path) -> dict[str, Any]:
     path = model_dir / "config.json"
     if not model_dir.is_dir():
         raise DataError("model folder not found", model_dir)
+    if not path.is_file():
+        raise DataError("no config.json (not a repcoach model folder)", model_dir)
     try:
-        cfg = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError("no config.json (not a repcoach model folder)", model_dir) from None
+        cfg = json.loads(read_text(path, "config.json", max_bytes=64 * 1024**2))
     except json.JSONDecodeError as e:
         raise DataError(f"not valid JSON ({e})", path) from None
     if not isinstance(cfg, dict):
@@ -123,19 +129,19 @@ def load_model_config(model_dir: str | Path) -> dict[str, Any]:
     labels = model_dir / "labels.json"
     if labels.exists():
         try:
-            cfg["classes"] = list(LabelEncoder.from_json(labels.read_text("utf-8")).classes_)
-        except (ValueError, json.JSONDecodeError) as e:
+            cfg["classes"] = list(LabelEncoder.from_json(read_text(labels, "labels.json"))
+                                  .classes_)
+        except DataError:
+            raise
+        except (ValueError, TypeError, json.JSONDecodeError) as e:
             raise DataError(str(e), labels) from None
-    if not isinstance(cfg.get("classes"), list):
+    if not isinstance(cfg.get("classes"), list) or not cfg["classes"]:
         raise DataError("no class list (labels.json or config.json 'classes')", model_dir)
 
     cfg["scorer_inputs"] = list(config_scorer_inputs(cfg, path))
+
+    check_manifest(model_dir, cfg)
     return cfg
-
-
-def scorer_input_shape(cfg: Mapping[str, Any]) -> tuple[int, int]:
-    """``(seq_len, n_features + extra inputs)``: what every scorer of the folder takes."""
-    return int(cfg["seq_len"]), int(cfg["n_features"]) + len(cfg.get("scorer_inputs") or [])
 
 
 def load_label_encoder(model_dir: str | Path) -> LabelEncoder:
@@ -163,7 +169,12 @@ def load_keras_models(
 
     def load(stem: Path) -> Any:
         p = stem.with_suffix(prefer)
-        return keras.models.load_model(p if p.exists() else _keras_file(stem), compile=False)
+        p = p if p.exists() else _keras_file(stem)
+        try:
+            return keras.models.load_model(p, compile=False)
+        except Exception as e:  # Keras says "file not found" for a truncated file, and more
+            raise DataError(f"not a loadable Keras model ({e.__class__.__name__}: "
+                            f"{str(e).splitlines()[0] if str(e) else ''})", p) from None
 
     clf = None
     if any((model_dir / f"classifier{s}").exists() for s in (".keras", ".h5")):
@@ -175,7 +186,26 @@ def load_keras_models(
         names |= {p.stem for p in folder.iterdir() if p.suffix in (".keras", ".h5")}
     for label in sorted(n for n in names if not n.startswith(".")):
         scorers[label] = load(folder / label)
+    _check_shapes(model_dir, cfg, clf, scorers)
     return clf, scorers, list(cfg["classes"])
+
+
+def _check_shapes(model_dir: Path, cfg: Mapping[str, Any], clf: Any, scorers: Mapping[str, Any]
+                  ) -> None:
+    """The loaded models take config.json's input shape; the classifier has one output per
+    class (a mismatched labels.json or config would otherwise fail deep inside, or lie)."""
+    want = (int(cfg["seq_len"]), int(cfg["n_features"]))
+    checks = [("classifier", clf, want)] if clf is not None else []
+    checks += [(f"scorers/{k}", m, scorer_input_shape(cfg)) for k, m in scorers.items()]
+    for name, m, w in checks:
+        got = tuple(m.input_shape[1:]) if getattr(m, "input_shape", None) else None
+        if got is not None and got != w:
+            raise DataError(f"{name} takes input {got} but config.json says {w}", model_dir)
+    if clf is not None:
+        n_out = int(clf.output_shape[-1])
+        if n_out != len(cfg["classes"]):
+            raise DataError(f"classifier has {n_out} outputs but {len(cfg['classes'])} classes "
+                            f"are listed ({list(cfg['classes'])})", model_dir / "labels.json")
 
 
 def load_history(model_dir: str | Path) -> dict[str, Any]:

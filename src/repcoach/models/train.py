@@ -83,6 +83,9 @@ class TrainOptions:
                              "gives it nothing (use form, duration or duration+form)")  # fmt: skip
         if not 0.0 <= self.occlusion <= 1.0:
             raise ValueError(f"occlusion must be a probability in [0, 1], got {self.occlusion}")
+        if self.epochs < 1 or (self.scorer_epochs is not None and self.scorer_epochs < 1):
+            raise ValueError(f"epochs must be at least 1 (got {self.epochs}): an untrained "
+                             "model would be saved")
         if self.quick:
             self.epochs = min(self.epochs, 15)
             self.patience = min(self.patience, 5)

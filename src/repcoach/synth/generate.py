@@ -20,7 +20,7 @@ import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from repcoach.errors import RepcoachError
-from repcoach.io.atomic import atomic_write
+from repcoach.io.atomic import atomic_write, remove_stale_temps
 from repcoach.io.ejust import EXERCISES, LABEL_TO_CODE, RecordingName
 from repcoach.io.metadata import write_participants
 from repcoach.io.pose_csv import write_pose_csv
@@ -173,6 +173,8 @@ def generate_dataset(
     writers = _writers(modalities)
     participants = participants_for_seed(n_participants, seed)
     out.mkdir(parents=True, exist_ok=True)
+
+    remove_stale_temps(out)  # a killed earlier run's half-written files
     write_participants(participants, out / "participants.csv")
 
     jobs = [(i, p, c) for i, p in enumerate(participants) for c in codes]

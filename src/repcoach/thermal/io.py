@@ -14,7 +14,10 @@ Supported inputs for :func:`read_thermal`:
 from __future__ import annotations
 
 import re
+import zipfile
+import zlib
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -22,12 +25,16 @@ import numpy as np
 from repcoach.errors import DataError
 from repcoach.io.atomic import atomic_write
 from repcoach.io.media import VIDEO_EXTENSIONS
+from repcoach.io.validate import check_rate, check_timestamps
 from repcoach.types import ThermalClip
 
 #: FLIR One Pro frame rate (paper III.A).
 FLIR_FPS = 8.7
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 VIDEO_EXTS = VIDEO_EXTENSIONS
+#: Highest thermal frame rate accepted (Hz) and most pixel values in one clip (~2 GiB float32).
+MAX_THERMAL_FPS = 240.0
+MAX_THERMAL_VALUES = 500_000_000
 
 
 def read_thermal(path: str | Path, fps: float = FLIR_FPS) -> ThermalClip:
@@ -35,6 +42,7 @@ def read_thermal(path: str | Path, fps: float = FLIR_FPS) -> ThermalClip:
     path = Path(path)
     if not path.exists():
         raise DataError("thermal clip not found", path)
+    fps = check_rate(fps, path, "fps", hi=MAX_THERMAL_FPS)
     if path.is_dir():
         return _read_folder(path, fps)
     ext = path.suffix.lower()
@@ -42,6 +50,8 @@ def read_thermal(path: str | Path, fps: float = FLIR_FPS) -> ThermalClip:
         return _read_npz(path)
     if ext == ".npy":
         frames = _load(path)
+        if not isinstance(frames, np.ndarray):
+            raise DataError("expected one NumPy array of frames (an .npz archive?)", path)
         _check_frames(frames, path)
         return ThermalClip(frames, np.arange(len(frames)) / fps, "celsius", str(path))
     if ext in VIDEO_EXTS:
@@ -70,18 +80,39 @@ def write_thermal_npz(path: str | Path, clip: ThermalClip, **extra: np.ndarray |
 def _load(path: Path) -> np.ndarray:
     try:
         return np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
         raise DataError(f"not a readable NumPy file ({e})", path) from None
+
+
+def _array(data: Any, key: str, path: Path) -> np.ndarray:
+    """``data[key]`` of an .npz; a truncated member, a pickled (object) array: DataError."""
+    try:
+        return np.asarray(data[key])
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as e:
+        raise DataError(f"cannot read array {key!r} ({e.__class__.__name__}: {e})",
+                        path) from None
+
+
+def _check_size(frames: np.ndarray, path: Path) -> None:
+    if frames.size > MAX_THERMAL_VALUES:
+        raise DataError(f"{frames.shape} frames are {frames.size} values; the limit is "
+                        f"{MAX_THERMAL_VALUES}", path)
 
 
 def _read_npz(path: Path) -> ThermalClip:
     data = _load(path)
+    if not hasattr(data, "files"):
+        raise DataError("expected an .npz archive of arrays (frames, timestamps)", path)
     if "frames" not in data:
         raise DataError(f"no 'frames' array (has {sorted(data.files)})", path)
-    frames = data["frames"]
+    frames = _array(data, "frames", path)
     _check_frames(frames, path)
     if "timestamps" in data:
-        ts = np.asarray(data["timestamps"], dtype=np.float64)
+        raw = _array(data, "timestamps", path)
+        if not np.issubdtype(raw.dtype, np.number) or np.issubdtype(raw.dtype, np.complexfloating):
+            raise DataError(f"'timestamps' must be numbers (seconds), got dtype {raw.dtype}",
+                            path)
+        ts = raw.astype(np.float64)
         if ts.shape != (len(frames),):
             raise DataError(
                 f"'timestamps' has shape {ts.shape}, expected ({len(frames)},) (one per frame)",
@@ -89,9 +120,17 @@ def _read_npz(path: Path) -> ThermalClip:
             )
         _check_timestamps(ts, path)
     else:
-        fps = float(data["fps"]) if "fps" in data else FLIR_FPS
+        fps = FLIR_FPS
+        if "fps" in data:
+            raw = _array(data, "fps", path)
+            if raw.shape not in ((), (1,)) or not np.issubdtype(raw.dtype, np.number):
+                raise DataError(f"'fps' must be one number, got {raw.dtype} {raw.shape}", path)
+            fps = check_rate(float(raw.reshape(-1)[0]), path, "fps", hi=MAX_THERMAL_FPS)
         ts = np.arange(len(frames)) / fps
-    unit = str(data["unit"]) if "unit" in data else "celsius"
+        _check_timestamps(ts, path)
+    unit = str(_array(data, "unit", path)) if "unit" in data else "celsius"
+    if unit not in ("celsius", "intensity", "kelvin"):
+        raise DataError(f"'unit' must be celsius, kelvin or intensity, got {unit[:40]!r}", path)
     return ThermalClip(frames, ts, unit, str(path))
 
 
@@ -102,11 +141,18 @@ def _check_frames(frames: np.ndarray, path: Path) -> None:
         raise DataError("no frames", path)
     if frames.shape[1] < 2 or frames.shape[2] < 2:
         raise DataError(f"frames are too small: {frames.shape[1:]} pixels", path)
-    if not np.issubdtype(frames.dtype, np.number):
+    if not np.issubdtype(frames.dtype, np.number) or np.issubdtype(frames.dtype,
+                                                                    np.complexfloating):
         raise DataError(f"frames must be numeric, got dtype {frames.dtype}", path)
+    _check_size(frames, path)
+    if np.issubdtype(frames.dtype, np.floating) and not np.all(np.isfinite(frames)):
+        r = int(np.flatnonzero(~np.isfinite(frames).all(axis=(1, 2)))[0])
+        raise DataError("frame holds NaN or infinite values", path, row=r)
 
 
 def _check_timestamps(ts: np.ndarray, path: Path) -> None:
+    check_timestamps(ts, path, "timestamps", first_row=0, min_rate_hz=0.1,
+                     max_rate_hz=MAX_THERMAL_FPS)
     if not np.all(np.isfinite(ts)):
         r = int(np.flatnonzero(~np.isfinite(ts))[0])
         raise DataError(f"timestamp {r} is not a finite number", path, row=r)

@@ -37,6 +37,10 @@ def extract_cmd(
         None, "--manifest", help="JSON summary path (default OUT/extract_manifest.json)."
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    engine: str = typer.Option("local", "--engine", help="local (process pool) or ray."),
+    address: str | None = typer.Option(
+        None, "--address", help="Ray cluster to join (--engine ray; default: a local Ray)."
+    ),
 ) -> None:
     """Extract 33 MediaPipe landmarks per frame from videos into pose CSVs (resumable).
 
@@ -57,6 +61,16 @@ def extract_cmd(
     )
     if mode not in ("video", "image"):
         raise typer.BadParameter("must be 'video' or 'image'", param_hint="--mode")
+    if engine not in ("local", "ray"):
+        raise typer.BadParameter("must be 'local' or 'ray'", param_hint="--engine")
+    if address is not None and engine != "ray":
+        raise typer.BadParameter("needs --engine ray", param_hint="--address")
+    if engine == "ray":
+        from functools import partial
+
+        from repcoach.pose.batch_ray import run_batch_ray
+
+        run_batch = partial(run_batch_ray, address=address)  # noqa: F811
     console = Console()
     summary = run_batch(
         source,

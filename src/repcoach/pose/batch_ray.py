@@ -210,9 +210,63 @@ def run_batch_ray(
                     summary.results.append(r)
                     if on_result is not None:
                         on_result(r)
+        remove_stale_temps(todo)  # left by workers killed mid-write; none is running now
     order = {str(j.video): i for i, j in enumerate(jobs)}
     summary.results.sort(key=lambda r: order.get(r.video, 0))
     summary.seconds = time.perf_counter() - t_start
     summary.manifest = Path(manifest_path) if manifest_path is not None else base / MANIFEST_NAME
     write_json(summary.manifest, {**summary.to_dict(), "engine": "ray", "ray": ray_info})
     return summary
+
+
+class AnalyzeActor:
+    """Ray Data callable class: loads the TFLite models once
+    (:class:`repcoach.analyze_folder.AnalyzeWorker`), analyses one recording per call."""
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        from repcoach.analyze_folder import AnalyzeSettings, AnalyzeWorker
+
+        self._worker = AnalyzeWorker(AnalyzeSettings(**settings))
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:
+        from repcoach.analyze_folder import AnalyzeJob
+
+        out = []
+        for text in batch["job"]:
+            j = json.loads(str(text))
+            r = self._worker.run(AnalyzeJob(Path(j["recording"]), Path(j["output"])))
+            out.append(json.dumps(asdict(r)))
+        return {"result": out}
+
+
+def analyze_on_ray(
+    todo: list[Any],
+    settings: Any,
+    *,
+    workers: int | None,
+    address: str | None,
+    record: Callable[[Any], None],
+    summary: Any,
+    max_restarts: int = MAX_RESTARTS,
+    max_task_retries: int = MAX_TASK_RETRIES,
+) -> None:
+    """The ``ray`` engine of :func:`repcoach.analyze_folder.run_analysis`: ``record`` gets
+    each :class:`~repcoach.analyze_folder.AnalyzeJobResult`; sets ``summary.workers``."""
+    from repcoach.analyze_folder import AnalyzeJobResult
+
+    local_n = max(1, min(workers or default_workers(), len(todo)))
+    with ray_session(address, num_cpus=None if address else local_n) as ray:
+        n = max(1, min(workers or cluster_cpus(ray), len(todo)))
+        summary.workers = n
+        rows = [{"recording": str(j.recording), "output": str(j.output)} for j in todo]
+        seen: set[str] = set()
+        for d in ray_map(rows, AnalyzeActor, {"settings": asdict(settings)}, workers=n,
+                         max_restarts=max_restarts, max_task_retries=max_task_retries):  # fmt: skip
+            r = AnalyzeJobResult(**d)
+            seen.add(r.recording)
+            record(r)
+        for j in todo:
+            if str(j.recording) not in seen:
+                record(AnalyzeJobResult(str(j.recording), str(j.output), "failed",
+                                        reason="worker error: the Ray task failed after "
+                                        f"{max_task_retries} retries"))  # fmt: skip

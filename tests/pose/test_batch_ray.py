@@ -183,3 +183,42 @@ def test_missing_ray_is_one_clear_error(tmp_path, realdata):
     assert "error:" in res.stderr and "repcoach[ray]" in res.stderr
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").rglob("*.csv"))
 
+
+
+def test_analyze_folder_ray_matches_local(ray_local, reference, tmp_path):
+    """`analyze DIR` on the extracted CSVs: the ray engine writes the same JSONs as the local
+    one, which are what `repcoach analyze x.csv --json` writes; resumable; bad ones reported."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from typer.testing import CliRunner
+
+    from repcoach.analyze_folder import ANALYZE_MANIFEST, AnalyzeSettings, run_analysis
+    from repcoach.cli import app
+    from tiny_model_dir import exported_copy
+
+    model = exported_copy(tmp_path / "model")
+    csvs = tmp_path / "csvs"
+    for p in (reference / "out").rglob("*"):
+        if p.is_file() and p.name != MANIFEST_NAME:
+            (csvs / p.relative_to(reference / "out")).parent.mkdir(parents=True, exist_ok=True)
+            (csvs / p.relative_to(reference / "out")).write_bytes(p.read_bytes())
+    (csvs / "junk.csv").write_text("not,a,pose\n1,2,3\n")
+    settings = AnalyzeSettings(model_dir=str(model))
+    loc = run_analysis(csvs, tmp_path / "a_local", settings, workers=1, progress=False)
+    ray_s = run_analysis(csvs, tmp_path / "a_ray", settings, engine="ray", workers=2,
+                         progress=False)  # fmt: skip
+    for s in (loc, ray_s):
+        assert s.counts == {"done": 4, "skipped": 0, "failed": 1}
+        assert s.by_status("failed")[0].recording == str(csvs / "junk.csv")
+    jsons = tree_bytes(tmp_path / "a_local", skip=(ANALYZE_MANIFEST,))
+    assert len(jsons) == 4 and tree_bytes(tmp_path / "a_ray", skip=(ANALYZE_MANIFEST,)) == jsons
+    one = next(iter(sorted(jsons)))
+    single = tmp_path / "single.json"
+    res = CliRunner().invoke(app, ["analyze", str(csvs / one.replace(".json", ".csv")),
+                                   "--model", str(model), "--json", str(single)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert single.read_bytes() == jsons[one]
+    again = run_analysis(csvs, tmp_path / "a_ray", settings, engine="ray", workers=2,
+                         progress=False)  # fmt: skip
+    assert again.counts == {"done": 0, "skipped": 4, "failed": 1}
+    man = json.loads((tmp_path / "a_ray" / ANALYZE_MANIFEST).read_text())
+    assert man["engine"] == "ray" and man["counts"] == again.counts

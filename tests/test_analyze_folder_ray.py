@@ -15,6 +15,7 @@ pytest.importorskip("ray")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent / "pose"))
 from ray_helpers import stray_files, tree_bytes  # noqa: E402
+
 from tiny_model_dir import exported_copy  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.realdata]

@@ -31,7 +31,7 @@ from repcoach.pose.batch_ray import run_batch_ray  # noqa: E402
 from repcoach.pose.extract import PoseExtractorOptions  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.realdata]
-OPTS = PoseExtractorOptions(max_frames=45)
+OPTS = PoseExtractorOptions(max_frames=30)
 _RUNNER = "import sys; from repcoach.cli import main; sys.argv[0] = 'repcoach'; main()"
 
 
@@ -132,7 +132,7 @@ def test_driver_killed_then_resumed(ray_local, reference, tmp_path):
     equals a clean run, and no temp file is left."""
     data, out = reference / "data", tmp_path / "out"
     cmd = [sys.executable, "-c", _RUNNER, "extract", str(data), "--out", str(out), "--engine",
-           "ray", "--workers", "2", "--max-frames", "45", "--world", "--quiet"]  # fmt: skip
+           "ray", "--workers", "2", "--max-frames", "30", "--world", "--quiet"]  # fmt: skip
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     env.pop("RAY_ADDRESS", None)
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,

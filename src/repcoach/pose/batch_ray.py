@@ -102,7 +102,9 @@ def ray_map(
     ctx.enable_progress_bars, ctx.max_errored_blocks, ctx.enable_auto_log_stats = False, -1, False
     log = logging.getLogger("ray.data")
     level = log.level
-    log.setLevel(logging.ERROR)  # execution-plan notes; our own progress bar says enough
+    # Execution-plan notes, and tracebacks of tasks given up on (each becomes a ``failed``
+    # result with its reason): our progress bar and manifest say it.
+    log.setLevel(logging.CRITICAL)
     try:
         ds = ray.data.from_items([{"job": json.dumps(r)} for r in rows],
                                  override_num_blocks=len(rows))  # fmt: skip
@@ -114,7 +116,9 @@ def ray_map(
                 fn_constructor_kwargs=ctor_kwargs,
                 batch_size=1,
                 batch_format="numpy",
-                compute=ray.data.ActorPoolStrategy(size=workers),
+                # One job in flight per actor: a dying actor takes only its own video with it (Ray
+                # Data queues several by default), and a long video holds up no other.
+                compute=ray.data.ActorPoolStrategy(size=workers, max_tasks_in_flight_per_actor=1),
                 num_cpus=1,
                 max_restarts=max_restarts,
                 max_task_retries=max_task_retries,

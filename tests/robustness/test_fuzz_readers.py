@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,10 +14,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import robust_corpus as C
 from repcoach.errors import DataError
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # robust_corpus.py helper
-import robust_corpus as C  # noqa: E402
 
 FUZZ = settings(max_examples=35, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -88,8 +88,7 @@ def test_synth_killed_then_rerun_equals_clean_run(tmp_path: Path) -> None:
 
 
 def _imu_data(root: Path) -> Path:
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import robust_corpus as C
+    from helpers import robust_corpus as C
 
     return C.imu_dataset(root)
 

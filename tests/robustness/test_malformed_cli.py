@@ -14,8 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # robust_corpus.py helper
-import robust_corpus as C  # noqa: E402
+from helpers import robust_corpus as C
 
 Case = Callable[[Path, dict[str, Path]], tuple[list[str], str]]
 CASES: dict[str, Case] = {}

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/tiny_model_dir.py helper
-from tiny_model_dir import arm_swings, exported_copy  # noqa: E402
+from helpers.tiny_model_dir import arm_swings, exported_copy
 
 EXE = Path(sys.executable).with_name("repcoach")
 

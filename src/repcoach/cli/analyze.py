@@ -19,6 +19,7 @@ from repcoach.analyze import (
     recording_frame_size,
 )
 from repcoach.cli import options as o
+from repcoach.cli.analyze_folder import analyze_folder_cmd
 from repcoach.cli.app import app
 from repcoach.errors import DataError
 from repcoach.io.atomic import write_json
@@ -32,7 +33,8 @@ console = Console()
 @app.command("analyze")
 def analyze_cmd(
     recording: Path = typer.Argument(
-        ..., help="Pose CSV or video (.mp4/.avi/.mov/.mkv); the frontal view with --side."
+        ..., help="Pose CSV or video (.mp4/.avi/.mov/.mkv); the frontal view with --side; "
+        "or a folder: every recording in it, one JSON each under --out (resumable).",
     ),
     model: Path = typer.Option(..., "--model", "-m", help="Exported model folder."),
     json_out: Path | None = typer.Option(None, "--json", help="Write the analysis as JSON."),
@@ -82,6 +84,12 @@ def analyze_cmd(
         "--modality",
         help="pose (a pose CSV or a video); IMU recordings are evaluated with `repcoach evaluate`.",
     ),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Folder mode: where the JSONs go."),
+    engine: str = typer.Option("local", "--engine", help="Folder mode: local or ray."),
+    workers: int | None = typer.Option(
+        None, "--workers", "-j", min=1, help="Folder mode: worker processes / Ray actors."
+    ),
+    address: str | None = typer.Option(None, "--address", help="Folder mode: Ray cluster."),
 ) -> None:
     """Which exercise, how many repetitions, and a correctness score for each repetition.
 
@@ -94,6 +102,14 @@ def analyze_cmd(
         raise typer.BadParameter("must be int8 or fp32", param_hint="--precision")
     if scorer_label not in ("clip", "rep"):
         raise typer.BadParameter("must be clip or rep", param_hint="--scorer-label")
+    if recording.is_dir():
+
+        given = {"--json": json_out, "--annotate": annotate, "--side": side,
+                 "--frame-size": frame_size}  # fmt: skip
+        return analyze_folder_cmd(recording, model, out, precision=precision,
+                                  scorer_label=scorer_label, exercise=exercise, engine=engine,
+                                  workers=workers, address=address, console=console,
+                                  not_for_folders=[k for k, v in given.items() if v])  # fmt: skip
     if annotate is not None and not is_video(recording):
         raise DataError(
             "--annotate needs a video recording (a pose CSV has no frames to draw on)", recording

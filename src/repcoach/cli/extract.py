@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import typer
@@ -10,6 +11,7 @@ from rich.console import Console
 from repcoach.cli import options as o
 from repcoach.cli.app import app
 from repcoach.pose.batch import run_batch
+from repcoach.pose.batch_ray import run_batch_ray
 from repcoach.pose.extract import PoseExtractorOptions
 
 
@@ -46,6 +48,10 @@ def extract_cmd(
         "--modality",
         help="pose (MediaPipe landmarks from video; IMU files need no extraction).",
     ),
+    engine: str = typer.Option("local", "--engine", help="local (process pool) or ray."),
+    address: str | None = typer.Option(
+        None, "--address", help="Ray cluster to join (--engine ray; default: a local Ray)."
+    ),
 ) -> None:
     """Extract 33 MediaPipe landmarks per frame from videos into pose CSVs (resumable).
 
@@ -63,8 +69,13 @@ def extract_cmd(
     )
     if mode not in ("video", "image"):
         raise typer.BadParameter("must be 'video' or 'image'", param_hint="--mode")
+    if engine not in ("local", "ray"):
+        raise typer.BadParameter("must be 'local' or 'ray'", param_hint="--engine")
+    if address is not None and engine != "ray":
+        raise typer.BadParameter("needs --engine ray", param_hint="--address")
+    runner = partial(run_batch_ray, address=address) if engine == "ray" else run_batch
     console = Console()
-    summary = run_batch(
+    summary = runner(
         source,
         out,
         options=opts,

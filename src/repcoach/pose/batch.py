@@ -161,13 +161,13 @@ def remove_stale_temps(jobs: Iterable[Job]) -> list[Path]:
 _WORKER: PoseExtractor | None = None
 
 
-def _worker_init(options: PoseExtractorOptions) -> None:
+def worker_init(options: PoseExtractorOptions) -> None:
     """Runs once in each worker process: load the landmarker."""
     global _WORKER
     _WORKER = PoseExtractor.create_from_options(options)
 
 
-def _run_job(job: Job) -> JobResult:
+def run_job(job: Job) -> JobResult:
     """Extract one video and write its CSV(s); a bad video becomes a ``failed`` result."""
     assert _WORKER is not None, "worker not initialised"
     t0 = time.perf_counter()
@@ -226,7 +226,7 @@ def run_batch(
     jobs = plan_jobs(source, out_dir, world=world)
     src = Path(source)
     base = Path(out_dir) if out_dir is not None else (src.parent if src.is_file() else src)
-    _check_writable(base, beside=out_dir is None)
+    check_writable(base, beside=out_dir is None)
     remove_stale_temps(jobs)
     summary = BatchSummary(options=options.to_dict())
     todo: list[Job] = []
@@ -249,12 +249,12 @@ def run_batch(
         if on_result is not None:
             on_result(r)
 
-    with _progress(progress, len(todo)) as advance:
+    with progress_bar(progress, len(todo)) as advance:
         if todo and n_workers == 1:
-            _worker_init(options)
+            worker_init(options)
             try:
                 for job in todo:
-                    r = _run_job(job)
+                    r = run_job(job)
                     record(r)
                     advance(r)
             finally:
@@ -265,10 +265,10 @@ def run_batch(
         elif todo:
             ctx = mp.get_context("spawn")
             pool = ProcessPoolExecutor(
-                n_workers, mp_context=ctx, initializer=_worker_init, initargs=(options,)
+                n_workers, mp_context=ctx, initializer=worker_init, initargs=(options,)
             )
             try:
-                pending: dict[Future[JobResult], Job] = {pool.submit(_run_job, j): j for j in todo}
+                pending: dict[Future[JobResult], Job] = {pool.submit(run_job, j): j for j in todo}
                 while pending:
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
                     for fut in done:
@@ -299,7 +299,7 @@ def run_batch(
     return summary
 
 
-def _check_writable(base: Path, beside: bool) -> None:
+def check_writable(base: Path, beside: bool) -> None:
     """Fail early, with a hint, when outputs cannot be written (e.g. a read-only dataset)."""
     probe = base
     while not probe.exists() and probe != probe.parent:
@@ -312,7 +312,7 @@ def _check_writable(base: Path, beside: bool) -> None:
 
 
 @contextlib.contextmanager
-def _progress(enabled: bool, total: int):  # noqa: ANN202
+def progress_bar(enabled: bool, total: int):  # noqa: ANN202
     """Yield ``advance(result)``; shows a rich progress bar when enabled."""
     if not enabled or total == 0:
         yield lambda r: None

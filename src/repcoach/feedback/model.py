@@ -128,14 +128,15 @@ def default_rules(features: Sequence[str], z_threshold: float = 3.0) -> dict[str
     """Fault rules without annotations, by feature family (one witness per rule: the largest)."""
     fam: dict[str, list[tuple[str, str]]] = {k: [] for k in FAULTS}
     for f in features:
-        if f == "tempo":
+        if f in ("tempo", "duration"):
             fam["tempo"].append((f, "-"))
         elif ".lr_" in f:
             fam["asymmetry"].append((f, "abs"))
         elif f.endswith((".range", ".rotation")):
             fam["rom"].append((f, "-"))
         elif any(f.endswith(f"{p}.max") or f.endswith(f"{p}.min")
-                 for p in ("trunk", "neck", "width", "torso")):
+                 for p in ("trunk", "neck", "width", "torso", "twist", "lean_depth", "hip_l",
+                           "hip_r", "hip_near", "knee_near")):
             fam["posture"].append((f, "abs"))
     return {k: _MaxRule(k, v, z_threshold) for k, v in fam.items() if v}
 
@@ -433,6 +434,8 @@ def describe(feature: str) -> tuple[str, str, str, str]:
     base, side = series, ""
     if series.endswith(("_l", "_r")):
         base, side = series[:-2], {"_l": "left", "_r": "right"}[series[-2:]]
+    elif series.endswith("_near"):
+        base, side = series[:-5], "near-side"
     elif series[:1] in "lr" and series[1:] in _IMU_PARTS:
         base, side = series[1:], {"l": "left", "r": "right"}[series[0]]
     if base in BODY_PARTS:

@@ -191,6 +191,10 @@ class Analyzer:
                 raise ValueError("give model_dir (a folder written by training + export)")
             models = RuntimeModels.load(options.model_dir, options.precision, options.num_threads)
         self.models = models
+        from repcoach.feedback.runtime import load_feedback
+
+        #: per-joint "what to fix" reference (feedback.json), None when the folder has none
+        self.feedback = load_feedback(getattr(models, "model_dir", None))
         cfg = models.config
         self.resample_method = str(cfg.get("resample", "interpolate"))
         self.presence = bool(cfg.get("presence", False))
@@ -248,11 +252,29 @@ class Analyzer:
         self._check_layout(seq)
         if seq.n_frames < 2:
             raise DataError(f"recording has {seq.n_frames} frame(s); need at least 2", seq.source)
+        raw = seq
         seq, aspect = self.aspect_correct(seq, frame_size)
         reps = [r for r in self.segment(seq) if r.end - r.start >= 2]
         result = self._analyze_views([_View("pose", seq, 1.0)], reps, None)
+        result = self._with_feedback(result, raw, aspect)
         result = self._with_pushup_form(result, seq, aspect)
         return self._with_aspect(result, {"recording": aspect})
+
+    def _with_feedback(
+        self, result: ClipAnalysis, raw: PoseSequence, aspect: dict[str, Any]
+    ) -> ClipAnalysis:
+        """Append the feedback model's cues (:mod:`repcoach.feedback`) to every repetition."""
+        if self.feedback is None or result.exercise is None or not result.repetitions:
+            return result
+        from repcoach.feedback.runtime import repetition_cues
+
+        size = aspect.get("frame_size")
+        spans = [(r.start, r.end) for r in result.repetitions]
+        cues = repetition_cues(self.feedback, result.exercise, raw, spans,
+                               tuple(size) if size else None)
+        reps = tuple(replace(r, cues=(*r.cues, *c))
+                     for r, c in zip(result.repetitions, cues, strict=True))
+        return replace(result, repetitions=reps)
 
     def _with_pushup_form(
         self, result: ClipAnalysis, seq: PoseSequence, aspect: dict[str, Any]

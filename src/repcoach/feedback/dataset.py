@@ -62,9 +62,13 @@ class RepTable:
 
 
 def load_synth_reps(root: str | Path, views: Sequence[str] = ("frontal", "side"),
-                    participants: Sequence[str] | None = None) -> RepTable:
+                    participants: Sequence[str] | None = None, single_view: bool = False,
+                    by: str = "exercise") -> RepTable:
     """Feedback features of every repetition of a ``repcoach synth`` folder, spans from its
-    ``annotations.csv`` (true boundaries)."""
+    ``annotations.csv`` (true boundaries). ``single_view``: one row per repetition and view,
+    features prefixed ``pose.`` (a reference for one recording of any view, as the analyser
+    sees it); ``by``: the annotations column naming the exercise (``exercise`` code or
+    ``label``)."""
     import pandas as pd
 
     from repcoach.io.pose_csv import read_pose_csv
@@ -85,13 +89,16 @@ def load_synth_reps(root: str | Path, views: Sequence[str] = ("frontal", "side")
             continue
         seqs = {v: read_pose_csv(root / p / ex / v / f"{p}{ex}-{v}.csv") for v in views}
         spans = list(zip(g["start_frame"].astype(int), g["end_frame"].astype(int), strict=True))
-        f, c = pose_rep_features(seqs, spans, SYNTH_FRAME)
-        feats += f
-        curves += c
-        sev.append(g[[f"dev_{k}" for k in FAULTS]].to_numpy(np.float64))
-        sc += g["score"].tolist()
-        pp += [p] * len(g)
-        ee += [ex] * len(g)
+        groups = ([{"pose": s} for s in seqs.values()] if single_view else [seqs])
+        name = str(g[by].iloc[0]) if by in g.columns else str(ex)
+        for vs in groups:
+            f, c = pose_rep_features(vs, spans, SYNTH_FRAME)
+            feats += f
+            curves += c
+            sev.append(g[[f"dev_{k}" for k in FAULTS]].to_numpy(np.float64))
+            sc += g["score"].tolist()
+            pp += [p] * len(g)
+            ee += [name] * len(g)
     out.features, out.curves = feats, curves
     out.severities = np.vstack(sev) if sev else np.zeros((0, 4))
     out.scores = np.asarray(sc, dtype=np.float64)

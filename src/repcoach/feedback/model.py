@@ -368,7 +368,7 @@ class FeedbackModel:
                     ex, {k: (_f(v[0]), _f(v[1])) for k, v in r["features"].items()},
                     {k: ([_f(x) for x in v[0]], [_f(x) for x in v[1]])
                      for k, v in r.get("curves", {}).items()}, rules, int(r.get("n_reps", 0)))
-        except (KeyError, TypeError, ValueError, IndexError) as e:
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
             raise DataError(f"malformed feedback reference ({e.__class__.__name__}: {e})",
                             source) from None
         return cls(exs, str(d.get("kind", "pose")), int(d.get("max_cues", 2)),

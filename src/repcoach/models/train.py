@@ -323,7 +323,11 @@ def train_model_dir(
         },  # fmt: skip
     }
     save_model_dir(out, config, classifier, scorer_set.scorers if scorer_set else None, history)
+    from repcoach.feedback.runtime import write_model_feedback
     from repcoach.model_dir import load_model_config
+
+    # per-joint cues (feedback.json) when the data annotates faults; training people only
+    write_model_feedback(out, data, sorted({str(s) for s in tr.subject}))
 
     return TrainResult(
         model_dir=out,

@@ -201,8 +201,9 @@ def _draw_overlay(
         i = int(recent[-1])
         rep = reps[i]
         text = rep_caption(i, rep)
-        if rep.cues:
-            text += f" - {rep.cues[0]}"
+        if rep.cues:  # the top "what to fix" cue when there is one, else the first
+            top = next((c for c in rep.cues if getattr(c, "fault", None)), rep.cues[0])
+            text += f" - {getattr(top, 'text', top)}"
         big = scale * 1.3
         (tw, _), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, big, thick + 1)
         _text(img, text, (max(pad, (w - tw) // 2), h - pad - 8), big, score_colour(rep.score),

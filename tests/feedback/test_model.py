@@ -10,7 +10,11 @@ import pytest
 from repcoach.errors import DataError
 from repcoach.feedback import Cue, FeedbackModel
 from repcoach.feedback.model import (
-    ExerciseReference, FaultRule, default_rules, fit_reference, main_faults,
+    ExerciseReference,
+    FaultRule,
+    default_rules,
+    fit_reference,
+    main_faults,
 )
 
 

@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 
 from repcoach.feedback.pose_features import (
-    angle_series, phase_curve, rep_features, typical_durations,
+    angle_series,
+    phase_curve,
+    rep_features,
+    typical_durations,
 )
 from repcoach.skeleton import MEDIAPIPE_33, PENN_13
 from repcoach.types import PoseSequence

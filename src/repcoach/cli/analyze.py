@@ -216,7 +216,8 @@ def analyze_cmd(
             table.add_row(
                 str(i), f"{r.start_s:.2f}", f"{r.end_s:.2f}", r.label or "-",
                 f"{r.probability:.2f}" if r.probability is not None else "-",
-                f"{r.score:.2f}" if r.score is not None else "-", "; ".join(getattr(c, "text", str(c)) for c in r.cues),
+                f"{r.score:.2f}" if r.score is not None else "-",
+                "; ".join(getattr(c, "text", str(c)) for c in r.cues),
             )
         console.print(table)
     if json_out is not None:

@@ -114,7 +114,7 @@ def fit_synth(tab: Any, **kw: Any):
     return FeedbackModel.fit(data, **kw)
 
 
-def bench_synth(root: Path, n_train: int) -> dict[str, Any]:
+def bench_synth(root: Path, n_train: int, figure: Path | None = None) -> dict[str, Any]:
     import pandas as pd
 
     from repcoach.feedback.dataset import load_synth_reps
@@ -140,7 +140,50 @@ def bench_synth(root: Path, n_train: int) -> dict[str, Any]:
     named_f, top_f, _ = _apply(fam, tab, te_idx)
     res["family_rules_z3"] = cue_metrics(named_f, tab.severities[te_idx], top_f)
     res["personal"] = personal_comparison(model, tab, te_idx)
+    if figure is not None:
+        plot_reference(model, tab, te_idx, figure)
     return res
+
+
+def plot_reference(model: Any, tab: Any, te_idx: np.ndarray, path: Path) -> None:
+    """JJ: reference mean +- 2 spreads over the phase, and unseen reps by main fault."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from repcoach.feedback.model import main_faults
+
+    ref = model.exercises["JJ"]
+    panels = [("frontal.shoulder_l", "left shoulder abduction (frontal view), deg"),
+              ("side.trunk", "trunk lean (side view), deg"),
+              ("frontal.wrist_height_l", "left hand height (frontal), torso lengths")]
+    idx = [i for i in te_idx if tab.exercises[i] == "JJ"]
+    main = main_faults(tab.severities[idx])
+    colours = {"": "tab:green", "rom": "tab:red", "asymmetry": "tab:purple",
+               "posture": "tab:orange", "tempo": "tab:blue"}
+    fig, axes = plt.subplots(1, len(panels), figsize=(15, 4.2))
+    for ax, (key, title) in zip(axes, panels, strict=True):
+        m, sd = (np.asarray(v) for v in ref.curves[key])
+        ph = np.linspace(0, 1, len(m))
+        ax.fill_between(ph, m - 2 * sd, m + 2 * sd, color="0.85", label="good reps ±2 sd")
+        ax.plot(ph, m, color="k", lw=2, label="reference mean")
+        shown: set[str] = set()
+        for i, f in zip(idx, main, strict=True):
+            if key in tab.curves[i] and list(main).count(f) and (f not in shown or f == ""):
+                if f in shown and f != "":
+                    continue
+                ax.plot(ph, tab.curves[i][key], color=colours[f], lw=1,
+                        alpha=0.5 if f == "" else 0.9,
+                        label=None if f in shown else (f or "fault-free") + " (unseen)")
+                shown.add(f)
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("phase of the repetition")
+    axes[0].legend(fontsize=8)
+    fig.suptitle("Jumping jacks: reference from correct training reps vs unseen people's reps")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def _with_rules(ref: Any, rules: dict) -> Any:
@@ -201,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pushfit", type=Path, default=REAL / "pushfit_pushup_form")
     ap.add_argument("--skip", default="", help="comma list of parts to skip: synth,pt,pushfit")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--figure", type=Path, default=None,
+                    help="PNG: JJ reference curves with unseen good / faulty reps")
     args = ap.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
     out: dict[str, Any] = {}
@@ -213,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
             tmp = tempfile.TemporaryDirectory()
             root = Path(tmp.name)
             generate_dataset(root, n_participants=24, seed=1, progress=False)
-        out["synth"] = bench_synth(root, args.train)
+        out["synth"] = bench_synth(root, args.train, args.figure)
         s = out["synth"]
         print(f"generated data: fit on {len(s['train_participants'])} participants "
               f"({s['n_train_reps']} reps), measured on {len(s['test_participants'])} unseen "

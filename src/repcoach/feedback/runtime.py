@@ -68,5 +68,13 @@ def write_model_feedback(model_dir: str | Path, data: str | Path,
     cols = set(pd.read_csv(ann, nrows=1).columns)
     if not {"dev_rom", "dev_asymmetry", "dev_posture", "dev_tempo"} <= cols:
         return None
-    model = fit_from_synth(data, participants)
+    import warnings
+
+    from repcoach.errors import DataError
+
+    try:
+        model = fit_from_synth(data, participants)
+    except DataError as e:  # optional output: never fail the training for it
+        warnings.warn(f"no feedback.json written: {e}", stacklevel=2)
+        return None
     return model.save(Path(model_dir) / FEEDBACK_FILE)

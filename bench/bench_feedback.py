@@ -242,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--train", type=int, default=16, help="training participants (first N)")
     ap.add_argument("--pt", type=Path, default=REAL / "pt_exercises_imu")
     ap.add_argument("--pushfit", type=Path, default=REAL / "pushfit_pushup_form")
-    ap.add_argument("--skip", default="", help="comma list of parts to skip: synth,pt,pushfit")
+    ap.add_argument("--skip", default="",
+                    help="comma list of parts to skip: synth,synth_imu,pt,pushfit")
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--figure", type=Path, default=None,
                     help="PNG: JJ reference curves with unseen good / faulty reps")
@@ -257,7 +258,8 @@ def main(argv: list[str] | None = None) -> int:
 
             tmp = tempfile.TemporaryDirectory()
             root = Path(tmp.name)
-            generate_dataset(root, n_participants=24, seed=1, progress=False)
+            generate_dataset(root, n_participants=24, seed=1, modalities=("pose", "imu"),
+                             progress=False)
         out["synth"] = bench_synth(root, args.train, args.figure)
         s = out["synth"]
         print(f"generated data: fit on {len(s['train_participants'])} participants "
@@ -271,6 +273,10 @@ def main(argv: list[str] | None = None) -> int:
             print_table(f"personal reference ({how}: 3 best reps)", r["personal"])
         for e in s["examples"][:6]:
             print(e["exercise"], e["severities"], [c["text"] for c in e["cues"]])
+        if "synth_imu" not in skip and any(root.glob("*/*/imu")):
+            from bench_feedback_real import bench_synth_imu  # noqa: PLC0415
+
+            out["synth_imu"] = bench_synth_imu(root, args.train)
         if tmp is not None:
             tmp.cleanup()
     if "pt" not in skip and (args.pt / "index.csv").exists():

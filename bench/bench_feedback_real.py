@@ -200,3 +200,56 @@ def bench_pushfit(root: Path) -> dict[str, Any]:
         print(f"| {g} | {r['n_incorrect']} | {r['incorrect_with_cue']} | {r['n_correct']} | "
               f"{r['correct_without_cue']} | {r['z_threshold']} | {top} |")
     return res
+
+
+#: Unix time of t = 0 of every generated recording (repcoach.synth.imu).
+SYNTH_EPOCH = 1_700_000_000.0
+
+
+def synth_imu_table(root: Path, participants: list[str] | None = None) -> Any:
+    """Generated IMU (wrists, ankles): features of every annotated rep, as a RepTable."""
+    import pandas as pd
+
+    from repcoach.feedback.cue import FAULTS
+    from repcoach.feedback.dataset import RepTable
+    from repcoach.feedback.imu_features import imu_rep_features
+    from repcoach.io.metamotion import read_metamotion_recording, read_metamotion_streams
+
+    ann = pd.read_csv(root / "annotations.csv")
+    feats, sev, sc, pp, ee = [], [], [], [], []
+    for (p, ex), g in ann.groupby(["participant", "exercise"], sort=True):
+        folder = root / p / ex / "imu"
+        if not folder.is_dir() or (participants is not None and p not in participants):
+            continue
+        rec = read_metamotion_recording(folder)
+        # the aligned clock starts at the latest sensor start (each sensor starts 0-0.3 s late)
+        t0 = max(float(s.times_s[0]) for s in read_metamotion_streams(folder)) - SYNTH_EPOCH
+        spans = [(a - t0, b - t0) for a, b in zip(g["start_s"], g["end_s"], strict=True)]
+        feats += imu_rep_features(rec, spans)
+        sev.append(g[[f"dev_{k}" for k in FAULTS]].to_numpy(np.float64))
+        sc += g["score"].tolist()
+        pp += [p] * len(g)
+        ee += [ex] * len(g)
+    return RepTable(feats, [{} for _ in feats], np.vstack(sev), np.asarray(sc),
+                    np.asarray(pp, dtype=object), np.asarray(ee, dtype=object))
+
+
+def bench_synth_imu(root: Path, n_train: int) -> dict[str, Any]:
+    """Same protocol as the pose part, with the four generated IMUs instead of the cameras."""
+    import pandas as pd
+
+    from bench_feedback import _apply, cue_metrics, fit_synth, print_table
+
+    names = pd.read_csv(root / "participants.csv").sort_values("participant_id")["name"]
+    train = set(names.tolist()[:n_train])
+    tab = synth_imu_table(root)
+    tr = np.array([p in train for p in tab.participants])
+    model = fit_synth(tab.subset(tr), kind="imu")
+    te = np.flatnonzero(~tr)
+    named, top, ex = _apply(model, tab, te)
+    m = cue_metrics(named, tab.severities[te], top)
+    print_table(f"generated IMU (4 sensors), {int(tr.sum())} training reps, {len(te)} unseen",
+                m)
+    for e in ex[:4]:
+        print(e["exercise"], e["severities"], [c["text"] for c in e["cues"]])
+    return {"metrics": m, "examples": ex}

@@ -475,8 +475,10 @@ def _make_cue(ref: ExerciseReference, fault: str, witness: str, feats: Mapping[s
                 "gyro_peak": "peak speed"}.get(stat, stat)
         if stat.startswith("lr_"):
             less = "left" if size < 0 else "right"
-            text = f"{less} {part} moves {abs(pct):.0f}% less than the other side"
-            return Cue(text, f"{less} {part}", fault, pct, "%", explains, None, witness)
+            base = part.replace("left/right ", "")
+            pct = 100.0 * (1.0 - np.exp(-abs(size)))
+            text = f"{less} {base} moves {pct:.0f}% less than the other side"
+            return Cue(text, f"{less} {base}", fault, pct, "%", explains, None, witness)
         more = "more" if size > 0 else "less"
         text = f"{part}: {abs(pct):.0f}% {more} {what} than your good reps"
         return Cue(text, part, fault, pct, "%", explains, None, witness)

@@ -13,8 +13,10 @@ Decisions (also in docs/deployment.md):
 - **Scorer**: by default the *clip's* voted exercise selects the correctness model for every
   repetition (``scorer_label="clip"``): one odd repetition misclassified inside a set of squats
   is still scored as a squat. ``scorer_label="rep"`` uses each repetition's own label instead.
-- **Cues** come only from the score (and from label disagreement); they are deliberately
-  simple: the scorer gives one number, not which joint was wrong.
+- **Cues** come from the score (and from label disagreement); when the model folder has a
+  ``feedback.json`` (:mod:`repcoach.feedback`), per-joint "what to fix" cue objects (text,
+  body part, fault, size; at most two, ranked) follow for every repetition of an exercise it
+  knows.
 - If no repetition is found (a clip too short or too irregular), the clip is classified over
   sliding windows instead; ``rep_count`` is then 0 and ``extra["segmentation"] == "windows"``.
 - Models trained on windows or whole clips (``clip_mode`` in ``config.json``, e.g. generic

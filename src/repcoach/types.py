@@ -134,7 +134,8 @@ class Repetition:
     """One repetition: frames ``[start, end)`` of its recording, with what we know about it.
 
     ``label``/``probability`` come from the classifier, ``score`` (in [0, 1]) from the
-    correctness scorer, ``cues`` are short human-readable form feedback strings.
+    correctness scorer, ``cues`` are short human-readable form feedback: strings, or cue
+    objects with ``text`` / ``body_part`` / ``fault`` / ``size`` (:class:`repcoach.feedback.Cue`).
     """
 
     start: int
@@ -144,7 +145,7 @@ class Repetition:
     label: str | None = None
     probability: float | None = None
     score: float | None = None
-    cues: tuple[str, ...] = ()
+    cues: tuple[Any, ...] = ()
 
     def __post_init__(self) -> None:
         if self.end <= self.start:
@@ -163,8 +164,22 @@ class Repetition:
             "label": self.label,
             "probability": _f(self.probability),
             "score": _f(self.score),
-            "cues": list(self.cues),
+            "cues": [cue_dict(c) for c in self.cues],
+            "cue_texts": [cue_text(c) for c in self.cues],  # plain strings, for old readers
         }
+
+
+def cue_text(cue: Any) -> str:
+    """The text of a cue (a string or an object with ``text``)."""
+    return str(getattr(cue, "text", cue))
+
+
+def cue_dict(cue: Any) -> dict[str, Any]:
+    """``{text, body_part, fault, size}`` of a cue (None for plain strings' missing fields)."""
+    if hasattr(cue, "to_dict"):
+        d = cue.to_dict()
+        return {k: d.get(k) for k in ("text", "body_part", "fault", "size")}
+    return {"text": str(cue), "body_part": None, "fault": None, "size": None}
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,10 @@ Decisions (also in docs/deployment.md):
 - **Scorer**: by default the *clip's* voted exercise selects the correctness model for every
   repetition (``scorer_label="clip"``): one odd repetition misclassified inside a set of squats
   is still scored as a squat. ``scorer_label="rep"`` uses each repetition's own label instead.
-- **Cues** come only from the score (and from label disagreement); they are deliberately
-  simple: the scorer gives one number, not which joint was wrong.
+- **Cues** come from the score (and from label disagreement); when the model folder has a
+  ``feedback.json`` (:mod:`repcoach.feedback`), per-joint "what to fix" cue objects (text,
+  body part, fault, size; at most two, ranked) follow for every repetition of an exercise it
+  knows.
 - If no repetition is found (a clip too short or too irregular), the clip is classified over
   sliding windows instead; ``rep_count`` is then 0 and ``extra["segmentation"] == "windows"``.
 - Models trained on windows or whole clips (``clip_mode`` in ``config.json``, e.g. generic
@@ -74,6 +76,7 @@ from repcoach.data.samples import CLIP_MODES
 from repcoach.data.scorer_inputs import append_channels, span_values
 from repcoach.deploy.runtime import RuntimeModels
 from repcoach.errors import DataError
+from repcoach.feedback.runtime import load_feedback
 from repcoach.pose.evidence import no_person_result
 from repcoach.pose.resample import repetition_inputs
 from repcoach.segment import segment_repetitions
@@ -102,6 +105,8 @@ class Analyzer(TwoViewAnalysis, SpanAnalysis, CueRules, AspectCorrection):
                 raise ValueError("give model_dir (a folder written by training + export)")
             models = RuntimeModels.load(options.model_dir, options.precision, options.num_threads)
         self.models = models
+        #: per-joint "what to fix" reference (feedback.json), None when the folder has none
+        self.feedback = load_feedback(getattr(models, "model_dir", None))
         cfg = models.config
         self.resample_method = str(cfg.get("resample", "interpolate"))
         self.presence = bool(cfg.get("presence", False))
@@ -164,9 +169,11 @@ class Analyzer(TwoViewAnalysis, SpanAnalysis, CueRules, AspectCorrection):
             raise DataError(f"recording has {seq.n_frames} frame(s); need at least 2", seq.source)
         if (nobody := no_person_result([seq])) is not None:
             return nobody
+        raw = seq
         seq, aspect = self.aspect_correct(seq, frame_size)
         reps = [r for r in self.segment(seq) if r.end - r.start >= 2]
         result = self._analyze_views([View("pose", seq, 1.0)], reps, None)
+        result = self._with_feedback(result, raw, aspect)
         result = self._with_pushup_form(result, seq, aspect)
         return self._with_aspect(result, {"recording": aspect})
 

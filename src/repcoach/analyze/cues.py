@@ -1,4 +1,5 @@
-"""Per-repetition cues: the score band, label disagreement, and push-up form rules (a mixin)."""
+"""Per-repetition cues: the score band, label disagreement, push-up form rules and the feedback
+model's per-joint cues (a mixin of ``Analyzer``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from repcoach.data.samples import aspect_corrected
+from repcoach.feedback.runtime import repetition_cues
 from repcoach.pose.pushup_form import pushup_cues, pushup_form_features, summary
 from repcoach.types import ClipAnalysis, PoseSequence
 
@@ -61,3 +63,17 @@ class CueRules:
         if probability < o.min_rep_probability:
             cues.append("exercise uncertain")
         return tuple(cues)
+
+    def _with_feedback(
+        self, result: ClipAnalysis, raw: PoseSequence, aspect: dict[str, Any]
+    ) -> ClipAnalysis:
+        """Append the feedback model's cues (:mod:`repcoach.feedback`) to every repetition."""
+        if self.feedback is None or result.exercise is None or not result.repetitions:
+            return result
+        size = aspect.get("frame_size")
+        spans = [(r.start, r.end) for r in result.repetitions]
+        cues = repetition_cues(self.feedback, result.exercise, raw, spans,
+                               tuple(size) if size else None)
+        reps = tuple(replace(r, cues=(*r.cues, *c))
+                     for r, c in zip(result.repetitions, cues, strict=True))
+        return replace(result, repetitions=reps)

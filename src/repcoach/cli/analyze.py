@@ -209,7 +209,7 @@ def analyze_cmd(
                 r.label or "-",
                 f"{r.probability:.2f}" if r.probability is not None else "-",
                 f"{r.score:.2f}" if r.score is not None else "-",
-                "; ".join(r.cues),
+                "; ".join(getattr(c, "text", str(c)) for c in r.cues),
             )
         console.print(table)
     if json_out is not None:

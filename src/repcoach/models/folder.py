@@ -9,6 +9,8 @@ A model folder holds::
     scorers/<label>.keras, scorers/<label>.h5   one correctness regressor per exercise (sigmoid)
     history.json         per-epoch training curves {"classifier": {...}, "scorers": {label: {...}}}
     export.json          (written by ``repcoach export``) TFLite sizes and parity
+    feedback.json        (training, when the data annotates form faults) per-joint cue reference
+                         (:mod:`repcoach.feedback`; read by the analyser without TensorFlow)
 
 The label encoder is stored as JSON, never pickled, so a phone app (or any language) can read it.
 ``format_version`` is bumped only on incompatible changes; readers reject newer versions.

@@ -18,6 +18,7 @@ from repcoach.data.sample_splits import make_split
 from repcoach.data.samples import SampleOptions, Samples, load_samples
 from repcoach.data.scorer_inputs import SCORER_INPUT_MODES, resolve_scorer_inputs, samples_values
 from repcoach.errors import DataError
+from repcoach.feedback.runtime import write_model_feedback
 from repcoach.models.augment import SYMMETRIC_EXERCISES, Augmenter
 from repcoach.models.classifier import POSE_ARCHITECTURES, PoseClassifier
 from repcoach.models.folder import load_model_config, save_model_dir
@@ -281,6 +282,9 @@ def train_model_dir(
         },  # fmt: skip
     }
     save_model_dir(out, config, classifier, scorer_set.scorers if scorer_set else None, history)
+
+    # per-joint cues (feedback.json) when the data annotates faults; training people only
+    write_model_feedback(out, data, sorted({str(s) for s in tr.subject}))
 
     return TrainResult(
         model_dir=out,

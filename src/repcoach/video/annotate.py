@@ -77,6 +77,16 @@ def rep_caption(i: int, rep: Repetition) -> str:
     return " ".join(parts)
 
 
+def banner_text(i: int, rep: Repetition) -> str:
+    """Caption plus the top "what to fix" cue (a feedback cue object when there is one, else
+    the first cue)."""
+    text = rep_caption(i, rep)
+    if rep.cues:
+        top = next((c for c in rep.cues if getattr(c, "fault", None)), rep.cues[0])
+        text += f" - {getattr(top, 'text', top)}"
+    return text
+
+
 def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float, colour, thick: int):
 
     (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
@@ -197,9 +207,7 @@ def _draw_overlay(
     if recent:
         i = int(recent[-1])
         rep = reps[i]
-        text = rep_caption(i, rep)
-        if rep.cues:
-            text += f" - {rep.cues[0]}"
+        text = banner_text(i, rep)
         big = scale * 1.3
         (tw, _), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, big, thick + 1)
         _text(img, text, (max(pad, (w - tw) // 2), h - pad - 8), big, score_colour(rep.score),

@@ -133,12 +133,7 @@ class LiveAnalyzer:
         """Run the pose model on one RGB uint8 frame taken at ``t_s`` seconds (increasing)."""
         import time
 
-        if self._extractor is None:
-            from repcoach.pose.extract import PoseExtractor, PoseExtractorOptions
-
-            opts = self.extractor_options or PoseExtractorOptions(running_mode="video",
-                                                                  target_fps=None)
-            self._extractor = PoseExtractor.create_from_options(opts)
+        self.open()
         if self.frame_size is None:
             self.frame_size = (float(image_rgb.shape[1]), float(image_rgb.shape[0]))
         t0 = time.perf_counter()
@@ -150,6 +145,18 @@ class LiveAnalyzer:
         xyz, vis, _ = out
         events = self.push_pose(t_s, xyz, vis)
         return LiveFrame(t_s, xyz, vis, events)
+
+    def open(self, warm_up: bool = False) -> None:
+        """Load the pose model now (else at the first frame); ``warm_up`` also runs it once on
+        a blank image so the first real frame is not slow."""
+        if self._extractor is None:
+            from repcoach.pose.extract import PoseExtractor, PoseExtractorOptions
+
+            opts = self.extractor_options or PoseExtractorOptions(running_mode="video",
+                                                                  target_fps=None)
+            self._extractor = PoseExtractor.create_from_options(opts)
+            if warm_up:
+                self._extractor.detect(np.zeros((256, 256, 3), np.uint8), 0.0)
 
     def push_pose(
         self, t_s: float, coords: np.ndarray | None, visibility: np.ndarray | None = None

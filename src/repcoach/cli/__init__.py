@@ -13,6 +13,8 @@ from repcoach.cli import dataset as _dataset  # noqa: F401
 from repcoach.cli import demo as _demo  # noqa: F401
 from repcoach.cli import extract as _extract  # noqa: F401
 from repcoach.cli import imu as _imu  # noqa: F401
+from repcoach.cli import live as _live  # noqa: F401
+from repcoach.cli import serve as _serve  # noqa: F401
 from repcoach.cli import sync as _sync  # noqa: F401
 from repcoach.cli import synth as _synth  # noqa: F401
 from repcoach.cli import train as _train  # noqa: F401

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from coach_helpers import Server
 
-pytestmark = [pytest.mark.realdata, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.realdata, pytest.mark.slow, pytest.mark.timeout(240)]
 
 
 def run_live(page, url: str, seconds: float) -> dict:
@@ -35,7 +35,8 @@ def test_live_count_and_exercise_match_offline(browser, clip, coach_model, tmp_p
         stats = run_live(page, server.url, seconds=8.0)
         page.screenshot(path=str(shots / "live.png"))
         final = stats["finished"]["analysis"]
-        assert stats["received"] >= 40, {k: stats[k] for k in ("sent", "received", "errors")}  # ~15 fps for 8 s, minus start-up
+        # the page asks for 15 fps; >= 5 fps over 8 s even on a loaded 2-core machine
+        assert stats["received"] >= 40, {k: stats[k] for k in ("sent", "received", "errors")}
         assert not stats["errors"]
         assert abs(final["rep_count"] - offline.rep_count) <= 1, (final["rep_count"],
                                                                     offline.rep_count)

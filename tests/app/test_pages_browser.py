@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import httpx
 import pytest
 from coach_helpers import Server
 
-pytestmark = [pytest.mark.realdata, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.realdata, pytest.mark.slow, pytest.mark.timeout(240)]
 
 
 def test_upload_history_restart_and_export(browser, clip, coach_model, tmp_path, shots):
@@ -52,7 +53,7 @@ def test_upload_history_restart_and_export(browser, clip, coach_model, tmp_path,
         page.screenshot(path=str(shots / "history.png"), full_page=True)
         with page.expect_download() as dl:
             page.click("#export")
-        text = open(dl.value.path()).read()
+        text = Path(dl.value.path()).read_text()
         table = list(csv.DictReader(io.StringIO(text)))
         assert len(table) == rows and {r["set_id"] for r in table} == {str(sets[0]["id"])}
         assert [int(r["rep"]) for r in table] == list(range(1, rows + 1))

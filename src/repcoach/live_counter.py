@@ -4,7 +4,10 @@ Stand-in with the API of the real streaming counter (written elsewhere): ``Strea
 ``push(timestamp_s, coords) -> [Repetition]`` newly finished, ``finish()``, ``count``. Every
 ``every_s`` seconds of recording, :func:`repcoach.segment.segment_repetitions` runs on the last
 ``window_s`` seconds (put on a uniform ``fps`` clock); a repetition is emitted once it ended at
-least ``settle_s`` before the newest frame and starts after the last emitted one ended.
+least ``settle_s`` before the newest frame, starts after the last emitted one ended, and was
+found (within ``match_s``) by the ``confirm_runs`` previous runs too: a cut seen on a short
+early buffer that later runs do not confirm is not emitted. Nothing is emitted before
+``min_history_s`` seconds of stream.
 Use :func:`make_counter` (the one place that picks the implementation).
 """
 
@@ -28,14 +31,16 @@ class StreamingCounter:
     def __init__(
         self, fps: float = 30.0, *, layout: Skeleton | None = None, every_s: float = 0.5,
         settle_s: float = 0.7, window_s: float = 60.0, overlap_s: float = 0.1,
-        **segment_options: Any,
+        match_s: float = 0.15, min_history_s: float = 3.0, confirm_runs: int = 2, **segment_options: Any,
     ) -> None:
         if not fps > 0:
             raise ValueError(f"fps must be positive, got {fps}")
         self.fps = float(fps)
         self.layout = layout
         self.every_s, self.settle_s, self.window_s = every_s, settle_s, window_s
-        self.overlap_s = overlap_s
+        self.overlap_s, self.match_s, self.min_history_s = overlap_s, match_s, min_history_s
+        self.confirm_runs = confirm_runs
+        self._previous: list[list[Repetition]] = []
         self.segment_options = segment_options
         self._t: list[float] = []
         self._c: list[np.ndarray] = []
@@ -61,11 +66,13 @@ class StreamingCounter:
         if t - self._last_run < self.every_s:
             return []
         self._last_run = t
+        if t - self._t[0] < self.min_history_s:
+            return []
         return self._emit(settled_before=t - self.settle_s)
 
     def finish(self) -> list[Repetition]:
         """End of stream: the repetitions not emitted yet (including ones just ended)."""
-        return self._emit(settled_before=np.inf)
+        return self._emit(settled_before=np.inf, confirmed=False)
 
     # ------------------------------------------------------------------ internals
     def _sequence(self) -> PoseSequence | None:
@@ -90,7 +97,7 @@ class StreamingCounter:
 
         return resample_at(raw, times)
 
-    def _emit(self, settled_before: float) -> list[Repetition]:
+    def _emit(self, settled_before: float, confirmed: bool = True) -> list[Repetition]:
         seq = self._sequence()
         if seq is None:
             return []
@@ -98,8 +105,16 @@ class StreamingCounter:
 
         t0 = self._t[0]
         new = []
-        for r in segment_repetitions(seq, **self.segment_options):
+        found = segment_repetitions(seq, **self.segment_options)
+        previous = self._previous[-self.confirm_runs:] if self.confirm_runs else []
+        self._previous = [*previous, found]
+        for r in found:
             if r.end_s > settled_before or r.start_s < self._last_end_s - self.overlap_s:
+                continue
+            if confirmed and (len(previous) < self.confirm_runs or not all(
+                    any(abs(p.start_s - r.start_s) <= self.match_s
+                        and abs(p.end_s - r.end_s) <= self.match_s for p in run)
+                    for run in previous)):  # fmt: skip
                 continue
             start = int(round((r.start_s - t0) * self.fps))
             end = max(start + 1, int(round((r.end_s - t0) * self.fps)))

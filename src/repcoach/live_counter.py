@@ -31,7 +31,8 @@ class StreamingCounter:
     def __init__(
         self, fps: float = 30.0, *, layout: Skeleton | None = None, every_s: float = 0.5,
         settle_s: float = 0.7, window_s: float = 60.0, overlap_s: float = 0.1,
-        match_s: float = 0.15, min_history_s: float = 3.0, confirm_runs: int = 2, **segment_options: Any,
+        match_s: float = 0.15, min_history_s: float = 3.0, confirm_runs: int = 2,
+        **segment_options: Any,
     ) -> None:
         if not fps > 0:
             raise ValueError(f"fps must be positive, got {fps}")

@@ -1,8 +1,9 @@
 // Live page: camera -> downscaled JPEG over a WebSocket -> landmarks + events -> overlay.
 "use strict";
-const FPS = 15, SEND_WIDTH = 320, MAX_IN_FLIGHT = 2;
+const FPS = 15, MAX_IN_FLIGHT = 2;
+const sendWidth = () => window.SEND_WIDTH_OVERRIDE || 320;  // pixels wide sent to the server
 const $ = (id) => document.getElementById(id);
-const stats = { latencies: [], sent: 0, received: 0, firstSent: null, firstReceived: null, count: 0, exercise: null,
+const stats = { latencies: [], sent: 0, received: 0, firstSent: null, firstReceived: null, serverMs: [], count: 0, exercise: null,
   setId: null, finished: null, reps: [], errors: [] };
 window.__repcoach = stats;
 let bones = [], ws = null, stream = null, timer = null, inFlight = 0;
@@ -22,7 +23,7 @@ function say(text) {
 function sendFrame() {
   const v = $("video");
   if (!ws || ws.readyState !== 1 || inFlight >= MAX_IN_FLIGHT || v.readyState < 2) return;
-  const w = SEND_WIDTH, h = Math.round(SEND_WIDTH * v.videoHeight / v.videoWidth);
+  const w = sendWidth(), h = Math.round(w * v.videoHeight / v.videoWidth);
   grab.width = w; grab.height = h;
   const t = performance.now();
   grab.getContext("2d").drawImage(v, 0, 0, w, h);
@@ -46,6 +47,7 @@ function onFrame(msg) {
   drawSkeleton(c.getContext("2d"), msg.landmarks, bones, c.width, c.height);
   stats.latencies.push(performance.now() - msg.id);  // capture -> overlay drawn
   stats.received++;
+  stats.serverMs.push(msg.server_ms);
   if (stats.firstReceived === null) stats.firstReceived = performance.now();
   stats.count = msg.count; stats.exercise = msg.exercise;
   $("count").textContent = msg.count;

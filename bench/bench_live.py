@@ -33,8 +33,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "app"))
-DEFAULT_VIDEO = ROOT.parent / "shared" / "realdata" / "exercise_videos_stock" / "videos" / \
-    "jumpingjack_a.mp4"
+REALDATA = Path(os.environ.get("REPCOACH_REALDATA", ROOT.parent / "shared" / "realdata"))
+DEFAULT_VIDEO = REALDATA / "exercise_videos_stock" / "videos" / "jumpingjack_a.mp4"
 
 
 def main() -> None:

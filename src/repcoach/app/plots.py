@@ -49,6 +49,7 @@ def progress_plot(progress: dict[str, list[dict[str, Any]]]) -> bytes:
     import matplotlib.pyplot as plt
 
     fig, (a1, a2) = plt.subplots(2, 1, figsize=(8, 5), sharex=True)
+    times = [r["started_at"] for rows in progress.values() for r in rows]
     for ex, rows in sorted(progress.items()):
         t = [dt.datetime.fromtimestamp(r["started_at"], dt.UTC) for r in rows]
         a1.plot(t, [r["rep_count"] for r in rows], "o-", label=ex)
@@ -62,6 +63,9 @@ def progress_plot(progress: dict[str, list[dict[str, Any]]]) -> bytes:
         a1.legend(fontsize=8)
     else:
         a1.text(0.5, 0.5, "no sets yet", ha="center", transform=a1.transAxes)
+    if times and max(times) - min(times) < 3600:  # one sitting: show the hour around it
+        mid = dt.datetime.fromtimestamp((max(times) + min(times)) / 2, dt.UTC)
+        a1.set_xlim(mid - dt.timedelta(minutes=30), mid + dt.timedelta(minutes=30))
     fig.autofmt_xdate()
     fig.tight_layout()
     return _png(fig)

@@ -68,19 +68,19 @@ function onFrame(msg) {
 
 async function start() {
   $("error").textContent = "";
-  try {
-    bones = (await getJSON("/api/info")).bones;
-    stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false });
-  } catch (e) { $("error").textContent = `cannot start the camera: ${e.message}`; return; }
-  const v = $("video"); v.srcObject = stream; await v.play();
+  try { bones = (await getJSON("/api/info")).bones; }
+  catch (e) { $("error").textContent = `server not reachable: ${e.message}`; return; }
+  $("status").textContent = "loading the models…";
   ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/live`);
   ws.binaryType = "arraybuffer";
   ws.onopen = () => ws.send(JSON.stringify({ type: "start", source: "camera" }));
   ws.onmessage = (ev) => {
     const msg = JSON.parse(ev.data);
-    if (msg.type === "started") {
-      stats.setId = msg.set_id; $("status").textContent = `recording set ${msg.set_id}`;
-      timer = setInterval(sendFrame, 1000 / FPS);
+    if (msg.type === "started") {  // the camera starts once the server is ready
+      stats.setId = msg.set_id;
+      startCamera().then(() => { $("status").textContent = `recording set ${msg.set_id}`;
+        timer = setInterval(sendFrame, 1000 / FPS); })
+        .catch((e) => { $("error").textContent = `cannot start the camera: ${e.message}`; stop(); });
     } else if (msg.type === "frame") onFrame(msg);
     else if (msg.type === "finished") onFinished(msg);
     else if (msg.type === "error") { inFlight = Math.max(0, inFlight - 1); stats.errors.push(msg.message);
@@ -88,6 +88,11 @@ async function start() {
   };
   ws.onclose = () => { if (!stats.finished) $("status").textContent = "connection closed (the reps so far are saved)"; cleanup(); };
   $("start").disabled = true; $("stop").disabled = false;
+}
+
+async function startCamera() {
+  stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false });
+  const v = $("video"); v.srcObject = stream; await v.play();
 }
 
 function onFinished(msg) {

@@ -11,14 +11,17 @@ from coach_helpers import Server
 pytestmark = [pytest.mark.realdata, pytest.mark.slow, pytest.mark.timeout(240)]
 
 
-def run_live(page, url: str, seconds: float) -> dict:
-    """Open the live page, stream ``seconds`` of camera frames, stop; the page's stats."""
+def run_live(page, url: str, seconds: float, shot=None) -> dict:
+    """Open the live page, stream ``seconds`` of camera frames, stop; the page's stats
+    (``shot``: screenshot path taken while streaming)."""
     page.goto(url + "/")
     page.click("#mute")  # no speech in tests
     page.click("#start")
     page.wait_for_function("window.__repcoach.firstReceived !== null", timeout=60_000)
     page.wait_for_function(f"performance.now() - window.__repcoach.firstSent > {seconds * 1000}",
                            timeout=90_000, polling=100)
+    if shot is not None:
+        page.screenshot(path=str(shot))
     page.click("#stop")
     page.wait_for_function("window.__repcoach.finished !== null", timeout=60_000)
     return page.evaluate("JSON.parse(JSON.stringify(window.__repcoach))")
@@ -32,8 +35,8 @@ def test_live_count_and_exercise_match_offline(browser, clip, coach_model, tmp_p
     try:
         page = browser.new_page()
         page.on("dialog", lambda d: d.dismiss())
-        stats = run_live(page, server.url, seconds=7.8)  # one pass of the 8 s clip
-        page.screenshot(path=str(shots / "live.png"))
+        stats = run_live(page, server.url, seconds=7.8, shot=shots / "live_streaming.png")  # one pass of the 8 s clip
+        page.screenshot(path=str(shots / "live_finished.png"))
         final = stats["finished"]["analysis"]
         # the page asks for 15 fps; >= 5 fps over 8 s even on a loaded 2-core machine
         assert stats["received"] >= 40, {k: stats[k] for k in ("sent", "received", "errors")}

@@ -35,7 +35,8 @@ def test_live_count_and_exercise_match_offline(browser, clip, coach_model, tmp_p
     try:
         page = browser.new_page()
         page.on("dialog", lambda d: d.dismiss())
-        stats = run_live(page, server.url, seconds=7.8, shot=shots / "live_streaming.png")  # one pass of the 8 s clip
+        # one pass of the 8 s clip
+        stats = run_live(page, server.url, seconds=7.8, shot=shots / "live_streaming.png")
         page.screenshot(path=str(shots / "live_finished.png"))
         final = stats["finished"]["analysis"]
         # the page asks for 15 fps; >= 5 fps over 8 s even on a loaded 2-core machine

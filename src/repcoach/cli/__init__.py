@@ -17,6 +17,8 @@ from repcoach.cli import evaluate as _evaluate  # noqa: F401
 from repcoach.cli import export as _export  # noqa: F401
 from repcoach.cli import extract as _extract  # noqa: F401
 from repcoach.cli import fusion as _fusion  # noqa: F401
+from repcoach.cli import live as _live  # noqa: F401
+from repcoach.cli import serve as _serve  # noqa: F401
 from repcoach.cli import sync as _sync  # noqa: F401
 from repcoach.cli import synth as _synth  # noqa: F401
 from repcoach.cli import thermal as _thermal  # noqa: F401

@@ -781,14 +781,29 @@ class Segmenter:
         return reps
 
 
-def segment_repetitions(seq: PoseSequence, **options: float) -> list[Repetition]:
-    """Repetitions of a pose recording (options: see :class:`Segmenter`)."""
-    return Segmenter(**options).segment(seq)
+#: Method of :func:`segment_repetitions` when none is given (chosen by bench/bench_count.py and
+#: bench/bench_segment.py; see docs/counting.md).
+DEFAULT_METHOD = "counter"
 
 
-def count_repetitions(seq: PoseSequence, **options: float) -> int:
-    """Number of repetitions in a pose recording."""
-    return len(segment_repetitions(seq, **options))
+def segment_repetitions(
+    seq: PoseSequence, method: str | None = None, **options: float
+) -> list[Repetition]:
+    """Repetitions of a pose recording. ``method``: ``"counter"`` (periodicity counter for real
+    recordings, :mod:`repcoach.counting`, options of its ``CountOptions``), ``"legacy"`` (=
+    ``"excursion"``) or ``"period"`` (:class:`Segmenter`, its options); default
+    :data:`DEFAULT_METHOD`."""
+    method = DEFAULT_METHOD if method is None else method
+    if method == "counter":
+        from repcoach.counting import CountOptions, count_pose
+
+        return count_pose(seq, CountOptions(**options)).repetitions
+    return Segmenter(method="excursion" if method == "legacy" else method, **options).segment(seq)
+
+
+def count_repetitions(seq: PoseSequence, method: str | None = None, **options: float) -> int:
+    """Number of repetitions in a pose recording (``method``: see :func:`segment_repetitions`)."""
+    return len(segment_repetitions(seq, method, **options))
 
 
 # --------------------------------------------------------------------------- evaluation

@@ -29,12 +29,15 @@ class CountOptions:
     max_period_s: float = 8.0
     smooth_s: float = 0.08
     detrend_s: float = 2.0
-    prominence: float = 0.5
+    prominence: float = 0.35
     distance: float = 0.55
     first_peak: float = 0.6
     max_gap: float = 2.5
     min_swing: float = 0.25
     top_k: int = 8
+    min_chain: int = 3
+    cycle_smooth: float = 0.1
+    vote_quantile: float = 0.5
 
 
 @dataclass
@@ -153,7 +156,7 @@ def count_signals(
     w = score[order]
     srt = np.argsort(counts, kind="stable")
     cum = np.cumsum(w[srt])
-    med = counts[srt][int(np.searchsorted(cum, cum[-1] / 2))]
+    med = counts[srt][int(np.searchsorted(cum, cum[-1] * opt.vote_quantile))]
     j = next(k for k in order if len(found[k][0]) == med)
     p = float(per[j])
     s = y[:, j]
@@ -176,6 +179,8 @@ def _cycles(s: np.ndarray, p: float, opt: CountOptions) -> tuple[list[tuple[int,
     best: tuple[list[tuple[int, int]], tuple[int, int] | None] = ([], None)
     best_n = -1
     results = []
+    if opt.cycle_smooth > 0:
+        s = _smooth(s, opt.cycle_smooth * p)
     for sign in (1.0, -1.0):
         z = sign * s
         cand, props = find_peaks(z, distance=max(1, int(opt.distance * p)), prominence=1e-12)
@@ -192,9 +197,14 @@ def _cycles(s: np.ndarray, p: float, opt: CountOptions) -> tuple[list[tuple[int,
             continue
         gaps = np.diff(pk) > opt.max_gap * p
         cut = np.flatnonzero(gaps)
-        bounds = np.split(np.arange(pk.size), cut + 1)
-        chain = max(bounds, key=len)
-        pk = pk[chain]
+        chains = np.split(np.arange(pk.size), cut + 1)
+        if opt.min_chain > 0:
+            # isolated peaks (lead-in, lead-out, a stray movement during a pause) do not count
+            long = [c for c in chains if len(c) >= opt.min_chain]
+            chains = long or [max(chains, key=len)]
+        else:
+            chains = [max(chains, key=len)]
+        pk = pk[np.concatenate(chains)]
         reps = []
         for i, k in enumerate(pk):
             left = pk[i - 1] if i > 0 else max(0, int(k - p))

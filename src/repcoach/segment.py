@@ -791,13 +791,20 @@ def segment_repetitions(
 ) -> list[Repetition]:
     """Repetitions of a pose recording. ``method``: ``"counter"`` (periodicity counter for real
     recordings, :mod:`repcoach.counting`, options of its ``CountOptions``), ``"legacy"`` (=
-    ``"excursion"``) or ``"period"`` (:class:`Segmenter`, its options); default
+    ``"excursion"``), ``"auto"`` (legacy when the two counts differ by at most one, else the
+    counter) or ``"period"`` (:class:`Segmenter`, its options); default
     :data:`DEFAULT_METHOD`."""
     method = DEFAULT_METHOD if method is None else method
-    if method == "counter":
+    if method in ("counter", "auto"):
         from repcoach.counting import CountOptions, count_pose
 
-        return count_pose(seq, CountOptions(**options)).repetitions
+        reps = count_pose(seq, CountOptions(**options)).repetitions
+        if method == "counter":
+            return reps
+        # "auto": the excursion segmenter's (more precise) boundaries where both agree on the
+        # count within one; the counter's repetitions otherwise
+        legacy = Segmenter().segment(seq)
+        return legacy if abs(len(legacy) - len(reps)) <= 1 else reps
     return Segmenter(method="excursion" if method == "legacy" else method, **options).segment(seq)
 
 

@@ -34,10 +34,12 @@ class CountOptions:
     first_peak: float = 0.6
     max_gap: float = 2.5
     min_swing: float = 0.25
+    min_motion: float = 0.05
     top_k: int = 8
     min_chain: int = 3
     cycle_smooth: float = 0.1
     vote_quantile: float = 0.5
+    local_period: bool = True
 
 
 @dataclass
@@ -146,6 +148,9 @@ def count_signals(
         sel = kind == k
         if sel.any():
             score[sel & (swing < opt.min_swing * swing[sel].max())] = 0.0
+    # and a still person's tracker jitter is no movement: a floor in torso lengths / radians
+    score[(~kind) & (swing < opt.min_motion)] = 0.0
+    score[kind & (swing < 2 * opt.min_motion)] = 0.0
     # vote: the count of each of the top_k most periodic signals, median weighted by score;
     # the repetitions are those of the most periodic signal that gives that count
     order = [int(k) for k in np.argsort(-score)[: opt.top_k] if score[k] > 0.1]
@@ -170,6 +175,42 @@ def count_signals(
     return CountResult(out, span, p / rate, sig.names[j], float(score[j]), s)
 
 
+def _spaced(peaks: np.ndarray, prom: np.ndarray, dist: np.ndarray) -> np.ndarray:
+    """Mask of peaks kept when, taken by decreasing prominence, each must lie at least its own
+    ``dist`` from every kept one."""
+    keep = np.zeros(peaks.size, bool)
+    for i in np.argsort(-prom, kind="stable"):
+        near = keep & (np.abs(peaks - peaks[i]) < dist[i])
+        if not near.any():
+            keep[i] = True
+    return keep
+
+
+def _local_period(s: np.ndarray, p: float, lo: float) -> np.ndarray:
+    """(n,) local period (samples): autocorrelation peak between 0.45 and 1.6 ``p`` in windows
+    of three global periods every half period, interpolated; ``p`` where none is found."""
+    from scipy.signal import find_peaks
+
+    n = s.size
+    half = max(1, int(p / 2))
+    w = int(1.5 * p) + 1
+    centres, vals = [], []
+    lag_lo, lag_hi = int(max(lo, 0.45 * p)), int(1.6 * p) + 1
+    for c in range(0, n, half):
+        seg = s[max(0, c - w) : c + w + 1]
+        if seg.size < lag_hi + 2:
+            continue
+        ac = _acf(seg[:, None], lag_hi + 1)[:, 0]
+        pk, _ = find_peaks(ac)
+        pk = pk[(pk >= lag_lo) & (pk <= lag_hi)]
+        if pk.size and ac[pk].max() > 0.2:
+            centres.append(c)
+            vals.append(float(pk[np.argmax(ac[pk])]))
+    if not centres:
+        return np.full(n, p)
+    return np.interp(np.arange(n), centres, vals)
+
+
 def _cycles(s: np.ndarray, p: float, opt: CountOptions) -> tuple[list[tuple[int, int]], tuple[int, int] | None]:
     """Repetitions (valley-to-valley around each counted peak) of signal ``s`` with period ``p``
     samples, and the active span."""
@@ -181,13 +222,21 @@ def _cycles(s: np.ndarray, p: float, opt: CountOptions) -> tuple[list[tuple[int,
     results = []
     if opt.cycle_smooth > 0:
         s = _smooth(s, opt.cycle_smooth * p)
+    local = _local_period(s, p, 2.0) if opt.local_period else None
     for sign in (1.0, -1.0):
         z = sign * s
-        cand, props = find_peaks(z, distance=max(1, int(opt.distance * p)), prominence=1e-12)
+        if local is None:
+            cand, props = find_peaks(z, distance=max(1, int(opt.distance * p)), prominence=1e-12)
+            prom = props["prominences"]
+        else:
+            cand, props = find_peaks(z, distance=max(1, int(opt.distance * local.min())),
+                                     prominence=1e-12)  # fmt: skip
+            prom = props["prominences"]
+            keep = _spaced(cand, prom, opt.distance * local[cand])
+            cand, prom = cand[keep], prom[keep]
         if cand.size == 0:
             results.append(([], None))
             continue
-        prom = props["prominences"]
         top = np.sort(prom)[::-1]
         typ = float(np.median(top[: max(1, top.size // 2)]))
         pk = cand[prom >= opt.prominence * typ]

@@ -31,10 +31,11 @@ class StreamingCounter:
         fps: float = 30.0,
         layout: Skeleton | None = None,
         *,
-        window_s: float = 45.0,
+        window_s: float = 120.0,
         hop_s: float = 0.25,
-        settle_s: float = 0.4,
+        settle_s: float = 0.3,
         min_score: float = 0.3,
+        stable: int = 3,
         **options: float,
     ) -> None:
         if not np.isfinite(fps) or fps <= 0:
@@ -50,6 +51,8 @@ class StreamingCounter:
         self._times: list[float] = []
         self._reported: list[Repetition] = []
         self._since = 0
+        self._recent: list[int] = []
+        self.stable = max(1, int(stable))
 
     @property
     def count(self) -> int:
@@ -94,22 +97,27 @@ class StreamingCounter:
         x = np.stack(self._frames[first:])
         ts = np.asarray(self._times[first:])
         assert self.layout is not None
-        sig = candidate_signals(x, self.layout)
-        res = count_signals(sig, self.fps, ts, self.options)
-        if not res.repetitions or (not final and res.score < self.min_score):
-            return []
-        period = res.period_s if np.isfinite(res.period_s) else 1.0
-        last_end = self._reported[-1].end_s if self._reported else -np.inf
-        now = self._times[-1]
-        new = []
-        for r in res.repetitions:
-            if r.end_s <= last_end + 0.5 * period:
-                continue
-            if not final and (r.end_s > now - self.settle or r.end >= len(ts) - 1):
-                break
-            rep = Repetition(start=r.start + first, end=r.end + first, start_s=r.start_s,
-                             end_s=r.end_s)  # fmt: skip
-            new.append(rep)
-            last_end = r.end_s
+        res = count_signals(candidate_signals(x, self.layout), self.fps, ts, self.options)
+        reps = [
+            Repetition(start=r.start + first, end=r.end + first, start_s=r.start_s,
+                       end_s=r.end_s)
+            for r in res.repetitions
+        ]  # fmt: skip
+        if final:
+            new = reps[len(self._reported):]
+        else:
+            now = self._times[-1]
+            ok = res.score >= self.min_score
+            settled = [r for r in reps if r.end_s <= now - self.settle and r.end < n - 1]
+            self._recent = ([*self._recent, len(settled) if ok else 0])[-self.stable:]
+            # report only as many as the last ``stable`` analyses agree on (a repetition seen
+            # once, then gone, is not reported)
+            target = min(self._recent) if len(self._recent) == self.stable else 0
+            if first > 0:  # a sliding window: count what ends after the last report
+                last = self._reported[-1].end_s if self._reported else -np.inf
+                fresh = [r for r in settled if r.end_s > last + 0.5 * res.period_s]
+                new = fresh[: max(0, target - (len(settled) - len(fresh)))]
+            else:
+                new = settled[len(self._reported):target]
         self._reported += new
         return new

@@ -117,7 +117,6 @@ def generated(participants: int, seed: int) -> pd.DataFrame:
 
     sys.path.insert(0, str(Path(__file__).parent))
     from bench_segment import evaluate
-
     from repcoach.synth import generate_dataset
 
     rows = []

@@ -40,6 +40,7 @@ class CountOptions:
     cycle_smooth: float = 0.1
     vote_quantile: float = 0.5
     local_period: bool = True
+    polarity: str = "count"
 
 
 @dataclass
@@ -60,6 +61,7 @@ class CountResult:
 
 
 def _smooth(x: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian smoothing along axis 0 (``sigma`` samples)."""
     if sigma < 0.5:
         return x
     from scipy.ndimage import gaussian_filter1d
@@ -126,7 +128,6 @@ def count_signals(
     options: CountOptions | None = None,
 ) -> CountResult:
     """Count repetitions from candidate signals sampled at ``rate``."""
-    from scipy.signal import find_peaks
 
     opt = options or CountOptions()
     n = sig.values.shape[0]
@@ -211,14 +212,15 @@ def _local_period(s: np.ndarray, p: float, lo: float) -> np.ndarray:
     return np.interp(np.arange(n), centres, vals)
 
 
-def _cycles(s: np.ndarray, p: float, opt: CountOptions) -> tuple[list[tuple[int, int]], tuple[int, int] | None]:
+Span = tuple[int, int]
+
+
+def _cycles(s: np.ndarray, p: float, opt: CountOptions) -> tuple[list[Span], Span | None]:
     """Repetitions (valley-to-valley around each counted peak) of signal ``s`` with period ``p``
     samples, and the active span."""
     from scipy.signal import find_peaks
 
     n = s.size
-    best: tuple[list[tuple[int, int]], tuple[int, int] | None] = ([], None)
-    best_n = -1
     results = []
     if opt.cycle_smooth > 0:
         s = _smooth(s, opt.cycle_smooth * p)
@@ -265,8 +267,14 @@ def _cycles(s: np.ndarray, p: float, opt: CountOptions) -> tuple[list[tuple[int,
             reps.append((a, b))
         span = (reps[0][0], reps[-1][1]) if reps else None
         results.append((reps, span))
-    # both polarities count the same cycles; keep the one with the more regular spacing
-    return max(results, key=lambda r: len(r[0])) if results else best
+    # the polarity that finds more cycles; on a tie (and always with polarity="skew") the one
+    # whose values are skewed towards its valleys: rest is where the signal dwells, so the
+    # counted extremes (peaks) are the rarer side
+    d = s - np.median(s)
+    skewed = 0 if float(np.mean(d**3)) >= 0 else 1
+    if opt.polarity == "skew" or len(results[0][0]) == len(results[1][0]):
+        return results[skewed]
+    return max(results, key=lambda r: len(r[0]))
 
 
 def count_pose(seq: PoseSequence, options: CountOptions | None = None) -> CountResult:

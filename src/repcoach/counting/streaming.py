@@ -1,10 +1,11 @@
 """Streaming repetition counter: frames pushed one at a time (live analysis).
 
 Every ``hop_s`` of frames the offline counter (:func:`repcoach.counting.count_signals`) runs on
-the last ``window_s`` seconds; a repetition it finds is reported once its end lies ``settle_s``
-in the past and it ends after the last reported one (by half a period). :meth:`finish` runs the
-offline counter on the whole recording and reports the repetitions it finds after the last
-reported one, so the final count follows the offline count.
+the last ``window_s`` seconds. A repetition is reported once its end lies ``settle_s`` in the
+past and the last ``stable`` analyses agree that it exists (so one that appears once and is gone
+at the next look is not reported). :meth:`finish` runs the offline counter on the whole
+recording and reports the repetitions it finds beyond those reported, so the final count is the
+offline count unless more were reported live.
 """
 
 from __future__ import annotations
@@ -31,11 +32,11 @@ class StreamingCounter:
         fps: float = 30.0,
         layout: Skeleton | None = None,
         *,
-        window_s: float = 120.0,
+        window_s: float = 40.0,
         hop_s: float = 0.25,
-        settle_s: float = 0.3,
+        settle_s: float = 0.25,
         min_score: float = 0.3,
-        stable: int = 3,
+        stable: int = 2,
         **options: float,
     ) -> None:
         if not np.isfinite(fps) or fps <= 0:

@@ -783,7 +783,7 @@ class Segmenter:
 
 #: Method of :func:`segment_repetitions` when none is given (chosen by bench/bench_count.py and
 #: bench/bench_segment.py; see docs/counting.md).
-DEFAULT_METHOD = "counter"
+DEFAULT_METHOD = "auto"
 
 
 def segment_repetitions(

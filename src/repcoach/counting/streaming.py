@@ -114,11 +114,11 @@ class StreamingCounter:
             # report only as many as the last ``stable`` analyses agree on (a repetition seen
             # once, then gone, is not reported)
             target = min(self._recent) if len(self._recent) == self.stable else 0
-            if first > 0:  # a sliding window: count what ends after the last report
-                last = self._reported[-1].end_s if self._reported else -np.inf
-                fresh = [r for r in settled if r.end_s > last + 0.5 * res.period_s]
-                new = fresh[: max(0, target - (len(settled) - len(fresh)))]
-            else:
-                new = settled[len(self._reported):target]
+            # the reported repetitions that end inside the window are the first ones found
+            # there: the window's settled repetitions beyond them are new
+            t0 = float(ts[0])
+            inside = sum(1 for r in self._reported if r.end_s > t0 + 0.25 * res.period_s)
+            last = self._reported[-1].end_s if self._reported else -np.inf
+            new = [r for r in settled[inside:target] if r.end_s > last]
         self._reported += new
         return new

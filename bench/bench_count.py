@@ -131,12 +131,40 @@ def generated(participants: int, seed: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def streaming(seqs: list, names: list[str]) -> pd.DataFrame:
+    """Per video: offline count, live count before ``finish()``, final streaming count, report
+    delay after each repetition's end (max, median, seconds) and streaming cost per frame."""
+    from repcoach.counting import count_pose
+    from repcoach.counting.streaming import StreamingCounter
+
+    rows = []
+    for name, seq in zip(names, seqs, strict=True):
+        offline = count_pose(seq).count
+        sc = StreamingCounter(fps=seq.fps if seq.n_frames > 1 else 30.0, layout=seq.layout)
+        c = seq.coords.copy()
+        c[~seq.detected] = np.nan
+        lags = []
+        t0 = time.perf_counter()
+        for t, frame in zip(seq.timestamps, c, strict=True):
+            lags += [float(t) - r.end_s for r in sc.push(float(t), frame)]
+        live = sc.count
+        sc.finish()
+        dt = time.perf_counter() - t0
+        rows.append({"video": name, "offline": offline, "live": live, "final": sc.count,
+                     "delay_max_s": max(lags) if lags else float("nan"),
+                     "delay_median_s": float(np.median(lags)) if lags else float("nan"),
+                     "ms_per_frame": 1000 * dt / max(seq.n_frames, 1)})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--generated", type=int, default=0, help="generated participants (0: skip)")
     ap.add_argument("--seed", type=int, default=4242)
     ap.add_argument("--csv", type=Path, help="write per-video counts here")
+    ap.add_argument("--streaming", type=int, default=0,
+                    help="also run the streaming counter on the first N videos (-1: all)")
     args = ap.parse_args(argv)
 
     from repcoach.counting import CountOptions, count_signals
@@ -165,6 +193,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.generated:
             print(f"\ngenerated recordings ({args.generated} participants, seed {args.seed}):")
             print(generated(args.generated, args.seed).to_string(index=False))
+    if args.streaming:
+        k = len(seqs) if args.streaming < 0 else args.streaming
+        st = streaming(seqs[:k], list(df["subject"][:k]))
+        agree = (st["final"] - st["offline"]).abs()
+        print(f"\nstreaming on {k} videos: final count within one of offline on "
+              f"{int((agree <= 1).sum())}/{k}, equal on {int((agree == 0).sum())}/{k}; "
+              f"report delay median {np.nanmedian(st['delay_median_s']):.2f} s, worst "
+              f"{np.nanmax(st['delay_max_s']):.1f} s; {st['ms_per_frame'].mean():.2f} ms per frame "
+              f"(mean over videos), {st['ms_per_frame'].max():.2f} worst")
+        if (agree > 1).any():
+            print(st[agree > 1].to_string(index=False))
     if args.csv:
         out = held.assign(old=legacy, default=default)
         for c, opt in enumerate(cands):

@@ -792,18 +792,18 @@ def segment_repetitions(
     """Repetitions of a pose recording. ``method``: ``"counter"`` (periodicity counter for real
     recordings, :mod:`repcoach.counting`, options of its ``CountOptions``), ``"legacy"`` (=
     ``"excursion"``), ``"auto"`` (legacy when the two counts differ by at most one, else the
-    counter) or ``"period"`` (:class:`Segmenter`, its options); default
+    counter; options go to :class:`Segmenter`) or ``"period"`` (:class:`Segmenter`, its options); default
     :data:`DEFAULT_METHOD`."""
     method = DEFAULT_METHOD if method is None else method
     if method in ("counter", "auto"):
         from repcoach.counting import CountOptions, count_pose
 
-        reps = count_pose(seq, CountOptions(**options)).repetitions
         if method == "counter":
-            return reps
-        # "auto": the excursion segmenter's (more precise) boundaries where both agree on the
-        # count within one; the counter's repetitions otherwise
-        legacy = Segmenter().segment(seq)
+            return count_pose(seq, CountOptions(**options)).repetitions
+        # "auto" (options go to the excursion segmenter): its more precise boundaries where both
+        # agree on the count within one; the counter's repetitions otherwise
+        reps = count_pose(seq, CountOptions()).repetitions
+        legacy = Segmenter(**options).segment(seq)
         return legacy if abs(len(legacy) - len(reps)) <= 1 else reps
     return Segmenter(method="excursion" if method == "legacy" else method, **options).segment(seq)
 

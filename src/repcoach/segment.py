@@ -792,8 +792,8 @@ def segment_repetitions(
     """Repetitions of a pose recording. ``method``: ``"counter"`` (periodicity counter for real
     recordings, :mod:`repcoach.counting`, options of its ``CountOptions``), ``"legacy"`` (=
     ``"excursion"``), ``"auto"`` (legacy when the two counts differ by at most one, else the
-    counter; options go to :class:`Segmenter`) or ``"period"`` (:class:`Segmenter`, its options); default
-    :data:`DEFAULT_METHOD`."""
+    counter; options go to :class:`Segmenter`) or ``"period"`` (:class:`Segmenter`, its
+    options); default :data:`DEFAULT_METHOD`."""
     method = DEFAULT_METHOD if method is None else method
     if method in ("counter", "auto"):
         from repcoach.counting import CountOptions, count_pose

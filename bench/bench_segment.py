@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, help="use this generated dataset instead")
     ap.add_argument("--views", nargs="+", default=["frontal", "side"])
     ap.add_argument("--show-misses", action="store_true", help="print every miscounted recording")
-    ap.add_argument("--method", default="excursion", help="excursion (default) or period")
+    ap.add_argument("--method", default=None, help="auto (default), counter, legacy, period")
     args = ap.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:

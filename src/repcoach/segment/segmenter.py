@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from repcoach.segment.counter import CountOptions, count_pose
 from repcoach.segment.excursion import segment_array
 from repcoach.segment.motion import MotionSignal, analyse_motion, pose_features
 from repcoach.segment.period import segment_signal
@@ -87,11 +88,31 @@ class Segmenter:
         return reps
 
 
-def segment_repetitions(seq: PoseSequence, **options: float) -> list[Repetition]:
-    """Repetitions of a pose recording (options: see :class:`Segmenter`)."""
-    return Segmenter(**options).segment(seq)
+#: Method of :func:`segment_repetitions` when none is given (chosen by bench/bench_count.py and
+#: bench/bench_segment.py; see docs/counting.md).
+DEFAULT_METHOD = "auto"
 
 
-def count_repetitions(seq: PoseSequence, **options: float) -> int:
-    """Number of repetitions in a pose recording."""
-    return len(segment_repetitions(seq, **options))
+def segment_repetitions(
+    seq: PoseSequence, method: str | None = None, **options: float
+) -> list[Repetition]:
+    """Repetitions of a pose recording. ``method``: ``"counter"`` (periodicity counter for real
+    recordings, :mod:`repcoach.segment.counter`, options of its ``CountOptions``), ``"legacy"``
+    (= ``"excursion"``), ``"auto"`` (legacy when the two counts differ by at most one, else the
+    counter; options go to :class:`Segmenter`) or ``"period"`` (:class:`Segmenter`, its
+    options); default :data:`DEFAULT_METHOD`."""
+    method = DEFAULT_METHOD if method is None else method
+    if method == "counter":
+        return count_pose(seq, CountOptions(**options)).repetitions
+    if method == "auto":
+        # the excursion segmenter's more precise boundaries where both agree on the count
+        # within one; the counter's repetitions otherwise
+        reps = count_pose(seq, CountOptions()).repetitions
+        legacy = Segmenter(**options).segment(seq)
+        return legacy if abs(len(legacy) - len(reps)) <= 1 else reps
+    return Segmenter(method="excursion" if method == "legacy" else method, **options).segment(seq)
+
+
+def count_repetitions(seq: PoseSequence, method: str | None = None, **options: float) -> int:
+    """Number of repetitions in a pose recording (``method``: see :func:`segment_repetitions`)."""
+    return len(segment_repetitions(seq, method, **options))

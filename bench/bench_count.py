@@ -1,0 +1,216 @@
+"""Benchmark repetition counting on real videos (countix_fitness_pose), old method vs new.
+
+Loads every pose CSV of the folder once, counts with today's excursion segmenter
+(``method="legacy"``) and with the periodicity counter (:mod:`repcoach.segment.counter`) under each
+candidate setting of a small grid, then reports under leave-one-exercise-out: for each held-out
+exercise the setting with the lowest normalised MAE on the other exercises is chosen and
+reported on the held-out one (settings printed per fold). Also prints the fixed defaults on all
+videos and, with ``--generated N``, the exact-count rate on N generated participants
+(bench/bench_segment.py). Metrics: normalised MAE ``mean(|pred - true| / true)``, OBO (within
+one), exact. No assertions.
+
+    .venv/bin/python bench/bench_count.py [--data DIR] [--generated 12] [--seed 4242]
+        [--csv OUT.csv]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+DEFAULT_DATA = Path("/work/shared/realdata/countix_fitness_pose")
+
+#: The grid the leave-one-exercise-out selection chooses from (fixed before the LOEO run).
+GRID = {
+    "prominence": (0.25, 0.35, 0.5),
+    "min_chain": (0, 3),
+    "cycle_smooth": (0.05, 0.1),
+}
+
+
+def candidates() -> list[dict[str, float]]:
+    keys = list(GRID)
+    return [dict(zip(keys, v, strict=True)) for v in itertools.product(*GRID.values())]
+
+
+def metrics(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
+    e = np.abs(np.asarray(pred, float) - np.asarray(true, float))
+    return {
+        "n": int(e.size),
+        "nmae": float(np.mean(e / true)) if e.size else float("nan"),
+        "obo": float(np.mean(e <= 1)) if e.size else float("nan"),
+        "exact": float(np.mean(e == 0)) if e.size else float("nan"),
+    }
+
+
+def load(data: Path) -> tuple[pd.DataFrame, list]:
+    from repcoach.io.pose_csv import read_pose_csv
+
+    df = pd.read_csv(data / "index.csv", dtype=str, keep_default_na=False)
+    df["true"] = df["rep_count"].astype(float).astype(int)
+    return df, [read_pose_csv(data / f) for f in df["file"]]
+
+
+def count_all(seqs: list, cands: list[dict[str, float]]) -> tuple[np.ndarray, np.ndarray, float]:
+    """(videos,) legacy counts, (candidates, videos) counter counts, counter ms per frame."""
+    from repcoach.segment import count_repetitions
+    from repcoach.segment.counter import CountOptions, count_signals
+    from repcoach.segment.pose_signals import candidate_signals
+
+    legacy = np.array([count_repetitions(s, method="legacy") for s in seqs])
+    sigs = [candidate_signals(s.coords, s.layout, s.detected) for s in seqs]
+    rates = [s.fps if s.n_frames > 1 else 30.0 for s in seqs]
+    new = np.zeros((len(cands), len(seqs)), int)
+    t0 = time.perf_counter()
+    for c, opt in enumerate(cands):
+        o = CountOptions(**opt)
+        for v, (sig, seq) in enumerate(zip(sigs, seqs, strict=True)):
+            new[c, v] = count_signals(sig, rates[v], seq.timestamps, o).count
+    frames = sum(s.n_frames for s in seqs) * len(cands)
+    return legacy, new, 1000 * (time.perf_counter() - t0) / max(frames, 1)
+
+
+def loeo(df: pd.DataFrame, new: np.ndarray, cands: list[dict[str, float]]) -> pd.DataFrame:
+    """Held-out predictions: per exercise, the candidate with the lowest normalised MAE (ties:
+    higher OBO) on the other exercises."""
+    true = df["true"].to_numpy()
+    pred = np.zeros(len(df), int)
+    chosen = []
+    for lab in sorted(df["label"].unique()):
+        held = (df["label"] == lab).to_numpy()
+        scores = []
+        for c in range(len(cands)):
+            m = metrics(new[c, ~held], true[~held])
+            scores.append((m["nmae"], -m["obo"]))
+        best = min(range(len(cands)), key=lambda c: scores[c])
+        pred[held] = new[best, held]
+        chosen.append({"held_out": lab, **cands[best], "inner_nmae": scores[best][0],
+                       "inner_obo": -scores[best][1]})  # fmt: skip
+    out = df[["subject", "label", "true"]].copy()
+    out["loeo"] = pred
+    return out, pd.DataFrame(chosen)
+
+
+def table(df: pd.DataFrame, cols: dict[str, np.ndarray]) -> pd.DataFrame:
+    rows = []
+    true = df["true"].to_numpy()
+    for lab in [*sorted(df["label"].unique()), "all"]:
+        sel = np.ones(len(df), bool) if lab == "all" else (df["label"] == lab).to_numpy()
+        row: dict[str, object] = {"exercise": lab, "videos": int(sel.sum())}
+        for name, pred in cols.items():
+            m = metrics(pred[sel], true[sel])
+            row[f"{name}_nmae"], row[f"{name}_obo"], row[f"{name}_exact"] = (
+                m["nmae"], m["obo"], m["exact"])  # fmt: skip
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def generated(participants: int, seed: int) -> pd.DataFrame:
+    """Exact-count rate on generated recordings, per method (bench_segment.py's evaluate)."""
+    import tempfile
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bench_segment import evaluate
+    from repcoach.synth import generate_dataset
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        data = generate_dataset(Path(tmp) / "ds", n_participants=participants, seed=seed,
+                                progress=False)  # fmt: skip
+        for method in ("legacy", "counter", "auto"):
+            r = evaluate(Path(data), ["frontal", "side"], method=method)
+            rows.append({"method": method, "recordings": len(r),
+                         "exact_%": 100 * float((r.count_error == 0).mean()),
+                         "mean_|err|": float(r.count_error.abs().mean())})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def streaming(seqs: list, names: list[str]) -> pd.DataFrame:
+    """Per video: offline count, live count before ``finish()``, final streaming count, report
+    delay after each repetition's end (max, median, seconds) and streaming cost per frame."""
+    from repcoach.segment.counter import count_pose
+    from repcoach.segment.streaming import StreamingCounter
+
+    rows = []
+    for name, seq in zip(names, seqs, strict=True):
+        offline = count_pose(seq).count
+        sc = StreamingCounter(fps=seq.fps if seq.n_frames > 1 else 30.0, layout=seq.layout)
+        c = seq.coords.copy()
+        c[~seq.detected] = np.nan
+        lags = []
+        t0 = time.perf_counter()
+        for t, frame in zip(seq.timestamps, c, strict=True):
+            lags += [float(t) - r.end_s for r in sc.push(float(t), frame)]
+        live = sc.count
+        sc.finish()
+        dt = time.perf_counter() - t0
+        rows.append({"video": name, "offline": offline, "live": live, "final": sc.count,
+                     "delay_max_s": max(lags) if lags else float("nan"),
+                     "delay_median_s": float(np.median(lags)) if lags else float("nan"),
+                     "ms_per_frame": 1000 * dt / max(seq.n_frames, 1)})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--generated", type=int, default=0, help="generated participants (0: skip)")
+    ap.add_argument("--seed", type=int, default=4242)
+    ap.add_argument("--csv", type=Path, help="write per-video counts here")
+    ap.add_argument("--streaming", type=int, default=0,
+                    help="also run the streaming counter on the first N videos (-1: all)")
+    args = ap.parse_args(argv)
+
+    from repcoach.segment.counter import CountOptions, count_signals
+    from repcoach.segment.pose_signals import candidate_signals
+
+    t0 = time.perf_counter()
+    df, seqs = load(args.data)
+    print(f"loaded {len(seqs)} videos in {time.perf_counter() - t0:.1f} s")
+    cands = candidates()
+    legacy, new, ms = count_all(seqs, cands)
+    held, chosen = loeo(df, new, cands)
+    default = np.array([
+        count_signals(candidate_signals(s.coords, s.layout, s.detected),
+                      s.fps if s.n_frames > 1 else 30.0, s.timestamps, CountOptions()).count
+        for s in seqs
+    ])  # fmt: skip
+    fmt = {"display.width": 200, "display.max_columns": 30, "display.float_format": "{:.3f}".format}
+    with pd.option_context(*itertools.chain.from_iterable(fmt.items())):
+        print(f"\ncandidate settings ({len(cands)}): {GRID}; counter {ms:.3f} ms per frame")
+        print("\nsettings chosen per leave-one-exercise-out fold (on the other 7 exercises):")
+        print(chosen.to_string(index=False))
+        print("\nold (legacy excursion) vs new (counter, leave-one-exercise-out) vs new with the "
+              "fixed defaults (tuned while looking at all videos):")  # fmt: skip
+        print(table(df, {"old": legacy, "new_loeo": held["loeo"].to_numpy(),
+                         "new_default": default}).to_string(index=False))  # fmt: skip
+        if args.generated:
+            print(f"\ngenerated recordings ({args.generated} participants, seed {args.seed}):")
+            print(generated(args.generated, args.seed).to_string(index=False))
+    if args.streaming:
+        k = len(seqs) if args.streaming < 0 else args.streaming
+        st = streaming(seqs[:k], list(df["subject"][:k]))
+        agree = (st["final"] - st["offline"]).abs()
+        print(f"\nstreaming on {k} videos: final count within one of offline on "
+              f"{int((agree <= 1).sum())}/{k}, equal on {int((agree == 0).sum())}/{k}; "
+              f"report delay median {np.nanmedian(st['delay_median_s']):.2f} s, worst "
+              f"{np.nanmax(st['delay_max_s']):.1f} s; {st['ms_per_frame'].mean():.2f} ms per frame "
+              f"(mean over videos), {st['ms_per_frame'].max():.2f} worst")
+        if (agree > 1).any():
+            print(st[agree > 1].to_string(index=False))
+    if args.csv:
+        out = held.assign(old=legacy, default=default)
+        for c, opt in enumerate(cands):
+            out["c" + "_".join(f"{v}" for v in opt.values())] = new[c]
+        out.to_csv(args.csv, index=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""Streaming counter: live reports, agreement with the offline counter, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers.procedural_pose import make_sequence
+from repcoach.errors import DataError
+from repcoach.segment.counter import CountOptions, count_pose
+from repcoach.segment.streaming import StreamingCounter
+from repcoach.types import PoseSequence
+
+
+def _stream(seq: PoseSequence) -> tuple[StreamingCounter, list[float], int]:
+    sc = StreamingCounter(fps=seq.fps, layout=seq.layout)
+    c = seq.coords.copy()
+    c[~seq.detected] = np.nan
+    lags = []
+    for t, frame in zip(seq.timestamps, c, strict=True):
+        for r in sc.push(float(t), frame):
+            lags.append(float(t) - r.end_s)
+    live = sc.count
+    sc.finish()
+    return sc, lags, live
+
+
+def test_live_reports_follow_the_repetitions() -> None:
+    seq, truth = make_sequence("squat", [1.5] * 10, lead_in_s=2.0, noise=0.002)
+    sc, lags, live = _stream(seq)
+    offline = count_pose(seq, CountOptions()).count
+    assert offline == len(truth)
+    assert abs(sc.count - offline) <= 1
+    assert live >= len(truth) - 2  # all but the last one or two before finish()
+    assert lags and np.median(lags) <= 1.0
+    ends = [r.end_s for r in sc.repetitions]
+    assert ends == sorted(ends)
+
+
+def test_no_person_and_bad_frames() -> None:
+    sc = StreamingCounter(fps=30.0)
+    for k in range(200):
+        assert sc.push(k / 30.0, np.full((33, 3), np.nan)) == []
+    assert sc.finish() == [] and sc.count == 0
+    with pytest.raises(DataError):
+        sc.push(1.0, np.zeros((33, 3)))  # time went backwards
+    with pytest.raises(DataError):
+        StreamingCounter().push(0.0, np.zeros(33))
+    with pytest.raises(DataError):
+        StreamingCounter(fps=0.0)
+    assert StreamingCounter().finish() == []
+
+
+@pytest.mark.realdata
+def test_streaming_matches_offline_on_real_videos(realdata) -> None:
+    import pandas as pd
+
+    from repcoach.io.pose_csv import read_pose_csv
+
+    root = realdata("countix_fitness_pose")
+    df = pd.read_csv(root / "index.csv", dtype=str, keep_default_na=False)
+    df = df.assign(n=df["n_frames"].astype(int)).sort_values("n")
+    picked = df.groupby("label").head(1)  # the shortest video of every exercise
+    for f in picked["file"]:
+        seq = read_pose_csv(root / f)
+        offline = count_pose(seq, CountOptions()).count
+        sc, _lags, _live = _stream(seq)
+        assert abs(sc.count - offline) <= 1, (f, sc.count, offline)

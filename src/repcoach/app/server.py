@@ -36,6 +36,7 @@ from repcoach.app.plots import set_plot as plot
 from repcoach.app.store import Store
 from repcoach.deploy.runtime import RuntimeModels
 from repcoach.errors import DataError
+from repcoach.io.atomic import write_json
 from repcoach.io.pose_csv import read_pose_csv
 from repcoach.pose.extract import extract_pose
 from repcoach.skeleton import MEDIAPIPE_33
@@ -109,8 +110,6 @@ class Coach:
         media = uuid.uuid4().hex
         kept = []
         try:
-            from repcoach.io.atomic import write_json
-
             poses = {"t": [round(float(t), 3) for t in seq.timestamps],
                      "xy": np.round(np.nan_to_num(seq.coords[:, :, :2], nan=-1.0), 4).tolist(),
                      "video": is_video(path)}  # fmt: skip

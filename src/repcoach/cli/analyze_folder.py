@@ -18,7 +18,8 @@ def analyze_folder_cmd(
     """Analyse every recording of ``folder`` into one JSON each under ``out`` (resumable)."""
 
     if out is None:
-        raise typer.BadParameter("a folder needs --out DIR for its JSONs", param_hint="--out")
+        raise typer.BadParameter(f"{folder} is a folder: a folder needs --out DIR for its JSONs",
+                                 param_hint="--out")
     if not_for_folders:
         raise typer.BadParameter(f"{', '.join(not_for_folders)}: one recording only, not a folder")
     if engine not in ("local", "ray"):

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 
 import typer
+from click import exceptions as click_exc
 
 from repcoach.cli.app import app
 from repcoach.errors import RepcoachError
@@ -60,11 +61,6 @@ def os_error_message(e: OSError) -> str:
 
 def run(entry: Callable[..., object] = app) -> None:
     """Run ``entry`` (the typer app) behind the error boundary; exits the process."""
-    try:  # typer >= 0.2x vendors click as typer._click
-        from typer._click import exceptions as click_exc
-    except ImportError:  # pragma: no cover - older typer on real click
-        from click import exceptions as click_exc
-
     try:
         rv = entry(standalone_mode=False)  # click errors come here instead of a rich panel
         sys.exit(rv if isinstance(rv, int) else 0)

@@ -168,7 +168,8 @@ def learn_rules(
     their deviations if already known (e.g. each from a reference fitted without its person)."""
     zs = list(zs) if zs is not None else [ref.z(f) for f in feats]
     names = sorted(ref.features)
-    z = np.array([[r[k] for k in names] for r in zs]).reshape(len(zs), len(names))
+    # a feature a repetition lacks (e.g. a joint never seen) counts as typical (z = 0)
+    z = np.array([[r.get(k, 0.0) for k in names] for r in zs]).reshape(len(zs), len(names))
     present = present_faults(severities)
     w = np.array([FAULT_WEIGHTS[k] for k in FAULTS])
     rules = {}

@@ -35,8 +35,8 @@ def test_pushfit_clip_elbow_range_and_reference(realdata):
 @pytest.mark.realdata
 def test_pt_exercises_imu_rep_features(realdata):
     from repcoach.imu.feedback_features import imu_rep_features
-    from repcoach.io.imu_csv import read_imu_index, read_rep_annotations
     from repcoach.imu.load import load_imu_recording
+    from repcoach.io.imu_csv import read_imu_index, read_rep_annotations
 
     root = realdata("pt_exercises_imu")
     ann = read_rep_annotations(root)

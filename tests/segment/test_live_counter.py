@@ -7,14 +7,14 @@ import pytest
 
 from helpers.tiny_model_dir import arm_swings
 from repcoach.segment import segment_repetitions
-from repcoach.segment.live_counter import StreamingCounter, make_counter
+from repcoach.segment.live_counter import RerunCounter, make_counter
 
 
 def test_streaming_count_matches_offline_and_waits_for_the_end():
     seq = arm_swings(seconds=12.0)
     offline = segment_repetitions(seq)
     counter = make_counter(fps=30.0)
-    assert isinstance(counter, StreamingCounter)
+    assert isinstance(counter, RerunCounter)
     emitted = []
     for t, c in zip(seq.timestamps, seq.coords, strict=True):
         for r in counter.push(t, c):
@@ -34,7 +34,7 @@ def test_irregular_timestamps_missing_frames_and_bad_pushes():
     seq = arm_swings(seconds=10.0, fps=30.0)
     rng = np.random.default_rng(0)
     keep = np.sort(rng.choice(seq.n_frames, size=seq.n_frames // 2, replace=False))  # ~15 fps
-    counter = StreamingCounter(fps=30.0)
+    counter = RerunCounter(fps=30.0)
     for i in keep:
         coords = seq.coords[i].copy()
         if i % 17 == 0:
@@ -46,12 +46,12 @@ def test_irregular_timestamps_missing_frames_and_bad_pushes():
     with pytest.raises(ValueError, match="differs"):
         counter.push(99.0, np.zeros((13, 2)))
     with pytest.raises(ValueError, match="fps"):
-        StreamingCounter(fps=0)
+        RerunCounter(fps=0)
 
 
 def test_still_body_counts_nothing():
     seq = arm_swings(seconds=6.0)
-    counter = StreamingCounter()
+    counter = RerunCounter()
     for t in seq.timestamps:
         counter.push(t, seq.coords[0])
     assert counter.finish() == [] and counter.count == 0

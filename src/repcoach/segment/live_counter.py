@@ -1,7 +1,9 @@
-"""A simple streaming repetition counter: the offline segmenter re-run on a growing buffer.
+"""The live analyser's repetition counter: the offline segmenter re-run on a growing buffer.
 
-Stand-in with the API of the real streaming counter (written elsewhere): ``StreamingCounter(fps)``,
-``push(timestamp_s, coords) -> [Repetition]`` newly finished, ``finish()``, ``count``. Every
+Same API as :class:`repcoach.segment.streaming.StreamingCounter` (``push(timestamp_s, coords)
+-> [Repetition]`` newly finished, ``finish()``, ``count``) but it re-runs the very method
+offline analysis uses (:func:`repcoach.segment.segment_repetitions`), so a live set ends with
+the count ``repcoach analyze`` gives; the periodicity-only RerunCounter is cheaper. Every
 ``every_s`` seconds of recording, :func:`repcoach.segment.segment_repetitions` runs on the last
 ``window_s`` seconds (put on a uniform ``fps`` clock); a repetition is emitted once it ended at
 least ``settle_s`` before the newest frame, starts after the last emitted one ended, and was
@@ -18,12 +20,13 @@ from typing import Any
 import numpy as np
 
 from repcoach.segment import segment_repetitions
+from repcoach.segment.streaming import StreamingCounter
 from repcoach.skeleton import Skeleton, infer_layout
 from repcoach.types import PoseSequence, Repetition
 from repcoach.video.io import resample_at
 
 
-class StreamingCounter:
+class RerunCounter:
     """Counts repetitions of a pose stream pushed one frame at a time (see module doc).
 
     Repetitions come back with ``start_s``/``end_s`` in the stream's seconds and frame indices
@@ -125,6 +128,11 @@ class StreamingCounter:
         return new
 
 
-def make_counter(fps: float = 30.0, **kwargs: Any) -> StreamingCounter:
-    """The streaming counter the live analyser uses (swap the implementation here)."""
-    return StreamingCounter(fps=fps, **kwargs)
+def make_counter(fps: float = 30.0, kind: str = "rerun", **kwargs: Any) -> Any:
+    """The streaming counter the live analyser uses: ``"rerun"`` (:class:`RerunCounter`, the
+    default: ends on the offline count) or ``"periodic"`` (:class:`StreamingCounter`)."""
+    if kind == "periodic":
+        return StreamingCounter(fps=fps, **kwargs)
+    if kind != "rerun":
+        raise ValueError(f"kind must be rerun or periodic, got {kind!r}")
+    return RerunCounter(fps=fps, **kwargs)

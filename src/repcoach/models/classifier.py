@@ -54,7 +54,7 @@ def build_bilstm(
 
 #: Pose classifier architectures: the paper's ``bilstm`` or a temporal-convolution trunk
 #: (:data:`repcoach.models.conv.CONV_ARCHITECTURES`).
-POSE_ARCHITECTURES = ("bilstm", *CONV_ARCHITECTURES)
+POSE_ARCHITECTURES = ("bilstm", *CONV_ARCHITECTURES, "rocket")
 
 
 def build_conv_classifier(
@@ -415,6 +415,19 @@ class PoseClassifier(_BiLSTMEstimator):
         for i in range(self.n_models):
             seed = self.seed + i
             keras.utils.set_random_seed(seed)
+            if self.arch == "rocket":  # fixed transform + linear head (repcoach.models.rocket)
+                from repcoach.models.rocket import fit_rocket
+
+                model, hist = fit_rocket(
+                    x, enc.transform(names), len(self.classes_), x_val, yv,
+                    epochs=self.epochs, batch_size=self.batch_size, patience=self.patience,
+                    learning_rate=self.learning_rate, seed=seed, verbose=self.verbose,
+                    checkpoint_dir=self.checkpoint_dir, min_epochs=self.min_epochs,
+                    name="rocket_classifier" if self.n_models == 1 else f"member{i}",
+                )  # fmt: skip
+                self.histories_.append(hist)
+                members.append(model)
+                continue
             model = self._build(
                 len(self.classes_), x.shape[1], x.shape[2],
                 name=f"{self.arch}_classifier" if self.n_models == 1 else f"member{i}",

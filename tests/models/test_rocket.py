@@ -1,0 +1,81 @@
+"""MiniRocket transform as Keras layers: the features equal a plain numpy PPV, the classifier
+learns a toy task, reloads without custom objects, exports to TFLite and runs in LiteRT."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+def _toy(n: int = 48, seq_len: int = 32, n_ch: int = 5, seed: int = 0):
+    """Two classes: a slow or a fast sine on random channels, plus noise."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(seq_len)
+    y = np.array(["slow", "fast"] * (n // 2), dtype=object)
+    x = rng.normal(0, 0.3, (n, seq_len, n_ch)).astype(np.float32)
+    for i, lab in enumerate(y):
+        period = 16 if lab == "slow" else 5
+        x[i, :, rng.integers(n_ch)] += np.sin(2 * np.pi * t / period + rng.uniform(0, 6))
+    return x, y
+
+
+def test_patterns_and_dilations():
+    from repcoach.models.rocket import N_KERNELS, fit_dilations, kernel_patterns
+
+    w = kernel_patterns()
+    assert w.shape == (84, 9) and np.all((w == 2).sum(axis=1) == 3)
+    assert np.allclose(w.sum(axis=1), 0.0)  # -6 + 6
+    assert len({tuple(r) for r in w}) == N_KERNELS
+    dil, nb = fit_dilations(64, 10_000)
+    assert dil[0] == 1 and dil[-1] <= (64 - 1) // 8 and np.all(np.diff(dil) > 0)
+    assert nb.sum() == 10_000 // 84
+
+
+def test_keras_features_equal_numpy_ppv():
+    from repcoach.models.rocket import fit_spec, ppv_reference, rocket_features
+
+    x, _ = _toy()
+    spec = fit_spec(x, n_features=840, seed=3)
+    table = spec.feature_table()
+    assert len(table) == spec.n_features
+    f = rocket_features(spec, x[:4])
+    assert f.shape == (4, spec.n_features)
+    rng = np.random.default_rng(0)
+    checked = 0
+    for col in rng.choice(len(table), 60, replace=False):
+        di, k, j = table[col]
+        for i in range(4):
+            ref = ppv_reference(x[i], spec, di, k, j)
+            assert abs(f[i, col] - ref) <= 1.0 / x.shape[1] + 1e-6, (col, i, f[i, col], ref)
+            checked += f[i, col] == pytest.approx(ref, abs=1e-5)
+    assert checked >= 0.97 * 240  # exact but for outputs lying on the bias itself
+    assert 0.0 < f.mean() < 1.0 and f.std() > 0.1
+
+
+@pytest.mark.slow
+def test_rocket_classifier_fit_reload_export(tmp_path):
+    from repcoach.export import convert_to_tflite
+    from repcoach.models.classifier import PoseClassifier
+    from repcoach.runtime import TFLiteModel
+
+    x, y = _toy(64)
+    xt, yt = _toy(32, seed=1)
+    clf = PoseClassifier(arch="rocket", epochs=40, patience=8, seed=0).fit(x[:48], y[:48],
+                                                                             x[48:], y[48:])
+    assert clf.score(xt, yt) >= 0.85  # chance 0.5
+    import keras
+
+    for suffix in (".keras", ".h5"):
+        p = tmp_path / f"m{suffix}"
+        clf.model_.save(p)
+        again = keras.models.load_model(p, compile=False)
+        assert np.allclose(again.predict_on_batch(xt), clf.predict_proba(xt), atol=1e-5)
+    ref = clf.predict_proba(xt)
+    for precision, blob in convert_to_tflite(clf.model_, 32, 5).items():
+        path = tmp_path / f"m_{precision}.tflite"
+        path.write_bytes(blob)
+        got = TFLiteModel(path).predict(xt)
+        agree = np.mean(got.argmax(1) == ref.argmax(1))
+        assert agree >= 0.95, (precision, agree)
+        if precision == "fp32":
+            assert np.abs(got - ref).max() < 1e-3

@@ -291,12 +291,18 @@ def crossval_cmd(
     min_epochs: int = typer.Option(
         10, "--min-epochs", help="Warm-up epochs never kept as the best."
     ),
+    select: str | None = typer.Option(
+        None, "--select", help="Nested selection: recipes of train options separated by ';' "
+        "(e.g. '--arch rocket;--arch cnn_deep --presence'); inner folds on each outer-training "
+        "part choose one, retrained there and tested on the outer fold."),
+    inner_folds: int = typer.Option(3, "--inner-folds", help="Inner folds for --select."),
     seed: int = typer.Option(0),
     quick: bool = typer.Option(False, help="Small model, few epochs (smoke test)."),
     quiet: bool = typer.Option(False, help="No progress bars."),
 ) -> None:
     """k-fold cross-validation by participant/clip/group: every sample is tested once, by a
-    model that never saw its group. Writes report.json / report.md / PNGs (no model is kept)."""
+    model that never saw its group. Writes report.json / report.md / PNGs (no model is kept).
+    With --select, nested cross-validation chooses among recipes (repcoach.models.nested)."""
     from rich.console import Console
 
     from repcoach.evaluate import headline_accuracy, write_predictions
@@ -322,6 +328,11 @@ def crossval_cmd(
                              verbose=0 if quiet else 1)  # fmt: skip
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None
+    if select is not None:
+        from repcoach.cli.nested import run_nested
+
+        run_nested(data, out, select, sopts, topts, folds, inner_folds, task)
+        return
     samples = load_samples(data, sopts)
     cv = cross_validate(samples, k=folds, options=topts)
     report = {"data": str(data), "task": task, "modality": "pose",

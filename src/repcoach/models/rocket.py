@@ -220,6 +220,37 @@ def rocket_features(spec: RocketSpec, x: np.ndarray) -> np.ndarray:
     return predict_batched(keras.Model(inp, build_transform(spec, inp)), x)
 
 
+ROCKET_HEADS = ("ridge", "logistic")
+RIDGE_ALPHAS = np.logspace(-3, 3, 10)
+
+
+def ridge_head(
+    f: np.ndarray, y: np.ndarray, n_classes: int
+) -> tuple[np.ndarray, np.ndarray, dict[str, list[float]]]:
+    """Dense ``(kernel (F, K), bias (K,))`` of a RidgeClassifierCV on standardised features
+    ``f`` with int labels ``y`` (classes absent from ``y`` get a very low logit), the scores
+    scaled by the temperature minimising the leave-one-out log-loss; and a history record
+    (``loss`` = that log-loss, ``alpha``, ``temperature``)."""
+    from scipy.special import log_softmax
+    from sklearn.linear_model import RidgeClassifierCV
+
+    clf = RidgeClassifierCV(alphas=RIDGE_ALPHAS, store_cv_results=True).fit(f, y)
+    coef, icpt = np.atleast_2d(clf.coef_), np.atleast_1d(clf.intercept_)
+    loo = clf.cv_results_[:, :, int(np.argmin(np.abs(RIDGE_ALPHAS - clf.alpha_)))]
+    if coef.shape[0] == 1:  # two classes: sklearn keeps one score s (class 1) = -class 0's
+        coef, icpt, loo = np.r_[-coef, coef], np.r_[-icpt, icpt], np.c_[-loo, loo]
+    cols = np.searchsorted(np.arange(n_classes), clf.classes_)
+    yi = np.searchsorted(clf.classes_, y)
+    temps = np.logspace(-1, 2, 31)
+    nll = [-np.mean(log_softmax(t * loo, axis=1)[np.arange(len(y)), yi]) for t in temps]
+    temp = float(temps[int(np.argmin(nll))])
+    kernel = np.zeros((f.shape[1], n_classes), np.float32)
+    bias = np.full(n_classes, -1e4, np.float32)
+    kernel[:, cols], bias[cols] = temp * coef.T, temp * icpt
+    return kernel, bias, {"loss": [float(min(nll))], "alpha": [float(clf.alpha_)],
+                          "temperature": [temp]}  # fmt: skip
+
+
 def fit_rocket(
     x: np.ndarray,
     y: np.ndarray,
@@ -228,6 +259,7 @@ def fit_rocket(
     y_val: np.ndarray | None = None,
     *,
     n_features: int = DEFAULT_N_FEATURES,
+    head: str = "ridge",
     l2: float = DEFAULT_L2,
     epochs: int = 100,
     batch_size: int = 32,
@@ -239,8 +271,15 @@ def fit_rocket(
     min_epochs: int = 0,
     name: str = "rocket_classifier",
 ) -> tuple[Any, dict[str, list[float]]]:
-    """Fit the transform on ``x`` (int labels ``y``), train the standardised L2 softmax head on
-    its features; return one flat Keras model ``(T, C) -> probabilities`` and the history."""
+    """Fit the transform on ``x`` (int labels ``y``), then a linear softmax head on the
+    standardised features; return one flat Keras model ``(T, C) -> probabilities`` and the
+    history. ``head="ridge"`` (MiniRocket's own classifier): scikit-learn
+    ``RidgeClassifierCV(alphas=logspace(-3, 3, 10))`` on train + validation samples (alpha by
+    its leave-one-out error), its scores times a temperature fitted to the leave-one-out scores
+    as the Dense logits. ``head="logistic"``: Dense softmax with L2 ``l2`` trained with Adam,
+    early stopping on the validation samples."""
+    if head not in ROCKET_HEADS:
+        raise ValueError(f"head must be one of {ROCKET_HEADS}, got {head!r}")
     from repcoach.models.classifier import fit_keras_model, predict_batched
 
     keras = _keras()
@@ -256,6 +295,19 @@ def fit_rocket(
     std = keras.layers.BatchNormalization(epsilon=1e-9, trainable=False, name="standardise")
     dense = keras.layers.Dense(n_classes, activation="softmax", name="output",
                                kernel_regularizer=keras.regularizers.L2(l2))  # fmt: skip
+    if head == "ridge":
+        f_all = f if fv is None else np.concatenate([f, fv])
+        y_all = np.asarray(y) if fv is None else np.concatenate([np.asarray(y),
+                                                                  np.asarray(y_val)])
+        mu, sd = f_all.mean(axis=0), f_all.std(axis=0)
+        sd = np.where(sd < 1e-6, 1.0, sd)
+        kernel, bias, hist = ridge_head((f_all - mu) / sd, y_all, n_classes)
+        dense = keras.layers.Dense(n_classes, activation="softmax", name="output")
+        model = keras.Model(inp, dense(std(feats)), name=name)
+        std.set_weights([np.ones_like(mu), np.zeros_like(mu), mu.astype(np.float32),
+                         (sd**2).astype(np.float32)])  # fmt: skip
+        dense.set_weights([kernel, bias])
+        return model, hist
     hin = keras.Input(shape=(spec.n_features,), name="features")
     head = keras.Model(hin, dense(std(hin)), name=f"{name}_head")
     std.set_weights([np.ones_like(mu), np.zeros_like(mu), mu.astype(np.float32),

@@ -2,7 +2,8 @@
 selection over recipes, on the same outer folds, in one run.
 
     PYTHONPATH=src .venv/bin/python bench/bench_nested.py --data PENN --out /tmp/nested \
-        [--recipes "--arch rocket;--arch cnn_deep ..."] [--folds 5] [--inner-folds 3] [--only baseline]
+        [--recipes "--arch rocket;--arch cnn_deep ..."] [--folds 5] [--inner-folds 3] \
+        [--only baseline|nested]
 
 Baseline: this project's MiniRocket transform (repcoach.models.rocket, 10,000 features, seed 0)
 + scikit-learn ``RidgeClassifierCV(alphas=logspace(-3, 3, 10))`` (its leave-one-out alpha choice
@@ -76,8 +77,8 @@ def main() -> None:
                     "seq_len": args.seq_len, "clip_mode": "whole"}  # fmt: skip
     if args.only != "nested":
         result["baseline_minirocket_ridge"] = baseline(samples, folds)
-        print(f"baseline MiniRocket + ridge: {100 * result['baseline_minirocket_ridge']['accuracy']:.2f} %",
-              flush=True)
+        acc = result["baseline_minirocket_ridge"]["accuracy"]
+        print(f"baseline MiniRocket + ridge: {100 * acc:.2f} %", flush=True)
     if args.only != "baseline":
         t0 = time.time()
         recipes = parse_recipes(args.recipes, sopts, TrainOptions(verbose=0))

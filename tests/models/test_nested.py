@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from tests.models.toy_pose import write_indexed
 
 
@@ -21,7 +20,8 @@ def test_parse_recipes_applies_options():
     assert a.train_options.arch == "rocket" and a.sample_options.presence is False
     assert a.train_options.epochs == 7 and a.sample_options.seq_len == 40
     assert b.train_options.arch == "cnn_deep" and b.sample_options.presence is True
-    assert b.train_options.occlusion == 0.3 and b.text == "--arch cnn_deep --presence --occlusion 0.3"
+    assert b.train_options.occlusion == 0.3
+    assert b.text == "--arch cnn_deep --presence --occlusion 0.3"
     for bad in ("--arch", "--frobnicate 3", "--epochs many", "--occlusion 0.3", "--arch lstm9", ""):
         with pytest.raises(ValueError):
             parse_recipes(bad, base_s, base_t)

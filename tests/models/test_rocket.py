@@ -79,3 +79,36 @@ def test_rocket_classifier_fit_reload_export(tmp_path):
         assert agree >= 0.95, (precision, agree)
         if precision == "fp32":
             assert np.abs(got - ref).max() < 1e-3
+
+
+@pytest.mark.slow
+def test_rocket_model_folder_exports_and_runs_without_tensorflow(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.models.toy_pose import write_indexed
+
+    from repcoach.export import export_model_dir
+    from repcoach.models.train import TrainOptions, train_model_dir
+    from repcoach.samples import SampleOptions
+
+    data = write_indexed(tmp_path / "data", n_subjects=6, n_reps=3)
+    out = tmp_path / "model"
+    res = train_model_dir(data, out, SampleOptions(seq_len=32, clip_mode="whole", progress=False),
+                          TrainOptions(arch="rocket", scorers=False, verbose=0))
+    assert res.config["train_params"]["classifier"]["arch"] == "rocket"
+    exp = export_model_dir(out)
+    for m in exp.models:
+        assert m.class_agreement >= 0.99, m
+    code = (
+        "import sys, numpy as np\n"
+        "from repcoach.runtime import RuntimeModels\n"
+        f"m = RuntimeModels.load({str(out)!r}, 'int8')\n"
+        "p = m.classifier.predict(np.zeros((2, m.seq_len, m.n_features), np.float32))\n"
+        "assert p.shape == (2, len(m.classes)) and np.allclose(p.sum(1), 1, atol=1e-4)\n"
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
+        "print('ok', p.shape)\n"
+    )  # fmt: skip
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)  # fmt: skip
+    assert run.returncode == 0 and "ok" in run.stdout, run.stderr

@@ -112,3 +112,15 @@ def test_rocket_model_folder_exports_and_runs_without_tensorflow(tmp_path):
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120)  # fmt: skip
     assert run.returncode == 0 and "ok" in run.stdout, run.stderr
+
+
+@pytest.mark.slow
+def test_imu_classifier_rocket_normalises_raw_channels():
+    from repcoach.imu.model import ImuClassifier
+
+    x, y = _toy(64)
+    xt, yt = _toy(32, seed=1)
+    scale = np.array([100.0, 0.01, 1.0, 5.0, 1.0], np.float32)  # raw units differ per channel
+    clf = ImuClassifier(arch="rocket", seed=0).fit(x * scale + 3.0, y)
+    assert clf.model_.layers[1].name == "normalise"
+    assert np.mean(clf.predict(xt * scale + 3.0) == yt) >= 0.85  # chance 0.5

@@ -16,7 +16,7 @@ import numpy as np
 
 from repcoach.models.conv import CONV_ARCHITECTURES, conv_trunk
 
-ARCHITECTURES = CONV_ARCHITECTURES
+ARCHITECTURES = (*CONV_ARCHITECTURES, "rocket")  # rocket: repcoach.models.rocket
 
 
 def derived_spec(channels: tuple[str, ...] | list[str] | None) -> list[tuple[str, list[int]]]:
@@ -262,6 +262,19 @@ class ImuClassifier:
         for k in range(max(1, self.n_models)):
             seed = self.seed + k
             keras.utils.set_random_seed(seed)
+            if self.arch == "rocket":  # fixed transform + ridge head; no augmentation
+                from repcoach.models.rocket import fit_rocket
+
+                if spec:
+                    raise ValueError("arch 'rocket' takes the raw channels (no derived=True)")
+                model, h = fit_rocket(
+                    X, yi, len(self.classes_), *(val or (None, None)), seed=seed,
+                    mean=flat.mean(axis=0), variance=flat.var(axis=0),
+                    name="imu_rocket" if self.n_models <= 1 else f"imu_rocket_m{k}",
+                )  # fmt: skip
+                hist = hist or h
+                members.append(model)
+                continue
             model = build_imu_model(
                 self.arch, X.shape[1], X.shape[2], len(self.classes_),
                 flat.mean(axis=0), flat.var(axis=0), self.learning_rate, self.noise,

@@ -270,6 +270,8 @@ def fit_rocket(
     checkpoint_dir: str | Path | None = None,
     min_epochs: int = 0,
     name: str = "rocket_classifier",
+    mean: np.ndarray | None = None,
+    variance: np.ndarray | None = None,
 ) -> tuple[Any, dict[str, list[float]]]:
     """Fit the transform on ``x`` (int labels ``y``), then a linear softmax head on the
     standardised features; return one flat Keras model ``(T, C) -> probabilities`` and the
@@ -277,16 +279,23 @@ def fit_rocket(
     ``RidgeClassifierCV(alphas=logspace(-3, 3, 10))`` on train + validation samples (alpha by
     its leave-one-out error), its scores times a temperature fitted to the leave-one-out scores
     as the Dense logits. ``head="logistic"``: Dense softmax with L2 ``l2`` trained with Adam,
-    early stopping on the validation samples."""
+    early stopping on the validation samples. ``mean`` / ``variance`` (per channel): a
+    Normalization layer in front of the transform (raw IMU channels)."""
     if head not in ROCKET_HEADS:
         raise ValueError(f"head must be one of {ROCKET_HEADS}, got {head!r}")
     from repcoach.models.classifier import fit_keras_model, predict_batched
 
     keras = _keras()
     keras.utils.set_random_seed(seed)
+    x = np.asarray(x, np.float32)
+    inp = keras.Input(shape=x.shape[1:], name="pose" if mean is None else "imu_window")
+    h = inp
+    if mean is not None:
+        var = np.maximum(np.asarray(variance, np.float32), 1e-6)
+        h = keras.layers.Normalization(axis=-1, mean=mean, variance=var, name="normalise")(inp)
+        x = (x - np.asarray(mean, np.float32)) / np.sqrt(var)
     spec = fit_spec(x, n_features, seed)
-    inp = keras.Input(shape=(spec.seq_len, spec.n_channels), name="pose")
-    feats = build_transform(spec, inp)
+    feats = build_transform(spec, h)
     f = predict_batched(keras.Model(inp, feats), x)
     fv = None if x_val is None or not len(x_val) else predict_batched(keras.Model(inp, feats),
                                                                        x_val)  # fmt: skip

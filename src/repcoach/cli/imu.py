@@ -45,7 +45,7 @@ def count(
 def imu_crossval(
     data: Path = typer.Option(..., "--data", help="indexed IMU dataset or EJUST folder"),
     out: Path = typer.Option(..., "--out", help="report folder"),
-    arch: str = typer.Option("cnn", help="cnn | cnn_deep | cnn_attn | cnn_bilstm"),
+    arch: str = typer.Option("cnn", help="cnn | cnn_deep | cnn_attn | cnn_bilstm | rocket"),
     epochs: int = typer.Option(30),
     channels: str = typer.Option("", help="acc | gyro | acc+gyro | all (default per dataset)"),
     unit: str = typer.Option("recording", help="recording | rep (annotated repetitions)"),

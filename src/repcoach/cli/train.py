@@ -89,8 +89,8 @@ def train_cmd(
     ),
     arch: str | None = typer.Option(
         None, "--arch", help="Classifier network. pose: bilstm (the paper's, default) | cnn | "
-        "cnn_deep | cnn_attn | cnn_bilstm (temporal CNN); imu: cnn (default) | cnn_deep | "
-        "cnn_attn | cnn_bilstm."),
+        "cnn_deep | cnn_attn | cnn_bilstm (temporal CNN) | rocket (MiniRocket + ridge); imu: "
+        "cnn (default) | cnn_deep | cnn_attn | cnn_bilstm | rocket."),
     min_epochs: int = typer.Option(
         10, "--min-epochs", help="pose: warm-up epochs never kept as the best (early stopping "
         "counts after them)."),
@@ -286,7 +286,8 @@ def crossval_cmd(
     scorer_inputs: str = _SCORER_INPUTS,
     scorer_arch: str = _SCORER_ARCH,
     arch: str = typer.Option(
-        "bilstm", "--arch", help="bilstm (the paper's) | cnn | cnn_deep | cnn_attn | cnn_bilstm."
+        "bilstm", "--arch", help="bilstm (the paper's) | cnn | cnn_deep | cnn_attn | cnn_bilstm | "
+        "rocket (MiniRocket transform + ridge head)."
     ),
     min_epochs: int = typer.Option(
         10, "--min-epochs", help="Warm-up epochs never kept as the best."

@@ -99,8 +99,8 @@ def build_imu_model(
     import keras
     from keras import layers
 
-    if arch not in ARCHITECTURES:
-        raise ValueError(f"arch must be one of {ARCHITECTURES}, got {arch!r}")
+    if arch not in CONV_ARCHITECTURES:  # rocket is built by repcoach.models.rocket.fit_rocket
+        raise ValueError(f"arch must be one of {CONV_ARCHITECTURES}, got {arch!r}")
     inp = keras.Input((seq_len, n_features), name="imu_window")
     x = derived_channels(inp, derived, n_features) if derived else inp
     x = layers.Normalization(axis=-1, mean=mean, variance=np.maximum(variance, 1e-6))(x)

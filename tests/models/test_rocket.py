@@ -97,6 +97,7 @@ def test_rocket_model_folder_exports_and_runs_without_tensorflow(tmp_path):
     res = train_model_dir(data, out, SampleOptions(seq_len=32, clip_mode="whole", progress=False),
                           TrainOptions(arch="rocket", scorers=False, verbose=0))
     assert res.config["train_params"]["classifier"]["arch"] == "rocket"
+    assert res.val_accuracy is None  # the ridge head fitted the validation samples too
     exp = export_model_dir(out)
     for m in exp.models:
         assert m.class_agreement >= 0.99, m

@@ -427,6 +427,7 @@ class PoseClassifier(_BiLSTMEstimator):
                 )  # fmt: skip
                 self.histories_.append(hist)
                 members.append(model)
+                self.val_in_fit_ = True  # the ridge head fits train + validation samples
                 continue
             model = self._build(
                 len(self.classes_), x.shape[1], x.shape[2],

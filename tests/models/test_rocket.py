@@ -124,4 +124,7 @@ def test_imu_classifier_rocket_normalises_raw_channels():
     scale = np.array([100.0, 0.01, 1.0, 5.0, 1.0], np.float32)  # raw units differ per channel
     clf = ImuClassifier(arch="rocket", seed=0).fit(x * scale + 3.0, y)
     assert clf.model_.layers[1].name == "normalise"
+    # the ridge head fits its training windows exactly when the model's input path (raw ->
+    # normalise -> transform) is the one its features came from
+    assert np.mean(clf.predict(x * scale + 3.0) == y) == 1.0
     assert np.mean(clf.predict(xt * scale + 3.0) == yt) >= 0.85  # chance 0.5

@@ -289,12 +289,12 @@ def fit_rocket(
     keras.utils.set_random_seed(seed)
     x = np.asarray(x, np.float32)
     inp = keras.Input(shape=x.shape[1:], name="pose" if mean is None else "imu_window")
-    h = inp
-    if mean is not None:
+    h, xn = inp, x
+    if mean is not None:  # biases are fitted on normalised inputs; the model normalises
         var = np.maximum(np.asarray(variance, np.float32), 1e-6)
         h = keras.layers.Normalization(axis=-1, mean=mean, variance=var, name="normalise")(inp)
-        x = (x - np.asarray(mean, np.float32)) / np.sqrt(var)
-    spec = fit_spec(x, n_features, seed)
+        xn = (x - np.asarray(mean, np.float32)) / np.sqrt(var)
+    spec = fit_spec(xn, n_features, seed)
     feats = build_transform(spec, h)
     f = predict_batched(keras.Model(inp, feats), x)
     fv = None if x_val is None or not len(x_val) else predict_batched(keras.Model(inp, feats),

@@ -17,8 +17,8 @@ def pt_rep_table(root: Path) -> dict[str, list]:
     """Per annotated repetition: features (per subject x exercise median removed), execution
     type, subject, exercise."""
     from repcoach.imu.feedback_features import imu_rep_features, imu_sites
-    from repcoach.io.imu_csv import read_imu_index, read_rep_annotations
     from repcoach.imu.load import load_imu_recording
+    from repcoach.io.imu_csv import read_imu_index, read_rep_annotations
 
     ann = read_rep_annotations(root)
     rows: dict[str, list] = {"features": [], "type": [], "subject": [], "exercise": []}
@@ -214,8 +214,8 @@ def synth_imu_table(root: Path, participants: list[str] | None = None) -> Any:
     from repcoach.feedback.cue import FAULTS
     from repcoach.feedback.dataset import RepTable
     from repcoach.imu.feedback_features import imu_rep_features
-    from repcoach.io.metamotion import read_metamotion_streams
     from repcoach.imu.load import read_metamotion_recording
+    from repcoach.io.metamotion import read_metamotion_streams
 
     ann = pd.read_csv(root / "annotations.csv")
     feats, sev, sc, pp, ee = [], [], [], [], []

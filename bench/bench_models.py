@@ -134,6 +134,23 @@ def main() -> None:
     res["latency_ms"]["median"]["tflite_int8_scorer"] = statistics.median(
         timed(lambda: sc.predict(x1), args.n, warmup=20)) * 1e3
 
+    # ---- MiniRocket classifier (arch="rocket", 10,000 features): per-sample TFLite latency
+    from repcoach.deploy.export import convert_to_tflite
+    from repcoach.models.rocket import fit_rocket
+
+    xr = synthetic_pose_inputs(96, seed=4)
+    rocket, _ = fit_rocket(xr, np.arange(len(xr)) % len(CLASSES), len(CLASSES), seed=0)
+    res["rocket_params"] = int(rocket.count_params())
+    res["rocket"] = {}
+    for p, blob in convert_to_tflite(rocket, 30, 99).items():
+        path = work / f"rocket_{p}.tflite"
+        path.write_bytes(blob)
+        m = TFLiteModel(path, num_threads=1)
+        res["rocket"][p] = {"size_bytes": len(blob), "median_ms": statistics.median(
+            timed(lambda m=m: m.predict(x1), args.n, warmup=20)) * 1e3}  # fmt: skip
+    res["rocket"]["keras_predict_on_batch_ms"] = statistics.median(
+        timed(lambda: rocket.predict_on_batch(x1), args.keras_n)) * 1e3
+
     # ---- training throughput (classifier, batch 32)
     clf.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
     xb = synthetic_pose_inputs(32 * args.train_batches, seed=3)
@@ -185,6 +202,12 @@ def main() -> None:
         t1.add_row(name, f"{med[name]:.2f}", f"{p90[name]:.2f}", f"{k / med[name]:.1f}x faster"
                    if name != "keras_predict_on_batch" else "1.0x")
     t1.add_row("tflite_int8 scorer", f"{res['latency_ms']['median']['tflite_int8_scorer']:.2f}",
+               "", "")
+    for p in ("fp32", "int8"):
+        r = res["rocket"][p]
+        t1.add_row(f"rocket tflite_{p} ({r['size_bytes'] / 1e6:.2f} MB)",
+                   f"{r['median_ms']:.2f}", "", "")
+    t1.add_row("rocket keras_predict_on_batch", f"{res['rocket']['keras_predict_on_batch_ms']:.2f}",
                "", "")
     console.print(t1)
     t2 = Table(title="Exports (paper-size classifier, 64-unit scorers)")

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from repcoach.cli import options as o
 from repcoach.cli.app import app
+from repcoach.cli.nested import run_nested
 from repcoach.data.samples import load_samples
 from repcoach.evaluation.crossval import cross_validate
 from repcoach.evaluation.evaluate import write_predictions
@@ -87,12 +88,20 @@ def crossval_cmd(
     fold: list[str] | None = FOLD,
     features: str = FEATURES,
     rep_model: str = REP_MODEL,
+    select: str | None = typer.Option(
+        None, "--select", help="Nested selection: recipes of train options separated by ';' "
+        "(e.g. '--arch rocket;--arch cnn_deep --presence'); inner folds on each outer-training "
+        "part choose one, retrained there and tested on the outer fold.",
+        rich_help_panel=o.MODEL),
+    inner_folds: int = typer.Option(3, "--inner-folds", help="Inner folds for --select.",
+                                    rich_help_panel=o.MODEL),
     seed: int = o.SEED,
     quick: bool = o.QUICK,
     quiet: bool = o.QUIET,
 ) -> None:
     """k-fold cross-validation by participant/clip/group: every sample is tested once, by a
-    model that never saw its group. Writes report.json / report.md / PNGs (no model is kept)."""
+    model that never saw its group. Writes report.json / report.md / PNGs (no model is kept).
+    With --select, nested cross-validation chooses among recipes (repcoach.evaluation.nested)."""
     if o.check_modality(modality) == "imu":
         o.refuse(ctx, {**o.POSE_ONLY, "group_col": "--group-col", "task": "--task"}, "pose")
         imu_crossval(
@@ -118,6 +127,9 @@ def crossval_cmd(
     if folds < 2:
         raise typer.BadParameter("need at least 2 folds", param_hint="--folds")
     sopts, topts = o.pose_options(ctx.params)
+    if select is not None:
+        run_nested(data, out, select, sopts, topts, folds, inner_folds, task)
+        return
     samples = load_samples(data, sopts)
     cv = cross_validate(samples, k=folds, options=topts)
     report = {"data": str(data), "task": task, "modality": "pose",

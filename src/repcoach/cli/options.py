@@ -123,8 +123,8 @@ ARCH = typer.Option(
     None,
     "--arch",
     help="Classifier network. pose: bilstm (the paper's, "
-    "default) | cnn | cnn_deep | cnn_attn | cnn_bilstm; imu: cnn (default) | "
-    "cnn_deep | cnn_attn | cnn_bilstm.",
+    "default) | cnn | cnn_deep | cnn_attn | cnn_bilstm | rocket (MiniRocket transform + "
+    "ridge head); imu: cnn (default) | cnn_deep | cnn_attn | cnn_bilstm | rocket.",
     rich_help_panel=MODEL,
 )
 N_MODELS = typer.Option(

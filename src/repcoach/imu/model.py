@@ -17,8 +17,9 @@ from scipy.spatial.transform import Rotation
 
 from repcoach.models.base import KerasEstimator
 from repcoach.models.conv import CONV_ARCHITECTURES, conv_trunk
+from repcoach.models.rocket import fit_rocket
 
-ARCHITECTURES = CONV_ARCHITECTURES
+ARCHITECTURES = (*CONV_ARCHITECTURES, "rocket")  # rocket: repcoach.models.rocket
 
 
 def derived_spec(channels: tuple[str, ...] | list[str] | None) -> list[tuple[str, list[int]]]:
@@ -101,8 +102,8 @@ def build_imu_model(
     import keras
     from keras import layers
 
-    if arch not in ARCHITECTURES:
-        raise ValueError(f"arch must be one of {ARCHITECTURES}, got {arch!r}")
+    if arch not in CONV_ARCHITECTURES:  # rocket is built by repcoach.models.rocket.fit_rocket
+        raise ValueError(f"arch must be one of {CONV_ARCHITECTURES}, got {arch!r}")
     inp = keras.Input((seq_len, n_features), name="imu_window")
     x = derived_channels(inp, derived, n_features) if derived else inp
     x = layers.Normalization(axis=-1, mean=mean, variance=np.maximum(variance, 1e-6))(x)
@@ -258,6 +259,18 @@ class ImuClassifier(KerasEstimator):
         for k in range(max(1, self.n_models)):
             seed = self.seed + k
             keras.utils.set_random_seed(seed)
+            if self.arch == "rocket":  # fixed transform + ridge head; no augmentation
+
+                if spec:
+                    raise ValueError("arch 'rocket' takes the raw channels (no derived=True)")
+                model, h = fit_rocket(
+                    X, yi, len(self.classes_), *(val or (None, None)), seed=seed,
+                    mean=flat.mean(axis=0), variance=flat.var(axis=0),
+                    name="imu_rocket" if self.n_models <= 1 else f"imu_rocket_m{k}",
+                )  # fmt: skip
+                hist = hist or h
+                members.append(model)
+                continue
             model = build_imu_model(
                 self.arch, X.shape[1], X.shape[2], len(self.classes_),
                 flat.mean(axis=0), flat.var(axis=0), self.learning_rate, self.noise,

@@ -28,6 +28,7 @@ from repcoach.models.fitting import (
     predict_batched,
 )
 from repcoach.models.labels import LabelEncoder
+from repcoach.models.rocket import fit_rocket
 
 
 def build_bilstm(
@@ -56,7 +57,7 @@ def build_bilstm(
 
 #: Pose classifier architectures: the paper's ``bilstm`` or a temporal-convolution trunk
 #: (:data:`repcoach.models.conv.CONV_ARCHITECTURES`).
-POSE_ARCHITECTURES = ("bilstm", *CONV_ARCHITECTURES)
+POSE_ARCHITECTURES = ("bilstm", *CONV_ARCHITECTURES, "rocket")
 
 
 def build_conv_classifier(
@@ -166,6 +167,19 @@ class PoseClassifier(KerasEstimator):
         for i in range(self.n_models):
             seed = self.seed + i
             keras.utils.set_random_seed(seed)
+            if self.arch == "rocket":  # fixed transform + linear head (repcoach.models.rocket)
+
+                model, hist = fit_rocket(
+                    x, enc.transform(names), len(self.classes_), x_val, yv,
+                    epochs=self.epochs, batch_size=self.batch_size, patience=self.patience,
+                    learning_rate=self.learning_rate, seed=seed, verbose=self.verbose,
+                    checkpoint_dir=self.checkpoint_dir, min_epochs=self.min_epochs,
+                    name="rocket_classifier" if self.n_models == 1 else f"member{i}",
+                )  # fmt: skip
+                self.histories_.append(hist)
+                members.append(model)
+                self.val_in_fit_ = True  # the ridge head fits train + validation samples
+                continue
             model = self._build(
                 len(self.classes_), x.shape[1], x.shape[2],
                 name=f"{self.arch}_classifier" if self.n_models == 1 else f"member{i}",

@@ -231,7 +231,7 @@ def train_model_dir(
         )
         classes = [str(c) for c in classifier.classes_]
         history["classifier"] = classifier.history_
-        if len(va):
+        if len(va) and not getattr(classifier, "val_in_fit_", False):  # rocket: val fitted
             val_acc = classifier.score(va.X, va.y)
     scorer_set = None
     val_mae: dict[str, float] = {}

@@ -1,0 +1,188 @@
+"""Nested cross-validation over training recipes (``repcoach crossval --select "A;B"``).
+
+For each outer grouped fold, inner grouped folds on the outer-training part score every recipe
+(pooled inner accuracy); the best (first listed on ties) is retrained on the whole
+outer-training part and tested on the outer fold, which took no part in the choice. A recipe is
+a string of ``repcoach train`` options (``"--arch rocket"``, ``"--arch cnn_deep --presence"``)
+applied on top of the command's own options.
+"""
+
+from __future__ import annotations
+
+import shlex
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from repcoach.data.sample_splits import group_values
+from repcoach.data.samples import SampleOptions, Samples, load_samples
+from repcoach.data.splits import subject_kfold, subject_split
+from repcoach.errors import DataError
+from repcoach.evaluation.metrics import classification_section
+from repcoach.models.train import TrainOptions, make_augmenter, make_classifier
+
+#: Recipe flags: option -> (which options object, field, value type; None = a switch).
+RECIPE_FLAGS: dict[str, tuple[str, str, type | None]] = {
+    "--arch": ("train", "arch", str),
+    "--n-models": ("train", "n_models", int),
+    "--epochs": ("train", "epochs", int),
+    "--min-epochs": ("train", "min_epochs", int),
+    "--lstm-units": ("train", "lstm_units", int),
+    "--occlusion": ("train", "occlusion", float),
+    "--mirror-average": ("train", "mirror_average", None),
+    "--no-augment": ("train", "augment", None),
+    "--seq-len": ("sample", "seq_len", int),
+    "--presence": ("sample", "presence", None),
+    "--root-motion": ("sample", "root_motion", None),
+}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One candidate: its text as given and the options it resolves to."""
+
+    text: str
+    sample_options: SampleOptions
+    train_options: TrainOptions
+
+
+def parse_recipe(text: str, sample: SampleOptions, train: TrainOptions) -> Recipe:
+    """``text`` (train options) applied on top of ``sample`` / ``train``; ValueError on an
+    unknown flag or a bad value."""
+    tokens = shlex.split(text)
+    changes: dict[str, dict[str, Any]] = {"sample": {}, "train": {}}
+    i = 0
+    while i < len(tokens):
+        flag = tokens[i]
+        if flag not in RECIPE_FLAGS:
+            raise ValueError(f"recipe {text!r}: unknown option {flag!r} (known: "
+                             f"{', '.join(RECIPE_FLAGS)})")  # fmt: skip
+        where, name, kind = RECIPE_FLAGS[flag]
+        if kind is None:
+            changes[where][name] = flag != "--no-augment"
+            i += 1
+            continue
+        if i + 1 >= len(tokens):
+            raise ValueError(f"recipe {text!r}: {flag} needs a value")
+        try:
+            changes[where][name] = kind(tokens[i + 1])
+        except ValueError:
+            raise ValueError(f"recipe {text!r}: {flag} expects {kind.__name__}, got "
+                             f"{tokens[i + 1]!r}") from None  # fmt: skip
+        i += 2
+    s = replace(sample, **changes["sample"])
+    t = replace(train, **changes["train"])
+    if t.occlusion > 0 and not s.presence:
+        raise ValueError(f"recipe {text!r}: --occlusion needs --presence")
+    return Recipe(" ".join(tokens), s, t)
+
+
+def parse_recipes(select: str, sample: SampleOptions, train: TrainOptions) -> list[Recipe]:
+    """``"A;B;..."`` -> recipes (empty parts dropped); at least one."""
+    parts = [p.strip() for p in select.split(";") if p.strip()]
+    if not parts:
+        raise ValueError("--select needs at least one recipe, e.g. '--arch rocket;--arch cnn'")
+    return [parse_recipe(p, sample, train) for p in parts]
+
+
+def fit_predict(
+    samples: Samples, options: TrainOptions, train_idx: np.ndarray, test_idx: np.ndarray,
+    seed: int, val_fraction: float = 0.15,
+) -> np.ndarray:
+    """Train ``options``' classifier on ``train_idx`` (a grouped validation part of it drives
+    early stopping, as :func:`~repcoach.models.train.cross_validate`) and predict
+    ``test_idx``."""
+
+    groups = group_values(samples)
+    inner = subject_split(samples.subject[train_idx], samples.y[train_idx],
+                          (1 - val_fraction, val_fraction, 0.0), seed=seed,
+                          groups=groups[train_idx])  # fmt: skip
+    tr, va = samples.subset(train_idx[inner["train"]]), samples.subset(train_idx[inner["val"]])
+    augment = make_augmenter(samples, options.augment, options.occlusion)
+    opts = replace(options, seed=seed)
+    clf = make_classifier(opts, augment, samples).fit(tr.X, tr.y, va.X, va.y)
+    return np.asarray(clf.predict(samples.subset(test_idx).X), dtype=object)
+
+
+def nested_cross_validate(
+    data: str | Path | None,
+    recipes: list[Recipe],
+    k: int = 5,
+    inner_k: int = 3,
+    seed: int = 0,
+    samples_for: Callable[[SampleOptions], Samples] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Outer ``k`` grouped folds; inside each, ``inner_k`` grouped folds choose the recipe.
+
+    Returns pooled outer figures (``classification``), per fold the inner accuracy of every
+    recipe, the chosen recipe and its outer accuracy, and ``predictions`` as
+    :func:`~repcoach.models.train.cross_validate`. ``samples_for`` loads the samples of a
+    recipe's sample options (default :func:`repcoach.data.samples.load_samples` on ``data``); all
+    recipes must give the same samples in the same order (they may differ in channels)."""
+
+    if not recipes:
+        raise ValueError("no recipes to select from")
+    log = log or (lambda _m: None)
+    cache: dict[str, Samples] = {}
+
+    def get(r: Recipe) -> Samples:
+        key = repr(sorted(r.sample_options.to_dict().items()))
+        if key not in cache:
+            cache[key] = (samples_for or (lambda o: load_samples(data, o)))(r.sample_options)
+        return cache[key]
+
+    base = get(recipes[0])
+    for r in recipes[1:]:
+        s = get(r)
+        if len(s) != len(base) or list(s.clip_id) != list(base.clip_id) or list(s.y) != list(
+                base.y):  # fmt: skip
+            raise DataError(f"recipe {r.text!r} gives other samples than {recipes[0].text!r} "
+                            "(recipes may change channels or length, not how clips are cut)",
+                            data)  # fmt: skip
+    groups = group_values(base)
+    y = base.y
+    folds = subject_kfold(groups, k=k, seed=seed, labels=y)
+    pred = np.empty(len(base), dtype=object)
+    fold_of = np.full(len(base), -1)
+    per_fold: list[dict[str, Any]] = []
+    for f, (tr_all, te) in enumerate(folds):
+        t0 = time.time()
+        inner = subject_kfold(groups[tr_all], k=inner_k, seed=seed + 100 + f, labels=y[tr_all])
+        inner_acc: dict[str, float] = {}
+        for r in recipes:
+            s = get(r)
+            hits = 0
+            for g, (itr, ite) in enumerate(inner):
+                p = fit_predict(s, r.train_options, tr_all[itr], tr_all[ite],
+                                seed=r.train_options.seed + 10 * f + g)  # fmt: skip
+                hits += int(np.sum(p == y[tr_all[ite]]))
+            inner_acc[r.text] = hits / len(tr_all)
+            log(f"fold {f}: inner accuracy {100 * inner_acc[r.text]:.2f} %  {r.text}")
+        best = max(range(len(recipes)), key=lambda i: (inner_acc[recipes[i].text], -i))
+        chosen = recipes[best]
+        pred[te] = fit_predict(get(chosen), chosen.train_options, tr_all, te,
+                               seed=chosen.train_options.seed + f)  # fmt: skip
+        fold_of[te] = f
+        acc = float(np.mean(pred[te] == y[te]))
+        per_fold.append({
+            "fold": f, "chosen": chosen.text, "inner_accuracy": inner_acc,
+            "outer_accuracy": acc, "n_test": int(len(te)),
+            "n_test_groups": len(set(groups[te])), "seconds": round(time.time() - t0, 1),
+            "test_groups_seen_in_training": sorted(set(groups[te]) & set(groups[tr_all])),
+        })  # fmt: skip
+        log(f"fold {f}: chose {chosen.text!r}; outer accuracy {100 * acc:.2f} %")
+    classes = sorted(set(map(str, y)))
+    return {
+        "k": k, "inner_k": inner_k, "n_samples": int(len(base)), "n_groups": len(set(groups)),
+        "recipes": [r.text for r in recipes], "folds": per_fold,
+        "per_fold_sample_accuracy": [p["outer_accuracy"] for p in per_fold],
+        "chosen": [p["chosen"] for p in per_fold],
+        "classification": classification_section(y, pred, classes, base.clip_id),
+        "predictions": {"samples": base, "fold": fold_of, "classes": classes,
+                        "predicted": pred, "proba": None, "predicted_score": None},
+    }  # fmt: skip

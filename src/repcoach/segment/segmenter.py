@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from repcoach.segment.counter import CountOptions, count_pose
-from repcoach.segment.excursion import segment_array
+from repcoach.segment.excursion import ExcursionInfo, segment_array
 from repcoach.segment.motion import MotionSignal, analyse_motion, pose_features
 from repcoach.segment.period import segment_signal
 from repcoach.types import PoseSequence, Repetition
@@ -88,6 +88,18 @@ class Segmenter:
         return reps
 
 
+def _regular(reps: list[Repetition], info: ExcursionInfo) -> bool:
+    """Whether excursion repetitions look reliable: durations of similar length (coefficient of
+    variation <= 0.3) and >= 30 % of the span first start..last end near rest (distance within
+    0.2 of the typical height above its 5th percentile). Thresholds: see docs/counting.md."""
+    if len(reps) < 2 or info.amplitude <= 0:
+        return False
+    dur = np.array([r.end - r.start for r in reps], float)
+    d = (info.distance - np.percentile(info.distance, 5)) / info.amplitude
+    rest = float(np.mean(d[reps[0].start : reps[-1].end] < 0.2))
+    return float(dur.std() / dur.mean()) <= 0.3 and rest >= 0.3
+
+
 #: Method of :func:`segment_repetitions` when none is given (chosen by bench/bench_count.py and
 #: bench/bench_segment.py; see docs/counting.md).
 DEFAULT_METHOD = "auto"
@@ -98,18 +110,20 @@ def segment_repetitions(
 ) -> list[Repetition]:
     """Repetitions of a pose recording. ``method``: ``"counter"`` (periodicity counter for real
     recordings, :mod:`repcoach.segment.counter`, options of its ``CountOptions``), ``"legacy"``
-    (= ``"excursion"``), ``"auto"`` (legacy when the two counts differ by at most one, else the
-    counter; options go to :class:`Segmenter`) or ``"period"`` (:class:`Segmenter`, its
-    options); default :data:`DEFAULT_METHOD`."""
+    (= ``"excursion"``), ``"auto"`` (legacy when the two counts differ by at most one or its
+    repetitions look regular, else the counter; options go to :class:`Segmenter`) or
+    ``"period"`` (:class:`Segmenter`, its options); default :data:`DEFAULT_METHOD`."""
     method = DEFAULT_METHOD if method is None else method
     if method == "counter":
         return count_pose(seq, CountOptions(**options)).repetitions
     if method == "auto":
         # the excursion segmenter's more precise boundaries where both agree on the count
-        # within one; the counter's repetitions otherwise
+        # within one or its repetitions are regular; the counter's repetitions otherwise
         reps = count_pose(seq, CountOptions()).repetitions
-        legacy = Segmenter(**options).segment(seq)
-        return legacy if abs(len(legacy) - len(reps)) <= 1 else reps
+        seg = Segmenter(**options)
+        legacy = seg.segment(seq)
+        near = abs(len(legacy) - len(reps)) <= 1
+        return legacy if near or _regular(legacy, seg.info_) else reps
     return Segmenter(method="excursion" if method == "legacy" else method, **options).segment(seq)
 
 

@@ -31,14 +31,16 @@ from pathlib import Path
 
 import numpy as np
 
+from repcoach.io.media import VIDEO_EXTENSIONS
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "app"))
+sys.path.insert(0, str(ROOT / "tests"))  # tests/helpers/coach_helpers.py
 REALDATA = Path(os.environ.get("REPCOACH_REALDATA", ROOT.parent / "shared" / "realdata"))
 DEFAULT_VIDEO = REALDATA / "exercise_videos_stock" / "videos" / "jumpingjack_a.mp4"
 
 
 def main() -> None:
-    from coach_helpers import CHROMIUM, Server, chromium_args, make_clip
+    from helpers.coach_helpers import CHROMIUM, Server, chromium_args, make_clip
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", type=Path, required=True)
@@ -50,6 +52,8 @@ def main() -> None:
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-live-"))
+    if args.video.suffix.lower() not in VIDEO_EXTENSIONS:
+        ap.error(f"--video must be a video ({', '.join(VIDEO_EXTENSIONS)}), got {args.video}")
     y4m, _ = make_clip(args.video, tmp, seconds=max(8.0, args.seconds), fps=15, width=480)
     server = Server(args.model, tmp / "data")
     server.start() if not args.cores else _start_pinned(server, args.cores)
@@ -101,7 +105,7 @@ def _q(x: np.ndarray, q: float) -> float | None:
 
 def _start_pinned(server, cores: str):
     """Start the server under ``taskset -c cores`` (Linux)."""
-    import coach_helpers
+    from helpers import coach_helpers
 
     real = coach_helpers.REPCOACH
     wrapper = Path(tempfile.mkdtemp()) / "repcoach"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.models.toy_pose import write_indexed
+from helpers.toy_pose import write_indexed
 
 
 def test_parse_recipes_applies_options():

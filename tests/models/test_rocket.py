@@ -86,7 +86,7 @@ def test_rocket_model_folder_exports_and_runs_without_tensorflow(tmp_path):
     import subprocess
     import sys
 
-    from tests.models.toy_pose import write_indexed
+    from helpers.toy_pose import write_indexed
 
     from repcoach.data.samples import SampleOptions
     from repcoach.deploy.export import export_model_dir

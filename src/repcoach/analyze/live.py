@@ -243,8 +243,15 @@ class LiveAnalyzer:
         times = np.arange(ts[0], ts[-1] + 1e-9, 1.0 / self.fps)
         return resample_at(raw, times) if len(times) >= 2 else raw
 
-    def _analyze(self) -> ClipAnalysis:
+    def _analyze(self, final: bool = False) -> ClipAnalysis:
+        """The recording so far analysed on the counter's repetitions; ``final``: segmented
+        afresh by the analyser itself, so a finished set is exactly the offline analysis."""
         seq = self.recording()
+        if final:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # kept in extra["warnings"]
+                self._last = self.analyzer.analyze(seq, frame_size=self.frame_size)
+            return self._last
         t0, n = float(seq.timestamps[0]), seq.n_frames
         spans = []
         for r in self._reps:
@@ -268,8 +275,9 @@ class LiveAnalyzer:
             raise DataError(f"the live session has {len(self._t)} frame(s); need at least 2",
                             self.source)  # fmt: skip
         self._reps.extend(self.counter.finish())
-        res = self._analyze()
+        res = self._analyze(final=True)
         res.extra["live"] = {
+            "reps_reported_live": len(self._reps),
             "frames": self.n_frames, "detected_frames": self.n_detected,
             "duration_s": round(self._t[-1] - self._t[0], 3), "fps": self.fps,
             "counter": f"{type(self.counter).__module__}.{type(self.counter).__name__}",

@@ -13,7 +13,11 @@ import sys
 from collections.abc import Callable
 
 import typer
-from click import exceptions as click_exc
+
+try:  # typer >= 0.2x vendors click as typer._click
+    from typer._click import exceptions as click_exc
+except ImportError:  # pragma: no cover - older typer on the real click
+    from click import exceptions as click_exc
 
 from repcoach.cli.app import app
 from repcoach.errors import RepcoachError
@@ -79,8 +83,13 @@ def run(entry: Callable[..., object] = app) -> None:
     except RepcoachError as e:
         error_line(str(e))
         sys.exit(EXIT_BAD_INPUT)
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError,
-            FileExistsError) as e:
+    except (
+        FileNotFoundError,
+        IsADirectoryError,
+        NotADirectoryError,
+        PermissionError,
+        FileExistsError,
+    ) as e:
         error_line(os_error_message(e))
         sys.exit(EXIT_BAD_INPUT)
     except KeyboardInterrupt:
@@ -94,6 +103,8 @@ def run(entry: Callable[..., object] = app) -> None:
         if isinstance(e, OSError):
             error_line(os_error_message(e))
             sys.exit(EXIT_BAD_INPUT)
-        error_line(f"internal error ({e.__class__.__name__}: {e}); this is a bug in "
-                   "repcoach, rerun with --debug for the traceback")
+        error_line(
+            f"internal error ({e.__class__.__name__}: {e}); this is a bug in "
+            "repcoach, rerun with --debug for the traceback"
+        )
         sys.exit(EXIT_INTERNAL)

@@ -7,7 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import typer
-from click.core import ParameterSource
+
+try:  # typer >= 0.2x vendors click as typer._click
+    from typer._click.core import ParameterSource
+except ImportError:  # pragma: no cover - older typer on the real click
+    from click.core import ParameterSource
 
 from repcoach.data.samples import SampleOptions
 from repcoach.models.train import TrainOptions

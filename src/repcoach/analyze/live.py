@@ -35,7 +35,7 @@ from repcoach.errors import DataError
 from repcoach.pose.extract import PoseExtractor, PoseExtractorOptions
 from repcoach.segment.live_counter import make_counter
 from repcoach.skeleton import MEDIAPIPE_33, get_layout, infer_layout
-from repcoach.types import ClipAnalysis, PoseSequence, Repetition
+from repcoach.types import ClipAnalysis, PoseSequence, Repetition, cue_text
 from repcoach.video.io import resample_at
 
 GENERIC_CUES = ("good form", "check form", "poor form", "no correctness model", "looks like",
@@ -92,12 +92,17 @@ class LiveFrame:
     events: list[LiveEvent] = field(default_factory=list)
 
 
-def top_cue(cues: tuple[str, ...] | list[str]) -> str | None:
-    """The cue to show / say: the first specific form hint, else the first cue."""
+def top_cue(cues: tuple[Any, ...] | list[Any]) -> str | None:
+    """The cue to show / say: the first per-joint feedback cue (an object with a fault), else
+    the first specific form hint, else the first cue; as text."""
     for c in cues:
+        if getattr(c, "fault", None):
+            return cue_text(c)
+    texts = [cue_text(c) for c in cues]
+    for c in texts:
         if not c.startswith(GENERIC_CUES):
             return c
-    return cues[0] if cues else None
+    return texts[0] if texts else None
 
 
 class LiveAnalyzer:

@@ -206,7 +206,8 @@ class Store:
             "s.exercise, r.idx AS rep, r.start_s, r.end_s, r.label, r.probability, r.score, "
             "r.cues FROM sets s LEFT JOIN reps r ON r.set_id = s.id ORDER BY s.id, r.idx")
         for r in rows:
-            r["cues"] = "; ".join(json.loads(r["cues"])) if r["cues"] else ""
+            r["cues"] = "; ".join(str(c.get("text", "")) if isinstance(c, dict) else str(c)
+                                  for c in json.loads(r["cues"] or "[]"))
             for k in ("started_at", "ended_at"):
                 if r[k] is not None:
                     r[k] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(r[k]))

@@ -17,6 +17,7 @@ from repcoach.analyze.live import LiveAnalyzer, RepEvent
 from repcoach.cli.app import app
 from repcoach.errors import DataError
 from repcoach.io.atomic import write_json
+from repcoach.types import cue_text
 from repcoach.video.io import VideoReader
 
 console = Console()
@@ -106,7 +107,7 @@ def live_cmd(
     for i, r in enumerate(session.repetitions, 1):
         score = "-" if r.score is None else f"{r.score:.2f}"
         console.print(f"  {i}. {r.start_s:.2f}-{r.end_s:.2f} s  {r.label}  score {score}  "
-                      f"{'; '.join(r.cues)}")  # fmt: skip
+                      f"{'; '.join(cue_text(c) for c in r.cues)}")  # fmt: skip
     if json_out is not None:
         write_json(json_out, session.to_dict())
         console.print(f"wrote {json_out}")

@@ -37,7 +37,7 @@ function fmt(x, d = 2) { return x === null || x === undefined ? "-" : Number(x).
 function repRow(i, r) {
   const tr = document.createElement("tr");
   const cells = [i, fmt(r.start_s), fmt(r.end_s), r.label || "-", fmt(r.score),
-    (r.cues || []).join("; ")];
+    (r.cues || []).map((c) => (typeof c === "string" ? c : c.text)).join("; ")];
   for (const c of cells) { const td = document.createElement("td"); td.textContent = c; tr.appendChild(td); }
   return tr;
 }

@@ -87,7 +87,6 @@ def test_rocket_model_folder_exports_and_runs_without_tensorflow(tmp_path):
     import sys
 
     from helpers.toy_pose import write_indexed
-
     from repcoach.data.samples import SampleOptions
     from repcoach.deploy.export import export_model_dir
     from repcoach.models.train import TrainOptions, train_model_dir

@@ -30,7 +30,7 @@ demo: $(STAMP)
 	$(VENV)/bin/repcoach demo --out $(DEMO_OUT)
 
 test: $(STAMP) browser
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench

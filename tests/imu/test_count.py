@@ -47,7 +47,8 @@ def test_counts_synthetic_swings(reps: int) -> None:
 
 def test_metrics() -> None:
     m = count_metrics([20, 20, 10], [19, 22, 10])
-    assert m == {"n": 3, "mae": 1.0, "obo": 2 / 3, "exact": 1 / 3}
+    assert m == {"n": 3, "mae": 1.0, "obo": 2 / 3, "exact": 1 / 3,
+                 "nmae": pytest.approx((1 / 20 + 2 / 20 + 0) / 3)}
     r = match_repetitions([(0, 2), (2, 4), (4, 6)], [(0.1, 2.1), (4.5, 9)])
     assert r["recall"] == pytest.approx(1 / 3) and r["precision"] == 0.5
 

@@ -35,8 +35,9 @@ def count(
     con.print(f"counted {len(rows)} recordings -> {out / 'counts.csv'}")
     if "mae" in summary:
         con.print(
-            f"MAE {summary['mae']:.2f} reps, within one {100 * summary['obo']:.1f}%, "
-            f"exact {100 * summary['exact']:.1f}% (n={summary['n']})"
+            f"MAE {summary['mae']:.2f} reps (normalised {summary.get('nmae', float('nan')):.3f}), "
+            f"within one {100 * summary['obo']:.1f}%, exact {100 * summary['exact']:.1f}% "
+            f"(n={summary['n']})"
         )
         if "annotated_boundaries" in summary:
             b = summary["annotated_boundaries"]

@@ -52,18 +52,23 @@ def boundary_errors(
 
 def count_metrics(true: list[int] | np.ndarray, pred: list[int] | np.ndarray) -> dict[str, float]:
     """``mae`` (mean absolute count error), ``obo`` (fraction within one repetition), ``exact``
-    (fraction exactly right) and ``n``."""
+    (fraction exactly right), ``n`` and, when some true count is positive, ``nmae`` over those
+    (mean of |pred - true| / true, the repetition-counting literature's normalised MAE)."""
     t = np.asarray(true, dtype=float)
     p = np.asarray(pred, dtype=float)
     if t.shape != p.shape or len(t) == 0:
         raise ValueError("need equally long, non-empty true and predicted counts")
     err = np.abs(t - p)
-    return {
+    pos = t > 0
+    out = {
         "n": int(len(t)),
         "mae": float(err.mean()),
         "obo": float((err <= 1).mean()),
         "exact": float((err == 0).mean()),
     }
+    if pos.any():
+        out["nmae"] = float((err[pos] / t[pos]).mean())
+    return out
 
 
 def match_repetitions(

@@ -8,7 +8,7 @@ from typing import Any
 
 from repcoach.analyze.options import check_frame_size
 from repcoach.errors import DataError
-from repcoach.io.media import VIDEO_EXTENSIONS as VIDEO_SUFFIXES
+from repcoach.io.media import VIDEO_EXTENSIONS
 from repcoach.io.pose_csv import read_pose_csv
 from repcoach.pose.extract import extract_pose
 from repcoach.types import PoseSequence
@@ -48,7 +48,7 @@ def load_recording(path: str | Path, **extract_kwargs: Any) -> PoseSequence:
     if path.suffix.lower() != ".csv":
         raise DataError(
             f"unsupported recording type {path.suffix!r} (expected a pose .csv or a video: "
-            f"{', '.join(VIDEO_SUFFIXES)})",
+            f"{', '.join(VIDEO_EXTENSIONS)})",
             path,
         )
 
@@ -59,4 +59,4 @@ def load_recording(path: str | Path, **extract_kwargs: Any) -> PoseSequence:
 
 
 def is_video(path: str | Path) -> bool:
-    return Path(path).suffix.lower() in VIDEO_SUFFIXES
+    return Path(path).suffix.lower() in VIDEO_EXTENSIONS

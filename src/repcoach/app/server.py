@@ -37,12 +37,13 @@ from repcoach.app.store import Store
 from repcoach.deploy.runtime import RuntimeModels
 from repcoach.errors import DataError
 from repcoach.io.atomic import write_json
+from repcoach.io.media import VIDEO_EXTENSIONS
 from repcoach.io.pose_csv import read_pose_csv
 from repcoach.pose.extract import extract_pose
 from repcoach.skeleton import MEDIAPIPE_33
 
 STATIC = Path(__file__).resolve().parent / "static"
-UPLOAD_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".csv")
+UPLOAD_SUFFIXES = (*VIDEO_EXTENSIONS, ".csv")  # what `repcoach analyze` takes
 MAX_FRAME_BYTES = 2_000_000
 
 

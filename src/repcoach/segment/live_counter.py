@@ -3,7 +3,7 @@
 Same API as :class:`repcoach.segment.streaming.StreamingCounter` (``push(timestamp_s, coords)
 -> [Repetition]`` newly finished, ``finish()``, ``count``) but it re-runs the very method
 offline analysis uses (:func:`repcoach.segment.segment_repetitions`), so a live set ends with
-the count ``repcoach analyze`` gives; the periodicity-only RerunCounter is cheaper. Every
+the count ``repcoach analyze`` gives; the periodicity-only StreamingCounter is cheaper. Every
 ``every_s`` seconds of recording, :func:`repcoach.segment.segment_repetitions` runs on the last
 ``window_s`` seconds (put on a uniform ``fps`` clock); a repetition is emitted once it ended at
 least ``settle_s`` before the newest frame, starts after the last emitted one ended, and was

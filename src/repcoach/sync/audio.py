@@ -25,10 +25,7 @@ from scipy.signal import resample_poly
 
 from repcoach.errors import DataError
 from repcoach.io.atomic import atomic_path, atomic_write
-from repcoach.io.media import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS
-
-AUDIO_EXTS = AUDIO_EXTENSIONS
-VIDEO_EXTS = VIDEO_EXTENSIONS
+from repcoach.io.media import AUDIO_EXTENSIONS
 
 # audio codec used by mux_audio for each output container
 _MUX_CODECS = {".mp4": "aac", ".m4v": "aac", ".mov": "aac", ".3gp": "aac", ".mkv": "aac",
@@ -166,7 +163,7 @@ def read_audio(
     _check_input(path)
     if rate is not None and int(rate) <= 0:
         raise ValueError(f"rate must be positive, got {rate}")
-    if path.suffix.lower() in AUDIO_EXTS:
+    if path.suffix.lower() in AUDIO_EXTENSIONS:
         try:
             samples, native = _read_wav(path)
         except DataError:

@@ -31,7 +31,6 @@ from repcoach.types import ThermalClip
 #: FLIR One Pro frame rate (paper III.A).
 FLIR_FPS = 8.7
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
-VIDEO_EXTS = VIDEO_EXTENSIONS
 #: Highest thermal frame rate accepted (Hz) and most pixel values in one clip (~2 GiB float32).
 MAX_THERMAL_FPS = 240.0
 MAX_THERMAL_VALUES = 500_000_000
@@ -54,11 +53,11 @@ def read_thermal(path: str | Path, fps: float = FLIR_FPS) -> ThermalClip:
             raise DataError("expected one NumPy array of frames (an .npz archive?)", path)
         _check_frames(frames, path)
         return ThermalClip(frames, np.arange(len(frames)) / fps, "celsius", str(path))
-    if ext in VIDEO_EXTS:
+    if ext in VIDEO_EXTENSIONS:
         return _read_video(path, fps)
     raise DataError(
         f"unsupported thermal file type {ext!r}; expected .npz, .npy, an image folder or a "
-        f"video ({', '.join(VIDEO_EXTS)})",
+        f"video ({', '.join(VIDEO_EXTENSIONS)})",
         path,
     )
 

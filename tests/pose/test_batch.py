@@ -20,6 +20,7 @@ from repcoach.pose.batch import (
     Job,
     find_videos,
     plan_jobs,
+    remove_partial_outputs,
     remove_stale_temps,
     run_batch,
 )
@@ -80,6 +81,20 @@ def test_remove_stale_temps(tmp_path):
     keep.write_text("not ours")
     assert sorted(remove_stale_temps([job])) == sorted(stale)
     assert keep.exists() and not any(p.exists() for p in stale)
+
+
+def test_remove_partial_outputs_of_a_job_killed_between_renames(tmp_path):
+    """A worker killed after the world CSV but before the pose CSV leaves 2 of 4 files; a
+    ``failed`` job must leave none (others' files stay)."""
+    job = Job(tmp_path / "v.mp4", tmp_path / "v.csv", world=True)
+    half = [tmp_path / "v-world.csv", tmp_path / "v-world.pose.json"]
+    for p in half:
+        p.write_text("x")
+    other = tmp_path / "w.csv"
+    other.write_text("x")
+    assert not job.is_done()
+    assert sorted(remove_partial_outputs(job)) == sorted(half)
+    assert other.exists() and not any(p.exists() for p in half)
 
 
 @pytest.mark.slow

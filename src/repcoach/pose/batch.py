@@ -157,6 +157,17 @@ def remove_stale_temps(jobs: Iterable[Job]) -> list[Path]:
     return removed
 
 
+def remove_partial_outputs(job: Job) -> list[Path]:
+    """Delete what a job killed between its renames left (e.g. the world CSV without the pose
+    CSV): a ``failed`` job leaves no output, so nothing half-made is mistaken for a result."""
+    removed = []
+    for out in [*job.outputs(), *map(pose_meta_path, job.outputs())]:
+        with contextlib.suppress(FileNotFoundError):
+            out.unlink()
+            removed.append(out)
+    return removed
+
+
 # -- worker side ---------------------------------------------------------------------------------
 _WORKER: PoseExtractor | None = None
 

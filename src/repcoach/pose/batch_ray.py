@@ -36,6 +36,7 @@ from repcoach.pose.batch import (
     default_workers,
     plan_jobs,
     progress_bar,
+    remove_partial_outputs,
     remove_stale_temps,
 )
 from repcoach.pose.extract import PoseExtractorOptions, resolve_model_path
@@ -207,6 +208,7 @@ def run_batch_ray(
                     advance(r)
             for j in todo:  # lost after every retry (e.g. the landmarker crashes the worker)
                 if str(j.video) not in seen:
+                    remove_partial_outputs(j)
                     r = JobResult(str(j.video), str(j.output), "failed",
                                   reason="worker error: the Ray task failed after "
                                   f"{max_task_retries} retries")  # fmt: skip

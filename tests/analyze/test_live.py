@@ -43,6 +43,50 @@ def test_push_pose_events_and_session_like_offline(model_dir):
     assert len(matched) >= session.rep_count - 1
 
 
+def test_background_mode_gives_the_same_events_off_the_frame_path(model_dir):
+    """Counting and repetition analysis in a worker thread: the same repetitions, labels and
+    scores as the inline mode, delivered by later frames or poll(), and the same session."""
+    seq = arm_swings(seconds=12.0, frame_size=(640, 480))
+
+    def run(background: bool):
+        live = LiveAnalyzer.create(model_dir, frame_size=(640, 480), background=background)
+        events = []
+        for t, c, v in zip(seq.timestamps, seq.coords, seq.visibility, strict=True):
+            events += live.push_pose(t, c, v)
+        late = live.wait() if background else []
+        session = live.finish()
+        live.close()
+        return events, late, session
+
+    inline, _, s_inline = run(False)
+    bg, late, s_bg = run(True)
+    reps = [e for e in inline if isinstance(e, RepEvent)]
+    got = [e for e in bg + late if isinstance(e, RepEvent)]
+    assert len(reps) >= 3 and [e.index for e in got] == [e.index for e in reps]
+    for a, b in zip(reps, got, strict=True):
+        assert a.repetition.start_s == b.repetition.start_s
+        assert a.repetition.label == b.repetition.label
+        assert b.repetition.score == pytest.approx(a.repetition.score, abs=1e-6)
+    assert s_bg.to_dict()["repetitions"] == s_inline.to_dict()["repetitions"]
+
+
+def test_background_errors_surface_in_the_caller(model_dir):
+    class Broken:
+        count = 0
+
+        def push(self, t, c):
+            raise ValueError("counter broke")
+
+        def finish(self):
+            return []
+
+    live = LiveAnalyzer.create(model_dir, counter=Broken(), background=True)
+    with pytest.raises(ValueError, match="counter broke"):  # at this push or the wait
+        live.push_pose(0.0, np.zeros((33, 3), np.float32))
+        live.wait()
+    live.close()
+
+
 def test_missing_frames_and_too_short(model_dir):
     live = LiveAnalyzer.create(model_dir)
     assert live.push_pose(0.0, None) == [] and live.state.count == 0

@@ -22,8 +22,11 @@ Example::
 
 from __future__ import annotations
 
+import threading
 import time
 import warnings
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -110,12 +113,14 @@ class LiveAnalyzer:
 
     ``frame_size``: ``(width, height)`` of the frames for the aspect correction (set from the
     first image by :meth:`push_frame`). ``fps``: the clock the analysis runs on.
+    ``background``: counting and repetition analysis run in a worker thread, so a frame costs
+    only its pose model; their events come back with a later frame (or :meth:`poll`).
     """
 
     def __init__(
         self, analyzer: Analyzer, *, fps: float = 30.0,
         frame_size: tuple[float, float] | None = None, source: str | None = "live",
-        extractor_options: Any = None, counter: Any = None,
+        extractor_options: Any = None, counter: Any = None, background: bool = False,
     ) -> None:
 
         self.analyzer = analyzer
@@ -134,6 +139,10 @@ class LiveAnalyzer:
         self.n_frames = 0
         self.n_detected = 0
         self.pose_ms: list[float] = []
+        self.background = bool(background)
+        self._worker: ThreadPoolExecutor | None = None
+        self._jobs: deque[Future[list[LiveEvent]]] = deque()
+        self._lock = threading.Lock()
 
     @classmethod
     def create(cls, model_dir: str | Path, **kwargs: Any) -> LiveAnalyzer:
@@ -188,13 +197,39 @@ class LiveAnalyzer:
         self._v.append(v)
         self.n_frames += 1
         self.n_detected += int(detected)
-        return self._after(self.counter.push(t, c), t)
+        if not self.background:
+            return self._count(t, c, self.n_frames)
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-count")
+        self._jobs.append(self._worker.submit(self._count, t, c, self.n_frames))
+        return self.poll()
 
-    def _after(self, new: list[Repetition], t: float) -> list[LiveEvent]:
+    def poll(self) -> list[LiveEvent]:
+        """Events of the background work finished since the last call (in order); an error
+        raised there is raised here."""
+        events: list[LiveEvent] = []
+        while self._jobs and self._jobs[0].done():
+            events.extend(self._jobs.popleft().result())
+        return events
+
+    def wait(self) -> list[LiveEvent]:
+        """Wait for the background work; its remaining events."""
+        events: list[LiveEvent] = []
+        while self._jobs:
+            events.extend(self._jobs.popleft().result())
+        return events
+
+    def _count(self, t: float, c: np.ndarray, n: int) -> list[LiveEvent]:
+        """Feed frame ``n`` (1-based) to the counter; analyse the frames up to it when
+        repetitions finished."""
+        with self._lock:
+            return self._after(self.counter.push(t, c), t, n)
+
+    def _after(self, new: list[Repetition], t: float, n: int | None = None) -> list[LiveEvent]:
         if not new:
             return []
         self._reps.extend(new)
-        res = self._analyze()
+        res = self._analyze(n=n)
         events: list[LiveEvent] = []
         first = len(self._reps) - len(new)
         for i in range(first, len(res.repetitions)):
@@ -235,23 +270,26 @@ class LiveAnalyzer:
         """The analysis made when the latest repetition finished."""
         return self._last
 
-    def recording(self) -> PoseSequence:
-        """The frames so far on the analysis clock (``fps`` from the first timestamp)."""
-
-        ts = np.asarray(self._t)
-        j, d = self._c[0].shape
+    def recording(self, n: int | None = None) -> PoseSequence:
+        """The frames so far (or the first ``n``) on the analysis clock (``fps`` from the first
+        timestamp)."""
+        n = len(self._t) if n is None else n
+        ts = np.asarray(self._t[:n])
+        c = np.stack(self._c[:n])
+        j, d = c.shape[1:]
         raw = PoseSequence(
-            coords=np.stack(self._c), timestamps=ts, layout=infer_layout(j, d == 3),
-            visibility=np.stack(self._v), detected=np.isfinite(np.stack(self._c)).any((1, 2)),
+            coords=c, timestamps=ts, layout=infer_layout(j, d == 3),
+            visibility=np.stack(self._v[:n]), detected=np.isfinite(c).any((1, 2)),
             source=self.source, frame_size=self.frame_size,
         )
         times = np.arange(ts[0], ts[-1] + 1e-9, 1.0 / self.fps)
         return resample_at(raw, times) if len(times) >= 2 else raw
 
-    def _analyze(self, final: bool = False) -> ClipAnalysis:
-        """The recording so far analysed on the counter's repetitions; ``final``: segmented
-        afresh by the analyser itself, so a finished set is exactly the offline analysis."""
-        seq = self.recording()
+    def _analyze(self, final: bool = False, n: int | None = None) -> ClipAnalysis:
+        """The recording so far (first ``n`` frames) analysed on the counter's repetitions;
+        ``final``: segmented afresh by the analyser itself, so a finished set is exactly the
+        offline analysis."""
+        seq = self.recording(n)
         if final:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # kept in extra["warnings"]
@@ -279,6 +317,7 @@ class LiveAnalyzer:
         if len(self._t) < 2:
             raise DataError(f"the live session has {len(self._t)} frame(s); need at least 2",
                             self.source)  # fmt: skip
+        self.wait()
         self._reps.extend(self.counter.finish())
         res = self._analyze(final=True)
         res.extra["live"] = {
@@ -292,7 +331,11 @@ class LiveAnalyzer:
         return res
 
     def close(self) -> None:
-        """Release the pose model."""
+        """Release the pose model and the background worker."""
+        if self._worker is not None:
+            self._worker.shutdown(wait=True, cancel_futures=True)
+            self._worker = None
+            self._jobs.clear()
         if self._extractor is not None:
             self._extractor.close()
             self._extractor = None

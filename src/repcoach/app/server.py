@@ -154,8 +154,9 @@ class LiveSession:
     def start(self) -> int:
 
         models = RuntimeModels.load(self.coach.model_dir, self.coach.analyzer.options.precision)
+        # counting + repetition analysis off the frame path: a frame costs only its pose
         self.live = LiveAnalyzer(Analyzer(options=self.coach.analyzer.options, models=models),
-                                 source=self.source)  # fmt: skip
+                                 source=self.source, background=True)  # fmt: skip
         self.live.open(warm_up=True)
         self.set_id = self.coach.store.open_set("live", self.source)
         return self.set_id

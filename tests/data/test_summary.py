@@ -127,7 +127,7 @@ def test_summary_of_generated_dataset_matches_its_participants_csv(tmp_path):
         pytest.skip("repcoach.synth.generate_dataset not available yet")
     import pandas as pd
 
-    from repcoach.io.dataset_index import load_annotations
+    from repcoach.io.annotations import load_annotations
 
     out = tmp_path / "gen"
     synth.generate_dataset(out, n_participants=3, seed=0, exercises=["JJ", "SU"], progress=False)

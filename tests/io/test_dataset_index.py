@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from repcoach.errors import DataError
-from repcoach.io.dataset_index import load_annotations, scan_dataset
+from repcoach.io.annotations import load_annotations
+from repcoach.io.dataset_index import scan_dataset
 from repcoach.io.ejust import format_name
 from repcoach.io.metadata import write_participants
 from repcoach.types import Participant

@@ -151,7 +151,7 @@ ANNOTATIONS = ("participant,exercise,label,rep,start_frame,end_frame,start_s,end
 @FUZZ
 @given(mutated_text(ANNOTATIONS))
 def test_annotations(data: bytes) -> None:
-    from repcoach.io.dataset_index import ANNOTATION_COLUMNS, load_annotations
+    from repcoach.io.annotations import ANNOTATION_COLUMNS, load_annotations
 
     assert set(ANNOTATION_COLUMNS) <= set(ANNOTATIONS.splitlines()[0].split(","))
     with folder() as d:
@@ -238,7 +238,7 @@ def test_fuzz_budget_is_a_few_hundred() -> None:
 def test_seeds_are_valid() -> None:
     """The unmutated seeds parse, so fuzzing starts from valid files."""
     from repcoach.imu.load import load_imu_recording
-    from repcoach.io.dataset_index import load_annotations
+    from repcoach.io.annotations import load_annotations
     from repcoach.io.imu_csv import read_imu_index, read_rep_annotations
     from repcoach.io.metadata import load_participants
     from repcoach.io.metamotion import read_metamotion_csv

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from repcoach.errors import RepcoachError
-from repcoach.io.dataset_index import load_annotations
+from repcoach.io.annotations import load_annotations
 from repcoach.io.metadata import load_participants
 from repcoach.io.pose_csv import read_pose_csv
 from repcoach.skeleton import MEDIAPIPE_33

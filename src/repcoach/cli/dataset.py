@@ -10,8 +10,9 @@ from rich.console import Console
 from repcoach.cli.app import app
 from repcoach.data.summary import summarize
 from repcoach.errors import DataError
+from repcoach.io.annotations import load_annotations
 from repcoach.io.atomic import write_json
-from repcoach.io.dataset_index import load_annotations, scan_dataset, write_index_csv
+from repcoach.io.dataset_index import scan_dataset, write_index_csv
 
 dataset_app = typer.Typer(help="Inspect datasets in the EJUST-GYM-3 layout.", no_args_is_help=True)
 app.add_typer(dataset_app, name="dataset")

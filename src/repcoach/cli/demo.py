@@ -24,8 +24,9 @@ from repcoach.data.summary import summarize
 from repcoach.deploy.export import export_model_dir
 from repcoach.evaluation.evaluate import evaluate_model_dir
 from repcoach.evaluation.metrics import headline_accuracy
+from repcoach.io.annotations import load_annotations
 from repcoach.io.atomic import write_json
-from repcoach.io.dataset_index import load_annotations, scan_dataset
+from repcoach.io.dataset_index import scan_dataset
 from repcoach.io.pose_csv import read_pose_csv
 from repcoach.models.folder import load_model_config
 from repcoach.models.train import TrainOptions, train_model_dir

@@ -31,7 +31,8 @@ from rich.progress import track
 
 from repcoach.data.scorer_inputs import FORM_LAYOUT, span_durations, span_form_features
 from repcoach.errors import DataError
-from repcoach.io.dataset_index import load_annotations, scan_dataset
+from repcoach.io.annotations import load_annotations
+from repcoach.io.dataset_index import scan_dataset
 from repcoach.io.ejust import EXERCISES
 from repcoach.io.indexed import load_index
 from repcoach.io.pose_csv import read_pose_csv

@@ -127,3 +127,35 @@ def test_imu_classifier_rocket_normalises_raw_channels():
     # normalise -> transform) is the one its features came from
     assert np.mean(clf.predict(x * scale + 3.0) == y) == 1.0
     assert np.mean(clf.predict(xt * scale + 3.0) == yt) >= 0.85  # chance 0.5
+
+
+def test_cross_family_ensemble_averages_rocket_and_a_cnn(tmp_path):
+    """``arch="rocket+cnn"``: one member per family, saved as ONE averaging model whose output is
+    the mean of the members' softmax outputs; it reloads and exports to one TFLite file."""
+    import keras
+
+    from repcoach.deploy.export import convert_to_tflite
+    from repcoach.deploy.runtime import TFLiteModel
+    from repcoach.models.classifier import PoseClassifier, arch_members
+
+    assert arch_members("rocket+cnn_deep") == ("rocket", "cnn_deep")
+    with pytest.raises(ValueError, match="joined by"):
+        arch_members("rocket+resnet")
+    x, y = _toy(64)
+    xt, yt = _toy(32, seed=1)
+    clf = PoseClassifier(arch="rocket+cnn", epochs=30, patience=8, seed=0).fit(
+        x[:48], y[:48], x[48:], y[48:])
+    assert len(clf.histories_) == 2 and clf.val_in_fit_
+    assert clf.score(xt, yt) >= 0.85  # chance 0.5
+    members = [m for m in clf.model_.layers if m.name.startswith("member")]
+    assert len(members) == 2
+    mean = np.mean([m.predict_on_batch(xt) for m in members], axis=0)
+    assert np.allclose(clf.predict_proba(xt), mean, atol=1e-5)
+    p = tmp_path / "m.keras"
+    clf.model_.save(p)
+    again = keras.models.load_model(p, compile=False)
+    assert np.allclose(again.predict_on_batch(xt), mean, atol=1e-5)
+    blob = convert_to_tflite(clf.model_, 32, 5)["fp32"]
+    (tmp_path / "m.tflite").write_bytes(blob)
+    got = TFLiteModel(tmp_path / "m.tflite").predict(xt)
+    assert np.abs(got - mean).max() < 1e-3

@@ -60,6 +60,17 @@ def build_bilstm(
 POSE_ARCHITECTURES = ("bilstm", *CONV_ARCHITECTURES, "rocket")
 
 
+def arch_members(arch: str) -> tuple[str, ...]:
+    """The architectures of ``arch``: one name, or several joined by ``+`` (``"rocket+cnn_deep"``:
+    a cross-family ensemble averaging one network of each). Raises ValueError for unknown names."""
+    parts = tuple(a.strip() for a in str(arch).split("+"))
+    bad = [a for a in parts if a not in POSE_ARCHITECTURES]
+    if bad or not parts:
+        raise ValueError(f"arch must be one of {POSE_ARCHITECTURES} or several joined by '+' "
+                         f"(e.g. rocket+cnn_deep), got {arch!r}")  # fmt: skip
+    return parts
+
+
 def build_conv_classifier(
     n_classes: int,
     seq_len: int = 30,
@@ -92,7 +103,8 @@ class PoseClassifier(KerasEstimator):
     ``n_models`` > 1 trains that many copies of the network (seeds ``seed``, ``seed + 1``, ...)
     and saves them as ONE Keras model averaging their softmax outputs: a seed ensemble that
     exports to a single TFLite file, trading n times the training and inference time for less
-    seed-to-seed variance. Fitted attributes: ``classes_`` (sorted names = output order),
+    seed-to-seed variance. ``arch="rocket+cnn_deep"`` (names joined by ``+``) averages
+    ``n_models`` networks of each family the same way: a cross-family ensemble. Fitted attributes: ``classes_`` (sorted names = output order),
     ``model_`` (Keras), ``history_`` (the first member's per-epoch loss / accuracy / val_loss /
     val_accuracy / learning_rate), ``histories_`` (every member's)."""
 
@@ -130,13 +142,13 @@ class PoseClassifier(KerasEstimator):
         self.arch = arch
         self.mirror = mirror
 
-    def _build(self, n_classes: int, seq_len: int, n_features: int, name: str) -> Any:
-        if self.arch == "bilstm":
+    def _build(self, arch: str, n_classes: int, seq_len: int, n_features: int, name: str) -> Any:
+        if arch == "bilstm":
             drop = 0.4 if self.dropout is None else self.dropout
             return build_bilstm(n_classes, seq_len, n_features, self.lstm_units,
                                 self.dense_units, drop, name=name)  # fmt: skip
         drop = 0.3 if self.dropout is None else self.dropout
-        return build_conv_classifier(n_classes, seq_len, n_features, self.arch, drop,
+        return build_conv_classifier(n_classes, seq_len, n_features, arch, drop,
                                      name=name)  # fmt: skip
 
     def fit(
@@ -149,8 +161,7 @@ class PoseClassifier(KerasEstimator):
         keras = keras_module()
         if self.n_models < 1:
             raise ValueError(f"n_models must be >= 1, got {self.n_models}")
-        if self.arch not in POSE_ARCHITECTURES:
-            raise ValueError(f"arch must be one of {POSE_ARCHITECTURES}, got {self.arch!r}")
+        archs = arch_members(self.arch)
         x = np.asarray(x, dtype=np.float32)
         if x.ndim != 3:
             raise ValueError(f"X must be (n, seq_len, n_features), got {x.shape}")
@@ -164,32 +175,34 @@ class PoseClassifier(KerasEstimator):
             x_val = np.asarray(x_val, np.float32)[keep]
             yv = enc.transform([v for v, k in zip(y_val, keep, strict=True) if k])
         members, self.histories_ = [], []
-        for i in range(self.n_models):
-            seed = self.seed + i
+        self.val_in_fit_ = False
+        plan = [(a, self.seed + i) for a in archs for i in range(self.n_models)]
+        single = len(plan) == 1
+        for i, (arch, seed) in enumerate(plan):
             keras.utils.set_random_seed(seed)
-            if self.arch == "rocket":  # fixed transform + linear head (repcoach.models.rocket)
+            if arch == "rocket":  # fixed transform + linear head (repcoach.models.rocket)
 
                 model, hist = fit_rocket(
                     x, enc.transform(names), len(self.classes_), x_val, yv,
                     epochs=self.epochs, batch_size=self.batch_size, patience=self.patience,
                     learning_rate=self.learning_rate, seed=seed, verbose=self.verbose,
                     checkpoint_dir=self.checkpoint_dir, min_epochs=self.min_epochs,
-                    name="rocket_classifier" if self.n_models == 1 else f"member{i}",
+                    name="rocket_classifier" if single else f"member{i}",
                 )  # fmt: skip
                 self.histories_.append(hist)
                 members.append(model)
                 self.val_in_fit_ = True  # the ridge head fits train + validation samples
                 continue
             model = self._build(
-                len(self.classes_), x.shape[1], x.shape[2],
-                name=f"{self.arch}_classifier" if self.n_models == 1 else f"member{i}",
+                arch, len(self.classes_), x.shape[1], x.shape[2],
+                name=f"{arch}_classifier" if single else f"member{i}",
             )  # fmt: skip
             model.compile(
                 optimizer=keras.optimizers.Adam(self.learning_rate),
                 loss="sparse_categorical_crossentropy",
                 metrics=["accuracy"],
             )
-            title = "classifier" if self.n_models == 1 else f"classifier {i + 1}/{self.n_models}"
+            title = "classifier" if single else f"classifier {i + 1}/{len(plan)} ({arch})"
             self.histories_.append(fit_keras_model(
                 model, x, enc.transform(names), names, x_val, yv,
                 epochs=self.epochs, batch_size=self.batch_size, patience=self.patience,

@@ -104,7 +104,8 @@ class PoseClassifier(KerasEstimator):
     and saves them as ONE Keras model averaging their softmax outputs: a seed ensemble that
     exports to a single TFLite file, trading n times the training and inference time for less
     seed-to-seed variance. ``arch="rocket+cnn_deep"`` (names joined by ``+``) averages
-    ``n_models`` networks of each family the same way: a cross-family ensemble. Fitted attributes: ``classes_`` (sorted names = output order),
+    ``n_models`` networks of each family the same way: a cross-family ensemble.
+    Fitted attributes: ``classes_`` (sorted names = output order),
     ``model_`` (Keras), ``history_`` (the first member's per-epoch loss / accuracy / val_loss /
     val_accuracy / learning_rate), ``histories_`` (every member's)."""
 

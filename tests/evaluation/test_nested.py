@@ -23,6 +23,10 @@ def test_parse_recipes_applies_options():
     assert b.train_options.arch == "cnn_deep" and b.sample_options.presence is True
     assert b.train_options.occlusion == 0.3
     assert b.text == "--arch cnn_deep --presence --occlusion 0.3"
+    (c,) = parse_recipes("--arch rocket+cnn_deep --camera-roll 15 --stretch 0.2 --time-warp 0.3",
+                         base_s, base_t)
+    t = c.train_options
+    assert (t.arch, t.roll_deg, t.stretch, t.time_warp) == ("rocket+cnn_deep", 15.0, 0.2, 0.3)
     for bad in ("--arch", "--frobnicate 3", "--epochs many", "--occlusion 0.3", "--arch lstm9", ""):
         with pytest.raises(ValueError):
             parse_recipes(bad, base_s, base_t)

@@ -164,3 +164,40 @@ def test_augmenter_occlusion_hides_one_part_per_sample():
     same = Augmenter(layout=MEDIAPIPE_33, frame_drop=0, local_shuffle=0, flip_prob=0,
                      noise_std=0)(x, None, np.random.default_rng(0))
     assert np.array_equal(same, x)  # off by default
+
+
+def test_camera_roll_stretch_and_time_warp_move_joints_only():
+    """Person/camera transforms: roll keeps each joint's distance from the hip centre, stretch
+    scales x and y apart, time warp keeps the ends and the frame values; presence untouched."""
+    from repcoach.models.augment import roll, stretch, time_warp
+
+    rng = np.random.default_rng(0)
+    lay = PENN_13
+    w = lay.n_joints * lay.dims
+    x = np.concatenate([rng.normal(size=(20, w)), np.ones((20, lay.n_joints))], 1)
+    x = x.astype(np.float32)
+    r = roll(x, lay, 30.0)
+    xy, rxy = x[:, :w].reshape(20, -1, 2), r[:, :w].reshape(20, -1, 2)
+    assert np.allclose(np.linalg.norm(xy, axis=-1), np.linalg.norm(rxy, axis=-1), atol=1e-5)
+    assert not np.allclose(xy, rxy) and np.array_equal(r[:, w:], x[:, w:])
+    assert np.allclose(roll(r, lay, -30.0), x, atol=1e-5)
+    s = stretch(x, lay, 1.2, 0.5)
+    sxy = s[:, :w].reshape(20, -1, 2)
+    assert np.allclose(sxy[..., 0], 1.2 * xy[..., 0]) and np.allclose(sxy[..., 1], 0.5 * xy[..., 1])
+    t = time_warp(x, 2.0)
+    assert np.array_equal(t[0], x[0]) and np.array_equal(t[-1], x[-1])
+    assert all(any(np.array_equal(row, y) for y in x) for row in t)
+    assert np.array_equal(time_warp(x, 1.0), x)
+
+
+def test_augmenter_applies_the_person_transforms_only_when_asked():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(16, 12, PENN_13.n_features)).astype(np.float32)
+    off = Augmenter(layout=PENN_13, frame_drop=0, local_shuffle=0, noise_std=0, flip_prob=0)
+    assert np.array_equal(off(x, None, np.random.default_rng(0)), x)
+    for kw in ({"roll_deg": 20.0}, {"stretch": 0.3}, {"time_warp": 0.5}):
+        on = Augmenter(layout=PENN_13, frame_drop=0, local_shuffle=0, noise_std=0, flip_prob=0,
+                       prob=1.0, **kw)
+        out = on(x, None, np.random.default_rng(0))
+        assert out.shape == x.shape and not np.allclose(out, x), kw
+        assert on.to_dict()[next(iter(kw))] == next(iter(kw.values()))

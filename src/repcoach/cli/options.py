@@ -51,6 +51,9 @@ POSE_ONLY = {
     "root_motion": "--root-motion",
     "mirror_average": "--mirror-average",
     "occlusion": "--occlusion",
+    "camera_roll": "--camera-roll",
+    "stretch": "--stretch",
+    "time_warp": "--time-warp",
     "scorer_inputs": "--scorer-inputs",
     "scorer_arch": "--scorer-arch",
 }
@@ -171,6 +174,27 @@ OCCLUSION = typer.Option(
     "(0 = off, the paper's).",
     rich_help_panel=AUGMENT,
 )
+CAMERA_ROLL = typer.Option(
+    0.0,
+    "--camera-roll",
+    help="Rotate training skeletons in the image plane by up to this many degrees (a tilted "
+    "camera; 0 = off).",
+    rich_help_panel=AUGMENT,
+)
+STRETCH = typer.Option(
+    0.0,
+    "--stretch",
+    help="Scale training skeletons' x and y independently by factors in 1 +- this (camera "
+    "angle, body build; 0 = off).",
+    rich_help_panel=AUGMENT,
+)
+TIME_WARP = typer.Option(
+    0.0,
+    "--time-warp",
+    help="Bend training clips' time axis (speeding up or slowing down within the clip); the "
+    "log of the bend exponent is uniform in +- this (0 = off).",
+    rich_help_panel=AUGMENT,
+)
 NO_AUGMENT = typer.Option(
     False, "--no-augment", help="Train without augmentation.", rich_help_panel=AUGMENT
 )
@@ -271,6 +295,9 @@ def pose_options(params: Mapping[str, Any]) -> tuple[SampleOptions, TrainOptions
             min_epochs=p["min_epochs"],
             mirror_average=p["mirror_average"],
             occlusion=p["occlusion"],
+            roll_deg=p["camera_roll"],
+            stretch=p["stretch"],
+            time_warp=p["time_warp"],
             scorer_inputs=p["scorer_inputs"],
             scorer_arch=p["scorer_arch"],
             verbose=0 if p["quiet"] else 1,

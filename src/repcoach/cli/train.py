@@ -42,6 +42,9 @@ def train_cmd(
     root_motion: bool = o.ROOT_MOTION,
     mirror_average: bool = o.MIRROR_AVERAGE,
     occlusion: float = o.OCCLUSION,
+    camera_roll: float = o.CAMERA_ROLL,
+    stretch: float = o.STRETCH,
+    time_warp: float = o.TIME_WARP,
     no_augment: bool = o.NO_AUGMENT,
     no_scorers: bool = typer.Option(
         False, "--no-scorers", help="Skip correctness scorers.", rich_help_panel=o.SCORERS

@@ -15,6 +15,16 @@ body's midline). Transforms:
   Real clips lose whole parts (Penn Action: 7 of 462 clips never show the hips, 32 never a
   shoulder), and a model that never trained on such inputs guesses on them.
 
+Person and camera transforms (off by default, not in the paper; aimed at what differs between
+people and sessions), each per sample with probability ``prob``, on the joint coordinates only:
+
+- camera roll: the skeleton rotated in the image plane by up to ``roll_deg`` degrees (a tilted
+  phone);
+- stretch: x and y scaled independently by factors in ``1 +- stretch`` (camera yaw and pitch
+  foreshorten one axis; body build);
+- time warp: the clip's time axis bent monotonically (``t -> T (t / T) ** g``, ``ln g`` uniform
+  in ``+- time_warp``): a repetition that speeds up or slows down.
+
 Why those flip classes: a mirrored jumping jack, sit-up or high-knees repetition is the same
 exercise, and the steam engine alternates sides (elbow to the opposite knee), so its mirror image
 is a steam-engine repetition too: all four EJUST exercises are left/right symmetric. All six
@@ -156,6 +166,38 @@ def local_shuffle(x: np.ndarray, window: int, rng: np.random.Generator) -> np.nd
     return x[order]
 
 
+def roll(x: np.ndarray, layout: Skeleton, deg: float) -> np.ndarray:
+    """``x`` ``(T, F)`` with each joint's (x, y) rotated by ``deg`` degrees about the origin
+    (the hip centre); presence and root-motion channels untouched."""
+    out = x.copy()
+    a = np.deg2rad(deg)
+    c, s = np.cos(a), np.sin(a)
+    xy = out[:, : layout.n_joints * layout.dims].reshape(len(x), layout.n_joints, layout.dims)
+    px, py = xy[..., 0].copy(), xy[..., 1].copy()
+    xy[..., 0], xy[..., 1] = c * px - s * py, s * px + c * py
+    return out
+
+
+def stretch(x: np.ndarray, layout: Skeleton, sx: float, sy: float) -> np.ndarray:
+    """``x`` ``(T, F)`` with the joints' x scaled by ``sx`` and y by ``sy``."""
+    out = x.copy()
+    xy = out[:, : layout.n_joints * layout.dims].reshape(len(x), layout.n_joints, layout.dims)
+    xy[..., 0] *= sx
+    xy[..., 1] *= sy
+    return out
+
+
+def time_warp(x: np.ndarray, gamma: float) -> np.ndarray:
+    """``x`` ``(T, F)`` resampled (nearest frame) at ``(T - 1) (t / (T - 1)) ** gamma``: a
+    monotone bend of time that keeps the first and last frame."""
+    n = len(x)
+    if n < 3:
+        return x.copy()
+    t = np.arange(n) / (n - 1)
+    idx = np.clip(np.rint((n - 1) * t**gamma).astype(int), 0, n - 1)
+    return x[idx].copy()
+
+
 @dataclass
 class Augmenter:
     """Random augmentation of a batch; each of drop / shuffle / flip fires per sample with
@@ -170,6 +212,9 @@ class Augmenter:
     layout: Skeleton = MEDIAPIPE_33
     prob: float = 0.5
     occlusion: float = 0.0  # probability of hiding one random part (OCCLUSION_PARTS) per sample
+    roll_deg: float = 0.0  # camera roll: up to this many degrees in the image plane
+    stretch: float = 0.0  # x and y scaled by factors in 1 +- stretch
+    time_warp: float = 0.0  # ln of the time-bend exponent uniform in +- time_warp
 
     def __call__(
         self, x: np.ndarray, labels: Iterable[str] | None, rng: np.random.Generator
@@ -183,6 +228,14 @@ class Augmenter:
                 x[i] = drop_frames(x[i], self.frame_drop, rng)
             if self.local_shuffle > 0 and rng.random() < self.prob:
                 x[i] = local_shuffle(x[i], self.local_shuffle, rng)
+            if self.roll_deg > 0 and rng.random() < self.prob:
+                x[i] = roll(x[i], self.layout, rng.uniform(-self.roll_deg, self.roll_deg))
+            if self.stretch > 0 and rng.random() < self.prob:
+                sx, sy = 1.0 + rng.uniform(-self.stretch, self.stretch, 2)
+                x[i] = stretch(x[i], self.layout, sx, sy)
+            if self.time_warp > 0 and rng.random() < self.prob:
+                x[i] = time_warp(x[i], float(np.exp(rng.uniform(-self.time_warp,
+                                                                self.time_warp))))
             if self.occlusion > 0 and rng.random() < self.occlusion:
                 x[i] = occlude_part(x[i], self.layout, str(rng.choice(list(OCCLUSION_PARTS))))
         if self.flip_prob > 0:
@@ -207,4 +260,7 @@ class Augmenter:
             "layout": self.layout.name,
             "prob": self.prob,
             "occlusion": self.occlusion,
+            "roll_deg": self.roll_deg,
+            "stretch": self.stretch,
+            "time_warp": self.time_warp,
         }

@@ -52,6 +52,9 @@ class TrainOptions:
     min_epochs: int = 10  # warm-up epochs never kept as best (noisy tiny validation parts)
     mirror_average: bool = False  # average predictions on each input and its mirror image
     occlusion: float = 0.0  # augmentation: chance of hiding one body part (needs presence)
+    roll_deg: float = 0.0  # augmentation: camera roll up to this many degrees
+    stretch: float = 0.0  # augmentation: x / y scaled by 1 +- stretch
+    time_warp: float = 0.0  # augmentation: monotone time bend, ln exponent in +- time_warp
     scorer_lstm_units: int = 64
     scorer_dense_units: tuple[int, ...] = (64, 32)
     scorer_dropout: float = 0.3
@@ -83,6 +86,9 @@ class TrainOptions:
                              "gives it nothing (use form, duration or duration+form)")  # fmt: skip
         if not 0.0 <= self.occlusion <= 1.0:
             raise ValueError(f"occlusion must be a probability in [0, 1], got {self.occlusion}")
+        for name, hi in (("roll_deg", 90.0), ("stretch", 0.9), ("time_warp", 2.0)):
+            if not 0.0 <= getattr(self, name) <= hi:
+                raise ValueError(f"{name} must be in [0, {hi:g}], got {getattr(self, name)}")
         if self.epochs < 1 or (self.scorer_epochs is not None and self.scorer_epochs < 1):
             raise ValueError(f"epochs must be at least 1 (got {self.epochs}): an untrained "
                              "model would be saved")
@@ -108,7 +114,9 @@ class TrainResult:
     history: dict[str, Any] = field(default_factory=dict)
 
 
-def make_augmenter(samples: Samples, enabled: bool, occlusion: float = 0.0):
+def make_augmenter(samples: Samples, enabled: bool, occlusion: float = 0.0, *,
+                   roll_deg: float = 0.0, stretch: float = 0.0, time_warp: float = 0.0):
+    """The training augmenter for ``samples`` (None when ``enabled`` is false)."""
     if not enabled:
         return None
 
@@ -119,7 +127,14 @@ def make_augmenter(samples: Samples, enabled: bool, occlusion: float = 0.0):
 
         raise DataError("--occlusion hides body parts through the presence channels: train "
                         "with --presence")  # fmt: skip
-    return Augmenter(layout=layout, occlusion=occlusion)
+    return Augmenter(layout=layout, occlusion=occlusion, roll_deg=roll_deg, stretch=stretch,
+                     time_warp=time_warp)  # fmt: skip
+
+
+def augmenter_for(samples: Samples, options: TrainOptions):
+    """:func:`make_augmenter` with every augmentation setting of ``options``."""
+    return make_augmenter(samples, options.augment, options.occlusion, roll_deg=options.roll_deg,
+                          stretch=options.stretch, time_warp=options.time_warp)  # fmt: skip
 
 
 def make_classifier(options: TrainOptions, augment: Any, samples: Samples, **kw: Any) -> Any:
@@ -212,7 +227,7 @@ def train_model_dir(
     tr, va = samples.subset(idx["train"]), samples.subset(idx["val"])
     if len(tr) == 0:
         raise DataError("the training split is empty", data)
-    augment = make_augmenter(samples, options.augment, options.occlusion)
+    augment = augmenter_for(samples, options)
     out.mkdir(parents=True, exist_ok=True)
     history: dict[str, Any] = {}
     classifier = None

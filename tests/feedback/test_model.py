@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from repcoach.feedback.model import (
     FaultRule,
     default_rules,
     fit_reference,
+    learn_rules,
     main_faults,
 )
 
@@ -100,3 +102,52 @@ def test_default_rules_map_feature_families():
     assert {k: [w[0] for w in r.witnesses] for k, r in rules.items()} == {
         "rom": ["v.knee_l.range"], "asymmetry": ["v.knee.lr_range"],
         "posture": ["v.trunk.max"], "tempo": ["tempo"]}
+
+
+def _coupled(n: int, rng: np.random.Generator) -> tuple[list[dict], np.ndarray]:
+    """Reps where a rom fault shrinks both the knee range and the trunk rotation (as in the
+    steam engine), and posture shrinks the rotation only."""
+    sev = np.zeros((n, 4))
+    which = rng.integers(0, 3, n)  # 0 none, 1 rom, 2 posture
+    sev[which == 1, 0] = rng.uniform(0.4, 1.0, (which == 1).sum())
+    sev[which == 2, 2] = rng.uniform(0.4, 1.0, (which == 2).sum())
+    knee = 100 * (1 - 0.5 * sev[:, 0]) + rng.normal(0, 2, n)
+    rot = 40 * (1 - 0.5 * sev[:, 0]) * (1 - 0.9 * sev[:, 2]) + rng.normal(0, 1, n)
+    return [{"v.knee_l.range": k, "v.twist.range": r} for k, r in zip(knee, rot, strict=True)], sev
+
+
+def test_explaining_away_keeps_posture_quiet_when_rom_explains_the_rotation():
+    rng = np.random.default_rng(0)
+    feats, sev = _coupled(600, rng)
+    good = main_faults(sev) == ""
+    ref = fit_reference("se", [f for f, g in zip(feats, good, strict=True) if g])
+    plain = learn_rules(ref, feats, sev, n_witness=1, explain_away=False)
+    ref.rules = learn_rules(ref, feats, sev, n_witness=1)  # each rule sees one feature
+    assert ref.rules["posture"].explained_by.get("rom", 0.0) < 0
+    assert all(w <= 0 for r in ref.rules.values() for w in r.explained_by.values())
+    test, tsev = _coupled(600, np.random.default_rng(1))
+    rom_only = (tsev[:, 0] > 0.6) & (tsev[:, 2] == 0)
+    with_ea = FeedbackModel({"se": ref})
+    without = FeedbackModel({"se": replace(ref, rules=plain)})
+
+    def posture_cued(m: FeedbackModel) -> float:
+        return float(np.mean([any(c.fault == "posture" for c in m.cues("se", test[i]))
+                              for i in np.flatnonzero(rom_only)]))
+
+    assert posture_cued(with_ea) < 0.1 < posture_cued(without)
+    posture = tsev[:, 2] > 0.5
+    assert np.mean([any(c.fault == "posture" for c in with_ea.cues("se", test[i]))
+                    for i in np.flatnonzero(posture)]) > 0.9
+
+
+def test_explained_by_survives_save_and_reload(tmp_path):
+    ref = _ref()
+    ref.rules["asymmetry"].explained_by = {"rom": -0.5}
+    model = FeedbackModel({"squat": ref})
+    back = FeedbackModel.load(model.save(tmp_path / "f.json"))
+    assert back.exercises["squat"].rules["asymmetry"].explained_by == {"rom": -0.5}
+    med = {k: m for k, (m, _) in ref.features.items()}
+    bad = dict(med, **{"v.knee_l.range": med["v.knee_l.range"] - 30, "v.knee.lr_range": 8.0})
+    # asymmetry alone: z = 4 >= 3; with rom's score (10) explaining half of it away: 4 - 5 < 3
+    assert back.fault_scores("squat", bad)["asymmetry"] == pytest.approx(4 - 0.5 * 10)
+    assert [c.fault for c in back.cues("squat", bad)] == ["rom"]

@@ -32,6 +32,7 @@ from repcoach.feedback.rules import (
     learn_rules,
     main_faults,
     present_faults,
+    rule_scores,
 )
 from repcoach.io.atomic import write_json
 
@@ -55,13 +56,14 @@ class FeedbackModel:
     def fit(
         cls, exercise_data: Mapping[str, tuple[Any, ...]],
         kind: str = "pose", n_witness: int = 3, meta: dict[str, Any] | None = None,
-        combine: str = "logistic",
+        combine: str = "logistic", explain_away: bool = True,
     ) -> FeedbackModel:
         """``exercise_data[exercise] = (features, curves or None, severities (n, 4) or None,
         good (n,) bool[, groups (n,)])``: the reference from the ``good`` rows, rules from the
         severities (learned) or by feature family (:func:`default_rules`) when None. With
         ``groups`` (people) the rules are learned on deviations of each person's repetitions
-        from a reference built without that person (as a new person will be seen)."""
+        from a reference built without that person (as a new person will be seen);
+        ``explain_away``: see :func:`learn_rules`."""
         refs = {}
         for ex, item in exercise_data.items():
             feats, curves, sev, good = item[:4]
@@ -76,7 +78,8 @@ class FeedbackModel:
                 zs = None
                 if groups is not None and len(set(map(str, groups))) > 1:
                     zs = held_out_z(ex, feats, good, np.asarray([str(g) for g in groups]))
-                ref.rules = learn_rules(ref, feats, np.asarray(sev), n_witness, zs, combine)
+                ref.rules = learn_rules(ref, feats, np.asarray(sev), n_witness, zs, combine,
+                                        explain_away)
             refs[ex] = ref
         return cls(refs, kind, meta=dict(meta or {}))
 
@@ -107,10 +110,9 @@ class FeedbackModel:
         return replace(self, exercises=exs)
 
     def fault_scores(self, exercise: str, feats: Mapping[str, float]) -> dict[str, float]:
-        """Each rule's score (mean transformed z of its witnesses)."""
+        """Each rule's final score (compare with its threshold)."""
         ref = self.reference(exercise)
-        z = ref.z(feats)
-        return {k: r.score(z)[0] for k, r in ref.rules.items()}
+        return {k: s for k, (s, _) in rule_scores(ref.rules, ref.z(feats)).items()}
 
     def cues(self, exercise: str, feats: Mapping[str, float],
              curves: Mapping[str, np.ndarray] | None = None) -> list[Cue]:
@@ -118,8 +120,8 @@ class FeedbackModel:
         ref = self.reference(exercise)
         z = ref.z(feats)
         found = []
-        for k, rule in ref.rules.items():
-            s, witness = rule.score(z)
+        for k, (s, witness) in rule_scores(ref.rules, z).items():
+            rule = ref.rules[k]
             if s >= rule.threshold and witness:
                 found.append(make_cue(ref, k, witness, feats, curves, rule.explains(s)))
         found.sort(key=lambda c: -c.explains)
@@ -139,7 +141,8 @@ class FeedbackModel:
                               "threshold": rl.threshold, "slope": rl.slope,
                               "intercept": rl.intercept,
                               "kind": "max" if isinstance(rl, MaxRule) else "mean",
-                              "weights": rl.weights, "bias": rl.bias}
+                              "weights": rl.weights, "bias": rl.bias,
+                              "explained_by": rl.explained_by}
                           for k, rl in r.rules.items()},
             } for ex, r in self.exercises.items()},
         }  # fmt: skip
@@ -158,7 +161,9 @@ class FeedbackModel:
                                    float(rl["threshold"]), float(rl["slope"]),
                                    float(rl["intercept"]),
                                    None if rl.get("weights") is None else
-                                   [float(w) for w in rl["weights"]], float(rl.get("bias", 0)))
+                                   [float(w) for w in rl["weights"]], float(rl.get("bias", 0)),
+                                   {str(j): float(w)
+                                    for j, w in rl.get("explained_by", {}).items()})
                 exs[ex] = ExerciseReference(
                     ex, {k: (_f(v[0]), _f(v[1])) for k, v in r["features"].items()},
                     {k: ([_f(x) for x in v[0]], [_f(x) for x in v[1]])

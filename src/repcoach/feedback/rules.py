@@ -5,7 +5,7 @@ detected fault is estimated to cost (used to rank cues)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import minimize
@@ -26,7 +26,9 @@ FAULT_THRESHOLD = 0.06
 @dataclass
 class FaultRule:
     """How one fault is seen: witness features (name, ``"+"`` / ``"-"`` / ``"abs"``), the
-    threshold on their mean transformed z, and ``explains = slope * s + intercept``."""
+    threshold on their mean transformed z, and ``explains = slope * s + intercept``;
+    ``explained_by``: weights (<= 0) on other faults' own scores that are added to this one
+    (explaining away: a deviation another fault accounts for is not also this fault)."""
 
     fault: str
     witnesses: list[tuple[str, str]]
@@ -35,6 +37,7 @@ class FaultRule:
     intercept: float = FAULT_THRESHOLD
     weights: list[float] | None = None  # None: the plain mean
     bias: float = 0.0
+    explained_by: dict[str, float] = field(default_factory=dict)
 
     def score(self, z: Mapping[str, float]) -> tuple[float, str]:
         """The rule's score (weighted sum + bias of the transformed witness z, or their mean)
@@ -49,6 +52,15 @@ class FaultRule:
 
     def explains(self, s: float) -> float:
         return float(max(0.0, self.slope * s + self.intercept))
+
+
+def rule_scores(rules: Mapping[str, FaultRule], z: Mapping[str, float]
+                ) -> dict[str, tuple[float, str]]:
+    """Each rule's final score (its own score plus the ``explained_by`` terms) and its top
+    witness."""
+    own = {k: r.score(z) for k, r in rules.items()}
+    return {k: (s + sum(w * own[j][0] for j, w in rules[k].explained_by.items() if j in own), wit)
+            for k, (s, wit) in own.items()}
 
 
 def _transform(z: float, d: str) -> float:
@@ -114,10 +126,12 @@ class MaxRule(FaultRule):
 def learn_rules(
     ref: ExerciseReference, feats: Sequence[Mapping[str, float]], severities: np.ndarray,
     n_witness: int = 3, zs: Sequence[Mapping[str, float]] | None = None,
-    combine: str = "logistic",
+    combine: str = "logistic", explain_away: bool = True,
 ) -> dict[str, FaultRule]:
     """Fault rules learned from annotated repetitions (``severities`` ``(n, 4)``); ``zs``:
-    their deviations if already known (e.g. each from a reference fitted without its person)."""
+    their deviations if already known (e.g. each from a reference fitted without its person).
+    ``explain_away``: a second logistic step per fault on its own score and the other rules'
+    scores (their weights bounded to <= 0) sets :attr:`FaultRule.explained_by`."""
     zs = list(zs) if zs is not None else [ref.z(f) for f in feats]
     names = sorted(ref.features)
     # a feature a repetition lacks (e.g. a joint never seen) counts as typical (z = 0)
@@ -146,18 +160,45 @@ def learn_rules(
             t = np.array([[_transform(r.get(f, 0.0), d) for f, d in wit] for r in zs])
             wts, b = _logistic(t, pos)
             rule.weights, rule.bias = wts.tolist(), float(b)
-        s = np.array([rule.score(r)[0] for r in zs])
-        rule.threshold = _best_threshold(s, present[:, ki])
-        hit = present[:, ki]
-        if hit.sum() >= 3 and np.ptp(s[hit]) > 0:
-            slope, icpt = np.polyfit(s[hit], severities[hit, ki] * w[ki], 1)
-            rule.slope, rule.intercept = float(slope), float(icpt)
         rules[k] = rule
+    if explain_away and combine == "logistic" and len(rules) > 1:
+        _explain_away(rules, zs, present)
+    for ki, k in enumerate(FAULTS):
+        if k in rules:
+            _calibrate(rules[k], zs, rules, present[:, ki], severities[:, ki] * w[ki])
     return rules
 
 
-def _logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0) -> tuple[np.ndarray, float]:
-    """L2-penalised logistic regression (scipy): weights and bias."""
+def _explain_away(rules: dict[str, FaultRule], zs: Sequence[Mapping[str, float]],
+                  present: np.ndarray) -> None:
+    """Per rule: logistic on (own score, other rules' own scores), the others' weights <= 0,
+    stored relative to the own score's weight as ``explained_by``."""
+    keys = list(rules)
+    own = np.array([[rules[k].score(r)[0] for k in keys] for r in zs]).reshape(len(zs), -1)
+    for i, k in enumerate(keys):
+        others = [j for j in range(len(keys)) if j != i]
+        x = own[:, [i, *others]]
+        bounds = [(1e-3, None)] + [(None, 0.0)] * len(others) + [(None, None)]
+        wts, _ = _logistic(x, present[:, FAULTS.index(k)], bounds=bounds)
+        rules[k].explained_by = {keys[j]: float(wts[1 + n] / wts[0])
+                                 for n, j in enumerate(others) if wts[1 + n] < 0}
+
+
+def _calibrate(rule: FaultRule, zs: Sequence[Mapping[str, float]],
+               rules: Mapping[str, FaultRule], hit: np.ndarray, cost: np.ndarray) -> None:
+    """Threshold (best F1 for "present") and the score -> cost line of one rule."""
+    s = np.array([rule_scores(rules, r)[rule.fault][0] for r in zs])
+    rule.threshold = _best_threshold(s, hit)
+    if hit.sum() >= 3 and np.ptp(s[hit]) > 0:
+        slope, icpt = np.polyfit(s[hit], cost[hit], 1)
+        rule.slope, rule.intercept = float(slope), float(icpt)
+
+
+def _logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0,
+              bounds: Sequence[tuple[float | None, float | None]] | None = None,
+              ) -> tuple[np.ndarray, float]:
+    """L2-penalised logistic regression (scipy; optional bounds on weights and bias): weights
+    and bias."""
 
     x = np.clip(np.nan_to_num(x), -50, 50)
     yf = y.astype(np.float64)
@@ -171,7 +212,11 @@ def _logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0) -> tuple[np.ndarray
         g = q - yf
         return val, np.concatenate([x.T @ g / len(yf) + l2 * w / len(yf), [g.mean()]])
 
-    r = minimize(loss, np.zeros(x.shape[1] + 1), jac=True, method="L-BFGS-B")
+    p0 = np.zeros(x.shape[1] + 1)
+    if bounds is not None:
+        p0 = np.clip(p0, [lo if lo is not None else -np.inf for lo, _ in bounds],
+                     [hi if hi is not None else np.inf for _, hi in bounds])
+    r = minimize(loss, p0, jac=True, method="L-BFGS-B", bounds=bounds)
     return r.x[:-1], float(r.x[-1])
 
 

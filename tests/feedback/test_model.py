@@ -151,3 +151,19 @@ def test_explained_by_survives_save_and_reload(tmp_path):
     # asymmetry alone: z = 4 >= 3; with rom's score (10) explaining half of it away: 4 - 5 < 3
     assert back.fault_scores("squat", bad)["asymmetry"] == pytest.approx(4 - 0.5 * 10)
     assert [c.fault for c in back.cues("squat", bad)] == ["rom"]
+
+
+def test_forward_selection_adds_the_explaining_feature_and_stops_at_noise():
+    rng = np.random.default_rng(2)
+    feats, sev = _coupled(600, rng)
+    for f in feats:  # individually uninformative noise features
+        f.update({f"v.noise{i}.range": rng.normal() for i in range(5)})
+    good = main_faults(sev) == ""
+    ref = fit_reference("se", [f for f, g in zip(feats, good, strict=True) if g])
+    fwd = learn_rules(ref, feats, sev, n_witness=3, explain_away=False)
+    # posture: the rotation, then the knee range that tells a rom rep's smaller rotation apart
+    assert [w for w, _ in fwd["posture"].witnesses] == ["v.twist.range", "v.knee_l.range"]
+    assert fwd["posture"].witnesses[0][1] == "-" and fwd["posture"].witnesses[1][1] == "+"
+    assert not any("noise" in w for r in fwd.values() for w, _ in r.witnesses)
+    by_auc = learn_rules(ref, feats, sev, n_witness=3, explain_away=False, select="auc")
+    assert len(by_auc["posture"].witnesses) == 3

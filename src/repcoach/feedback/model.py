@@ -56,14 +56,15 @@ class FeedbackModel:
     def fit(
         cls, exercise_data: Mapping[str, tuple[Any, ...]],
         kind: str = "pose", n_witness: int = 3, meta: dict[str, Any] | None = None,
-        combine: str = "logistic", explain_away: bool = True,
+        **rule_options: Any,
     ) -> FeedbackModel:
         """``exercise_data[exercise] = (features, curves or None, severities (n, 4) or None,
         good (n,) bool[, groups (n,)])``: the reference from the ``good`` rows, rules from the
         severities (learned) or by feature family (:func:`default_rules`) when None. With
         ``groups`` (people) the rules are learned on deviations of each person's repetitions
         from a reference built without that person (as a new person will be seen);
-        ``explain_away``: see :func:`learn_rules`."""
+        ``rule_options``: passed to :func:`learn_rules` (``combine``, ``explain_away``,
+        ``select``, ...)."""
         refs = {}
         for ex, item in exercise_data.items():
             feats, curves, sev, good = item[:4]
@@ -78,8 +79,8 @@ class FeedbackModel:
                 zs = None
                 if groups is not None and len(set(map(str, groups))) > 1:
                     zs = held_out_z(ex, feats, good, np.asarray([str(g) for g in groups]))
-                ref.rules = learn_rules(ref, feats, np.asarray(sev), n_witness, zs, combine,
-                                        explain_away)
+                ref.rules = learn_rules(ref, feats, np.asarray(sev), n_witness, zs,
+                                        **rule_options)
             refs[ex] = ref
         return cls(refs, kind, meta=dict(meta or {}))
 

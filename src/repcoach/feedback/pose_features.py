@@ -60,7 +60,8 @@ def angle_series(seq: PoseSequence) -> dict[str, np.ndarray]:
     lengths), ``trunk`` (lean from vertical, deg), ``neck`` (head-shoulders-hips, deg),
     ``torso`` (torso length / recording median), ``width`` (shoulder width / torso length);
     with image depth (MediaPipe z): ``twist`` (left minus right shoulder depth) and
-    ``lean_depth`` (shoulders minus hips depth), in torso lengths."""
+    ``lean_depth`` (hips minus shoulders depth: > 0 when the shoulders are nearer the camera),
+    in torso lengths."""
     world = seq.space == "world"
     c3 = seq.coords.astype(np.float64)
     c = c3 if world else c3[..., :2]
@@ -98,7 +99,7 @@ def angle_series(seq: PoseSequence) -> dict[str, np.ndarray]:
             zs = [zc[:, seq.layout.index(f"{s}_shoulder")] for s in ("left", "right")]
             zh = [zc[:, seq.layout.index(f"{s}_hip")] for s in ("left", "right")]
             out["twist"] = (zs[0] - zs[1]) / med
-            out["lean_depth"] = ((zs[0] + zs[1]) - (zh[0] + zh[1])) / 2 / med
+            out["lean_depth"] = ((zh[0] + zh[1]) - (zs[0] + zs[1])) / 2 / med
     head = next((h for h in ("nose", "head") if seq.layout.has(h)), None)
     if head is not None:
         out["neck"] = _angle(_joint(seq, c, head), smid, hmid)

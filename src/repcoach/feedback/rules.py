@@ -126,12 +126,16 @@ class MaxRule(FaultRule):
 def learn_rules(
     ref: ExerciseReference, feats: Sequence[Mapping[str, float]], severities: np.ndarray,
     n_witness: int = 3, zs: Sequence[Mapping[str, float]] | None = None,
-    combine: str = "logistic", explain_away: bool = True,
+    combine: str = "logistic", explain_away: bool = True, select: str = "forward",
+    min_gain: float = 1.0,
 ) -> dict[str, FaultRule]:
     """Fault rules learned from annotated repetitions (``severities`` ``(n, 4)``); ``zs``:
     their deviations if already known (e.g. each from a reference fitted without its person).
-    ``explain_away``: a second logistic step per fault on its own score and the other rules'
-    scores (their weights bounded to <= 0) sets :attr:`FaultRule.explained_by`."""
+    Witnesses: ``select="forward"`` (logistic only): the best-AUC deviation, then forward
+    selection by log-likelihood while the gain beats ``min_gain`` x the BIC penalty;
+    ``"auc"``: the ``n_witness`` best single AUCs. ``explain_away``: a second logistic step
+    per fault on its own score and the other rules' scores (their weights bounded to <= 0)
+    sets :attr:`FaultRule.explained_by`."""
     zs = list(zs) if zs is not None else [ref.z(f) for f in feats]
     names = sorted(ref.features)
     # a feature a repetition lacks (e.g. a joint never seen) counts as typical (z = 0)
@@ -143,18 +147,17 @@ def learn_rules(
         pos = present[:, ki]
         if pos.sum() < 3:
             continue
-        cands = []
-        for j, n in enumerate(names):
-            for d in ("+", "-", "abs"):
-                cands.append((_auc(np.array([_transform(v, d) for v in z[:, j]]), pos), n, d))
+        cands = [(_auc(_transform_col(z[:, j], d), pos), n, d)
+                 for j, n in enumerate(names) for d in ("+", "-", "abs")]
         cands.sort(key=lambda c: -c[0])
-        wit, used = [], set()
-        for _, n, d in cands:
-            if n not in used:
-                wit.append((n, d))
-                used.add(n)
-            if len(wit) == n_witness:
-                break
+        if select == "forward" and combine == "logistic":
+            wit = _forward(z, names, cands, pos, n_witness, min_gain)
+        else:
+            wit, used = [], set()
+            for _, n, d in cands:
+                if n not in used and len(wit) < n_witness:
+                    wit.append((n, d))
+                    used.add(n)
         rule = FaultRule(k, wit, 0.0)
         if combine == "logistic":
             t = np.array([[_transform(r.get(f, 0.0), d) for f, d in wit] for r in zs])
@@ -218,6 +221,61 @@ def _logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0,
                      [hi if hi is not None else np.inf for _, hi in bounds])
     r = minimize(loss, p0, jac=True, method="L-BFGS-B", bounds=bounds)
     return r.x[:-1], float(r.x[-1])
+
+
+def _forward(z: np.ndarray, names: Sequence[str], cands: Sequence[tuple[float, str, str]],
+             pos: np.ndarray, n_witness: int, min_gain: float) -> list[tuple[str, str]]:
+    """Forward selection: the best-AUC witness, then each time the deviation (signed z or |z|)
+    that most raises the logistic log-likelihood, while the gain exceeds ``min_gain`` x
+    ln(n) / 2 (BIC); a signed one gets the sign that makes its weight >= 0."""
+    col = {n: j for j, n in enumerate(names)}
+    wit = [(cands[0][1], cands[0][2])]
+    pool = [(n, d) for _, n, d in cands if d != "-"]
+    cols = [_transform_col(z[:, col[wit[0][0]]], wit[0][1])]
+    ll0 = _loglik(np.column_stack(cols), pos)
+    while len(wit) < n_witness:
+        have = {n for n, _ in wit}
+        best = None
+        for n, d in pool:
+            if n in have:
+                continue
+            x = np.column_stack([*cols, _transform_col(z[:, col[n]], d)])
+            ll = _loglik(x, pos)
+            if best is None or ll > best[0]:
+                best = (ll, n, d, x)
+        if best is None or best[0] - ll0 < min_gain * 0.5 * np.log(len(pos)):
+            break
+        ll0, n, d, x = best
+        wts, _ = _logistic(x, pos)
+        if d == "+" and wts[-1] < 0:
+            d = "-"
+        wit.append((n, d))
+        cols.append(_transform_col(z[:, col[n]], d))
+    return wit
+
+
+def _transform_col(v: np.ndarray, d: str) -> np.ndarray:
+    return np.abs(v) if d == "abs" else (v if d == "+" else -v)
+
+
+def _loglik(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 25) -> float:
+    """Log-likelihood of the L2 logistic fit of ``y`` on ``x`` (Newton steps; the same
+    penalty as :func:`_logistic`)."""
+    xb = np.column_stack([np.clip(np.nan_to_num(x), -50, 50), np.ones(len(x))])
+    yf = y.astype(np.float64)
+    pen = np.full(xb.shape[1], l2)
+    pen[-1] = 0.0
+    p = np.zeros(xb.shape[1])
+    for _ in range(iters):
+        q = expit(xb @ p)
+        g = xb.T @ (q - yf) + pen * p
+        h = (xb * (q * (1 - q))[:, None]).T @ xb + np.diag(pen) + 1e-9 * np.eye(len(p))
+        step = np.linalg.solve(h, g)
+        p -= step
+        if np.abs(step).max() < 1e-6:
+            break
+    q = np.clip(expit(xb @ p), 1e-12, 1 - 1e-12)
+    return float(np.sum(yf * np.log(q) + (1 - yf) * np.log(1 - q)))
 
 
 def _best_threshold(s: np.ndarray, y: np.ndarray) -> float:

@@ -11,6 +11,7 @@ import pytest
 from repcoach.errors import DataError
 from repcoach.feedback import Cue, FeedbackModel
 from repcoach.feedback.model import (
+    FORMAT_VERSION,
     ExerciseReference,
     FaultRule,
     default_rules,
@@ -83,7 +84,8 @@ def test_save_reload_gives_the_same_cues(tmp_path):
     (tmp_path / "bad.json").write_text(json.dumps({"format": "other"}))
     with pytest.raises(DataError, match="not a feedback reference"):
         FeedbackModel.load(tmp_path / "bad.json")
-    (tmp_path / "broken.json").write_text('{"format": "repcoach-feedback", "exercises": {"a": 1}}')
+    (tmp_path / "broken.json").write_text(json.dumps(
+        {"format": "repcoach-feedback", "version": FORMAT_VERSION, "exercises": {"a": 1}}))
     with pytest.raises(DataError, match="malformed"):
         FeedbackModel.load(tmp_path / "broken.json")
     with pytest.raises(DataError):

@@ -40,7 +40,12 @@ __all__ = ["FAULT_THRESHOLD", "FAULT_WEIGHTS", "ExerciseReference", "FaultRule",
            "default_rules", "describe", "fit_reference", "learn_rules", "main_faults",
            "present_faults"]
 
-FORMAT_VERSION = 1
+#: 2: tempo against the set's unhurried pace, lean_depth sign flipped, ``explained_by``.
+FORMAT_VERSION = 2
+
+
+class StaleFeedbackError(DataError):
+    """A ``feedback.json`` written by an older repcoach whose features meant something else."""
 
 
 @dataclass
@@ -152,6 +157,9 @@ class FeedbackModel:
     def from_dict(cls, d: Mapping[str, Any], source: str | Path | None = None) -> FeedbackModel:
         if d.get("format") != "repcoach-feedback":
             raise DataError("not a feedback reference (format != 'repcoach-feedback')", source)
+        if d.get("version") != FORMAT_VERSION:
+            raise StaleFeedbackError(f"feedback reference version {d.get('version')!r}, this "
+                                     f"repcoach reads {FORMAT_VERSION}: retrain", source)
         try:
             exs = {}
             for ex, r in d["exercises"].items():

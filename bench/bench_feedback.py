@@ -21,6 +21,10 @@ summed fault scores under the population model (label-free) become their referen
 references are then measured on that person's other repetitions (an oracle variant takes the 3
 best annotated scores).
 
+**Metadata**: per unseen person, the reference re-centred by their height, age and weight
+(per exercise and feature a least-squares line through the training people's correct reps),
+measured on the whole test set, with the held-out R^2 of those lines on the unseen good reps.
+
 **pt_exercises_imu** (``--pt DIR``): IMU features per annotated rep, normalised per subject x
 exercise (median of all its reps, label-free, as ``--features rep`` does); reference and rules
 per exercise from one subject (too_fast -> tempo, low_amplitude -> rom), the top cue read as

@@ -148,7 +148,7 @@ def rep_features(
 ) -> tuple[list[dict[str, float]], list[dict[str, np.ndarray]]]:
     """Per repetition (frames ``[start, end)``): scalar features (``{s}.range`` / ``.max`` /
     ``.min`` of every series, ``{pair}.lr_range`` and ``.lr_lag`` (s) of left/right pairs,
-    ``duration`` and ``tempo`` (log of duration / the recording's median)) and phase curves."""
+    ``duration`` and ``tempo`` (log of duration / :func:`typical_durations`)) and phase curves."""
     t = np.asarray(timestamps, dtype=np.float64)
     dt = float(np.median(np.diff(t))) if len(t) > 1 else 1.0 / 30
     durs = np.array([(e - s) * dt for s, e in spans], dtype=np.float64)

@@ -1,6 +1,7 @@
 """Fault rules: which deviations from the reference witness each fault (learned from fault
-annotations, or by feature family without them), their thresholds and the score points a
-detected fault is estimated to cost (used to rank cues)."""
+annotations by forward selection and logistic regression, with explaining away between faults;
+or by feature family without annotations), their thresholds and the score points a detected
+fault is estimated to cost (used to rank cues)."""
 
 from __future__ import annotations
 

@@ -169,3 +169,17 @@ def test_forward_selection_adds_the_explaining_feature_and_stops_at_noise():
     assert not any("noise" in w for r in fwd.values() for w, _ in r.witnesses)
     by_auc = learn_rules(ref, feats, sev, n_witness=3, explain_away=False, select="auc")
     assert len(by_auc["posture"].witnesses) == 3
+
+
+def test_two_faults_with_the_same_top_witness_get_different_texts():
+    ref = _ref()
+    ref.rules["asymmetry"] = FaultRule(
+        "asymmetry", [("v.knee_l.range", "-"), ("v.knee.lr_range", "abs")], 3.0, 0.01, 0.0,
+        weights=[1.0, 0.5])
+    model = FeedbackModel({"squat": ref})
+    med = {k: m for k, (m, _) in ref.features.items()}
+    bad = dict(med, **{"v.knee_l.range": med["v.knee_l.range"] - 30, "v.knee.lr_range": 8.0})
+    cues = model.cues("squat", bad)
+    assert [c.fault for c in cues] == ["rom", "asymmetry"]  # the faults named are unchanged
+    assert [c.feature for c in cues] == ["v.knee_l.range", "v.knee.lr_range"]
+    assert cues[0].text != cues[1].text

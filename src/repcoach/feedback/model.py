@@ -122,7 +122,8 @@ class FeedbackModel:
 
     def cues(self, exercise: str, feats: Mapping[str, float],
              curves: Mapping[str, np.ndarray] | None = None) -> list[Cue]:
-        """At most ``max_cues`` cues for one repetition, the fault costing most score first."""
+        """At most ``max_cues`` cues for one repetition, the fault costing most score first; a
+        fault whose top witness an earlier cue already names is said by its next witness."""
         ref = self.reference(exercise)
         z = ref.z(feats)
         found = []
@@ -131,7 +132,15 @@ class FeedbackModel:
             if s >= rule.threshold and witness:
                 found.append(make_cue(ref, k, witness, feats, curves, rule.explains(s)))
         found.sort(key=lambda c: -c.explains)
-        return found[: self.max_cues]
+        out: list[Cue] = []
+        for c in found[: self.max_cues]:
+            if any(c.feature == o.feature for o in out):
+                alt = [w for w in ref.rules[c.fault].ranked_witnesses(z)
+                       if w != c.feature and all(w != o.feature for o in out)]
+                if alt:
+                    c = make_cue(ref, c.fault, alt[0], feats, curves, c.explains)
+            out.append(c)
+        return out
 
     # ------------------------------------------------------------------ JSON
     def to_dict(self) -> dict[str, Any]:

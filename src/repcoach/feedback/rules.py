@@ -51,6 +51,13 @@ class FaultRule:
         contrib = vals * np.asarray(self.weights)
         return float(contrib.sum() + self.bias), self.witnesses[int(np.argmax(contrib))][0]
 
+    def ranked_witnesses(self, z: Mapping[str, float]) -> list[str]:
+        """The witnesses, the one contributing most to the score first."""
+        vals = np.array([_transform(z.get(f, 0.0), d) for f, d in self.witnesses])
+        if self.weights is not None and len(vals):
+            vals = vals * np.asarray(self.weights)
+        return [self.witnesses[i][0] for i in np.argsort(-vals, kind="stable")]
+
     def explains(self, s: float) -> float:
         return float(max(0.0, self.slope * s + self.intercept))
 

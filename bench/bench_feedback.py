@@ -21,6 +21,10 @@ summed fault scores under the population model (label-free) become their referen
 references are then measured on that person's other repetitions (an oracle variant takes the 3
 best annotated scores).
 
+**Metadata**: per unseen person, the reference re-centred by their height, age and weight
+(per exercise and feature a least-squares line through the training people's correct reps),
+measured on the whole test set, with the held-out R^2 of those lines on the unseen good reps.
+
 **pt_exercises_imu** (``--pt DIR``): IMU features per annotated rep, normalised per subject x
 exercise (median of all its reps, label-free, as ``--features rep`` does); reference and rules
 per exercise from one subject (too_fast -> tempo, low_amplitude -> rom), the top cue read as
@@ -140,6 +144,7 @@ def bench_synth(root: Path, n_train: int, figure: Path | None = None) -> dict[st
     named_f, top_f, _ = _apply(fam, tab, te_idx)
     res["family_rules_z3"] = cue_metrics(named_f, tab.severities[te_idx], top_f)
     res["personal"] = personal_comparison(model, tab, te_idx)
+    res["metadata"] = metadata_comparison(model, tab, tr, te_idx, people)
     if figure is not None:
         plot_reference(model, tab, te_idx, figure)
     return res
@@ -219,6 +224,57 @@ def personal_comparison(model: Any, tab: Any, te_idx: np.ndarray, k: int = 3) ->
     return out
 
 
+META = ("height_cm", "age", "weight_kg")
+
+
+def metadata_comparison(model: Any, tab: Any, tr: np.ndarray, te_idx: np.ndarray,
+                        people: Any) -> dict[str, Any]:
+    """Population reference vs one re-centred per unseen person by their metadata (height, age,
+    weight): per exercise and feature a least-squares line through the training people's
+    correct reps, the person's reference median = population median + the line's offset."""
+    from repcoach.feedback.model import main_faults
+
+    meta = people.set_index("name")[list(META)].astype(float)
+    mu = meta.loc[sorted(set(tab.participants[tr]))].mean().to_numpy()
+    good = main_faults(tab.severities) == ""
+    models, r2 = {}, []
+    for ex, ref in model.exercises.items():
+        rows = np.flatnonzero(tr & good & (tab.exercises == ex))
+        x = meta.loc[tab.participants[rows]].to_numpy() - mu
+        xt = np.flatnonzero(~tr & good & (tab.exercises == ex))
+        coef = {}
+        for k in ref.features:
+            y = np.array([tab.features[i].get(k, np.nan) for i in rows])
+            ok = np.isfinite(y)
+            if ok.sum() < 10:
+                continue
+            b, *_ = np.linalg.lstsq(np.c_[np.ones(ok.sum()), x[ok]], y[ok], rcond=None)
+            coef[k] = b[1:]
+            yt = np.array([tab.features[i].get(k, np.nan) for i in xt])
+            xm = meta.loc[tab.participants[xt]].to_numpy() - mu
+            okt = np.isfinite(yt)
+            if okt.sum() > 5 and np.var(yt[okt]) > 0:  # held-out share of spread explained
+                pred = b[0] + xm[okt] @ b[1:]
+                r2.append(1 - np.mean((yt[okt] - pred) ** 2) / np.var(yt[okt]))
+        for p in sorted(set(tab.participants[te_idx])):
+            off = meta.loc[p].to_numpy() - mu
+            feats = {k: (m + float(coef[k] @ off) if k in coef else m, sc)
+                     for k, (m, sc) in ref.features.items()}
+            exs = dict(model.exercises)
+            exs[ex] = _replace(ref, features=feats)
+            models[(p, ex)] = _replace(model, exercises=exs)
+    n_m, t_m, _ = _apply(model, tab, te_idx, models)
+    return {"heldout_r2_median": float(np.median(r2)) if r2 else None,
+            "heldout_r2_share_above_0.1": float(np.mean(np.array(r2) > 0.1)) if r2 else None,
+            "metadata": cue_metrics(n_m, tab.severities[te_idx], t_m)}
+
+
+def _replace(obj: Any, **kw: Any) -> Any:
+    from dataclasses import replace
+
+    return replace(obj, **kw)
+
+
 # ------------------------------------------------------------------------------ printing
 def print_table(title: str, m: dict[str, Any]) -> None:
     print(f"\n{title}")
@@ -271,6 +327,10 @@ def main(argv: list[str] | None = None) -> int:
             print_table(f"population reference, {how} comparison set ({r['n_reps']} reps)",
                         r["population"])
             print_table(f"personal reference ({how}: 3 best reps)", r["personal"])
+        md = s["metadata"]
+        print(f"\nmetadata (height, age, weight): held-out R^2 of good reps' features, median "
+              f"{md['heldout_r2_median']:.3f}, share > 0.1: {_p(md['heldout_r2_share_above_0.1'])}")
+        print_table("reference re-centred by metadata", md["metadata"])
         for e in s["examples"][:6]:
             print(e["exercise"], e["severities"], [c["text"] for c in e["cues"]])
         if "synth_imu" not in skip and any(root.glob("*/*/imu")):

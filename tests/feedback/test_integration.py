@@ -51,6 +51,13 @@ def test_training_writes_feedback_json_only_with_fault_annotations(small_synth, 
     pd.DataFrame({"participant": ["a"], "score": [1.0]}).to_csv(plain / "annotations.csv")
     assert write_model_feedback(tmp_path / "m2", plain) is None
     assert load_feedback(tmp_path / "m2") is None
+    # a folder trained by an older repcoach (features meant something else): warned, no cues
+    d = json.loads(p.read_text())
+    d["version"] = 1
+    (tmp_path / "m2").mkdir(exist_ok=True)
+    (tmp_path / "m2" / FEEDBACK_FILE).write_text(json.dumps(d))
+    with pytest.warns(UserWarning, match="retrain"):
+        assert load_feedback(tmp_path / "m2") is None
 
 
 def test_runtime_cues_without_tensorflow(small_synth, tmp_path):

@@ -65,6 +65,20 @@ def test_typical_duration_follows_drift_and_ignores_rushed_reps():
     assert np.abs(np.delete(tempo, [3, 7])).max() < 0.03
 
 
+def test_typical_duration_is_the_unhurried_pace_when_many_reps_are_rushed():
+    rng = np.random.default_rng(1)
+    normal = 2.0 * (1 + 0.1 * np.arange(12) / 11) * rng.uniform(0.97, 1.03, 12)
+    d = normal.copy()
+    rushed = [1, 2, 4, 5, 7, 9, 10]  # more than half the set rushed by 20-40 %
+    d[rushed] *= rng.uniform(0.6, 0.8, len(rushed))
+    tempo = np.log(d / typical_durations(d))
+    calm = np.delete(tempo, rushed)
+    assert tempo[rushed].max() < -0.15 < calm.min()
+    # the median line (quantile 0.5) sits between the two groups and misses the rushed ones
+    mid = np.log(d / typical_durations(d, quantile=0.5))
+    assert mid[rushed].max() > -0.15
+
+
 def test_rep_features_range_lr_difference_and_tempo():
     n = 90
     deg = np.concatenate([180 - 90 * np.sin(np.linspace(0, np.pi, 45)),

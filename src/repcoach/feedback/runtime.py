@@ -12,7 +12,7 @@ import pandas as pd
 from repcoach.errors import DataError
 from repcoach.feedback.cue import Cue
 from repcoach.feedback.dataset import load_synth_reps, pose_rep_features
-from repcoach.feedback.model import FeedbackModel, main_faults
+from repcoach.feedback.model import FeedbackModel, StaleFeedbackError, main_faults
 from repcoach.types import PoseSequence
 
 #: File name of the feedback reference inside a model folder.
@@ -22,11 +22,18 @@ VIEW_PREFIX = "pose"
 
 
 def load_feedback(model_dir: str | Path | None) -> FeedbackModel | None:
-    """The folder's feedback reference, None when it has none."""
+    """The folder's feedback reference, None when it has none (or an older version's, with a
+    warning: the analysis then gives score cues only)."""
     if model_dir is None:
         return None
     p = Path(model_dir) / FEEDBACK_FILE
-    return FeedbackModel.load(p) if p.is_file() else None
+    if not p.is_file():
+        return None
+    try:
+        return FeedbackModel.load(p)
+    except StaleFeedbackError as e:
+        warnings.warn(f"{p}: {e}; no per-joint cues", stacklevel=2)
+        return None
 
 
 def repetition_cues(

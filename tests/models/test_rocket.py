@@ -159,3 +159,28 @@ def test_cross_family_ensemble_averages_rocket_and_a_cnn(tmp_path):
     (tmp_path / "m.tflite").write_bytes(blob)
     got = TFLiteModel(tmp_path / "m.tflite").predict(xt)
     assert np.abs(got - mean).max() < 1e-3
+
+
+def test_imu_cross_family_ensemble_rocket_on_raw_cnn_on_derived_channels():
+    """IMU ``arch="rocket+cnn"`` with derived channels: the CNN member gets them, the rocket
+    member the raw channels; one averaging model whose output is the members' mean."""
+    from repcoach.imu.model import ImuClassifier, imu_arch_members
+
+    assert imu_arch_members("rocket+cnn_deep") == ("rocket", "cnn_deep")
+    for bad in ("rocket+rocket", "rocket+lstm"):
+        with pytest.raises(ValueError, match="joined by"):
+            imu_arch_members(bad)
+    rng = np.random.default_rng(0)
+    t = np.arange(48)
+    y = np.array(["slow", "fast"] * 24, dtype=object)
+    x = rng.normal(0, 0.3, (48, 48, 6)).astype(np.float32)
+    for i, lab in enumerate(y):
+        x[i, :, :3] += np.sin(2 * np.pi * t / (16 if lab == "slow" else 5))[:, None]
+    channels = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")
+    clf = ImuClassifier(arch="rocket+cnn", channels=channels, derived=True, epochs=8,
+                        seed=0).fit(x[:32], y[:32])
+    members = [m for m in clf.model_.layers if m.name.startswith(("imu_cnn", "imu_rocket"))]
+    assert sorted(m.name for m in members) == ["imu_cnn_m0", "imu_rocket_m0"]
+    mean = np.mean([m.predict_on_batch(x[32:]) for m in members], axis=0)
+    assert np.allclose(clf.predict_proba(x[32:]), mean, atol=1e-5)
+    assert np.mean(clf.predict(x[32:]) == y[32:]) >= 0.85

@@ -22,6 +22,16 @@ from repcoach.models.rocket import fit_rocket
 ARCHITECTURES = (*CONV_ARCHITECTURES, "rocket")  # rocket: repcoach.models.rocket
 
 
+def imu_arch_members(arch: str) -> tuple[str, ...]:
+    """The families of ``arch``: one of :data:`ARCHITECTURES` or several joined by ``+``
+    (``"rocket+cnn_deep"``: one network of each averaged); ValueError otherwise."""
+    parts = tuple(a.strip() for a in str(arch).split("+"))
+    if any(a not in ARCHITECTURES for a in parts) or len(set(parts)) != len(parts):
+        raise ValueError(f"arch must be one of {', '.join(ARCHITECTURES)} or several joined by "
+                         f"'+' (each once), got {arch!r}")  # fmt: skip
+    return parts
+
+
 def derived_spec(channels: tuple[str, ...] | list[str] | None) -> list[tuple[str, list[int]]]:
     """The orientation-robust channels :func:`derived_channels` adds, as ``(kind, [x, y, z]
     indices)``: per sensor, the magnitude of the accelerometer and of the gyroscope (unchanged
@@ -256,25 +266,27 @@ class ImuClassifier(KerasEstimator):
                 val = (np.asarray(vx, np.float32)[known],
                        np.searchsorted(self.classes_, np.asarray([str(v) for v in vy])[known]))
         members, hist = [], {}
-        for k in range(max(1, self.n_models)):
+        families = imu_arch_members(self.arch)
+        if families == ("rocket",) and spec:
+            raise ValueError("arch 'rocket' takes the raw channels (no derived=True)")
+        plan = [(fam, k) for fam in families for k in range(max(1, self.n_models))]
+        for fam, k in plan:
             seed = self.seed + k
             keras.utils.set_random_seed(seed)
-            if self.arch == "rocket":  # fixed transform + ridge head; no augmentation
-
-                if spec:
-                    raise ValueError("arch 'rocket' takes the raw channels (no derived=True)")
+            if fam == "rocket":  # fixed transform + ridge head on the raw channels; no augmentation
+                raw = X.reshape(-1, X.shape[-1])
                 model, h = fit_rocket(
                     X, yi, len(self.classes_), *(val or (None, None)), seed=seed,
-                    mean=flat.mean(axis=0), variance=flat.var(axis=0),
-                    name="imu_rocket" if self.n_models <= 1 else f"imu_rocket_m{k}",
+                    mean=raw.mean(axis=0), variance=raw.var(axis=0),
+                    name="imu_rocket" if len(plan) == 1 else f"imu_rocket_m{k}",
                 )  # fmt: skip
                 hist = hist or h
                 members.append(model)
                 continue
             model = build_imu_model(
-                self.arch, X.shape[1], X.shape[2], len(self.classes_),
+                fam, X.shape[1], X.shape[2], len(self.classes_),
                 flat.mean(axis=0), flat.var(axis=0), self.learning_rate, self.noise,
-                name=f"imu_{self.arch}" if self.n_models <= 1 else f"imu_{self.arch}_m{k}",
+                name=f"imu_{fam}" if len(plan) == 1 else f"imu_{fam}_m{k}",
                 derived=spec or None,
             )  # fmt: skip
             rng = np.random.default_rng(seed)
@@ -291,7 +303,7 @@ class ImuClassifier(KerasEstimator):
                     xa[flip] = xa[flip][:, :, perm] * signs
                 h = model.fit(xa, yi, batch_size=self.batch_size, epochs=1, verbose=0,
                               class_weight=cw, validation_data=val, shuffle=True)
-                if k == 0:
+                if not hist or k == 0 and fam == families[0]:
                     for key, v in h.history.items():
                         hist.setdefault(key, []).append(float(v[-1]))
                 if self.verbose:
@@ -303,7 +315,7 @@ class ImuClassifier(KerasEstimator):
             inp = keras.Input((X.shape[1], X.shape[2]), name="imu_window")
             outs = [m(inp) for m in members]
             self.model_ = keras.Model(inp, keras.layers.Average(name="probabilities")(outs),
-                                      name=f"imu_{self.arch}_x{len(members)}")
+                                      name=f"imu_{'_'.join(families)}_x{len(members)}")
         self.history_ = hist
         return self
 

@@ -23,7 +23,7 @@ from repcoach.errors import DataError
 from repcoach.evaluation.metrics import classification_section
 from repcoach.evaluation.report import write_report
 from repcoach.imu.load import load_imu_recording, read_metamotion_recording
-from repcoach.imu.model import ARCHITECTURES, ImuClassifier, derived_spec, mirror_map
+from repcoach.imu.model import ImuClassifier, derived_spec, imu_arch_members, mirror_map
 from repcoach.imu.windows import resolve_channels, sliding_windows
 from repcoach.io.ejust import EXERCISES
 from repcoach.io.imu_csv import read_imu_index, read_rep_annotations
@@ -220,8 +220,7 @@ def check_train_options(
     not cost a data load); ``arch`` is checked against the architectures
     :func:`repcoach.imu.model.build_imu_model` builds."""
 
-    if arch not in ARCHITECTURES:
-        raise ValueError(f"arch must be one of {', '.join(ARCHITECTURES)}, got {arch!r}")
+    imu_arch_members(arch)  # ValueError naming the known architectures
     if mirror not in (None, *MIRROR_AXES):
         raise ValueError(f"mirror must be one of {', '.join(MIRROR_AXES)} (or none), "
                          f"got {mirror!r}")  # fmt: skip

@@ -50,11 +50,12 @@ def load(root: Path) -> dict:
     from repcoach.pose.pushup_signals import form_signals
 
     ds = load_index(root)
-    feats, sigs, ys, files = [], [], [], []
+    feats, sigs, sigs3, ys, files = [], [], [], [], []
     for row in ds.rows:
         seq = aspect_corrected(ds.read_pose(row), row.width, row.height)
         feats.append(feature_vector(pushup_form_features(seq)))
         sigs.append(form_signals(seq, length=64))
+        sigs3.append(form_signals(seq, length=64, dims=3))
         ys.append(int(row.correctness))
         files.append(row.file)
     x = np.asarray(feats)
@@ -64,7 +65,8 @@ def load(root: Path) -> dict:
     pos = {str(c): i for i, c in enumerate(samples.clip_id)}
     order = np.array([pos[f] for f in files])
     samples = samples.subset(order)
-    return {"features": x, "signals": np.asarray(sigs), "joints": samples.X, "y": np.asarray(ys),
+    return {"features": x, "signals": np.asarray(sigs), "signals3": np.asarray(sigs3),
+            "joints": samples.X, "y": np.asarray(ys),
             "groups": np.asarray(ds.column("source_group"), dtype=object), "files": files,
             "samples": samples, "order": order}  # fmt: skip
 
@@ -110,8 +112,15 @@ def _mlp_scorer(samples, y: np.ndarray):
     return fp
 
 
-def candidates(d: dict, skip: set[str]) -> dict:
-    """name -> fit_predict(train_idx, test_idx), in tie-break order (fixed before any run)."""
+def signal_stats(sig: np.ndarray) -> np.ndarray:
+    """Per clip and channel: median, 10th and 90th percentile over time (``(n, 3 C)``)."""
+    return np.concatenate([np.median(sig, 1), np.percentile(sig, 10, 1),
+                           np.percentile(sig, 90, 1)], axis=1)  # fmt: skip
+
+
+def candidates(d: dict, skip: set[str], round_: int = 1) -> dict:
+    """name -> fit_predict(train_idx, test_idx), in tie-break order. Round 1 was fixed before
+    any run; round 2 adds candidates written after seeing round 1's figures."""
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -120,14 +129,16 @@ def candidates(d: dict, skip: set[str]) -> dict:
     from repcoach.models.dtw import KNeighborsDTW, dtw_distances
     from repcoach.pose.pushup_signals import zscore_per_clip
 
-    x, y, sig = d["features"], d["y"], d["signals"]
+    x, y, sig, sig3 = d["features"], d["y"], d["signals"], d["signals3"]
     t0 = time.time()
     dist = {"form": dtw_distances(sig, sig, 0.1),
             "form_z": dtw_distances(zscore_per_clip(sig), zscore_per_clip(sig), 0.1),
             "joints": dtw_distances(d["joints"], d["joints"], None)}  # fmt: skip
+    if round_ >= 2:
+        dist["form3"] = dtw_distances(sig3, sig3, 0.1)
     print(f"DTW distances of all pairs: {time.time() - t0:.0f} s", flush=True)
 
-    def forest(tr, te, proba=False):
+    def forest(tr, te, proba=False, x=x):
         m = RandomForestClassifier(300, min_samples_leaf=3, random_state=0).fit(x[tr], y[tr])
         return m.predict_proba(x[te]) if proba else m.predict(x[te])
 
@@ -160,6 +171,13 @@ def candidates(d: dict, skip: set[str]) -> dict:
         "1-NN DTW, joints, full window (off-the-shelf)": knn("joints", 1),
         "random forest + 5-NN DTW form signals, mean probability": ensemble,
     }  # fmt: skip
+    if round_ >= 2:
+        stats3 = signal_stats(sig3)
+        out.update({
+            "1-NN DTW, 3-D form signals, band 10 %": knn("form3", 1),
+            "MiniRocket + ridge, 3-D form signals": None if "rocket" in skip else _rocket(sig3, y),
+            "3-D form signal statistics + random forest": lambda tr, te: forest(tr, te, x=stats3),
+        })  # fmt: skip
     return {k: v for k, v in out.items() if v is not None}
 
 
@@ -169,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=Path("/tmp/pushfit_nested"))
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--inner-folds", type=int, default=3)
+    ap.add_argument("--round", type=int, choices=(1, 2), default=1,
+                    help="1: the candidates fixed before any run; 2: + those added after it")
     ap.add_argument("--skip", default="", help="comma list: mlp, rocket (slow Keras candidates)")
     args = ap.parse_args(argv)
     if not (args.data / "index.csv").exists():
@@ -179,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.time()
     d = load(args.data)
     y, g = d["y"], np.asarray([f"group:{v}" for v in d["groups"]])
-    cands = candidates(d, set(filter(None, args.skip.split(","))))
+    cands = candidates(d, set(filter(None, args.skip.split(","))), args.round)
     res = nested_select(cands, y, g, k=args.folds, inner_k=args.inner_folds, seed=0,
                         score_all=True, log=lambda m: print(m, flush=True))  # fmt: skip
     print(f"\n{len(y)} clips, {res['n_groups']} source groups, majority class "
@@ -193,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     for n, a in res["candidate_outer"].items():
         print(f"  {100 * a:5.1f} %  {n}")
     res.pop("predicted")
-    res.update(data=str(args.data), n_clips=int(len(y)), seconds=round(time.time() - t0),
+    res.update(data=str(args.data), round=args.round, n_clips=int(len(y)),
+               seconds=round(time.time() - t0),
                majority=float(max(y.mean(), 1 - y.mean())))  # fmt: skip
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench_pushfit_nested.json").write_text(json.dumps(res, indent=2, default=str))

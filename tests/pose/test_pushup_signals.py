@@ -69,3 +69,21 @@ def test_zscore_per_clip():
     np.testing.assert_allclose(z[:, :, :2].mean(1), 0, atol=1e-5)
     np.testing.assert_allclose(z[:, :, :2].std(1), 1, atol=1e-4)
     assert np.all(z[:, :, 2] == 0)
+
+
+def test_depth_makes_angles_independent_of_the_camera_direction():
+    seq = pushups(hip_drop=0.04)
+    c = np.asarray(seq.coords).astype(np.float64)
+    a = np.radians(60)  # the body turned 60 degrees about the vertical axis
+    x0 = c[..., 0] - 0.6
+    turned = c.copy()
+    turned[..., 0], turned[..., 2] = 0.6 + x0 * np.cos(a), x0 * np.sin(a)
+    rot = PoseSequence.from_array(turned.astype(np.float32), seq.layout, fps=30.0)
+    i = SIGNALS.index("body_angle")
+    flat, flat_rot = raw_signals(seq)[:, i], raw_signals(rot)[:, i]
+    deep, deep_rot = raw_signals(seq, dims=3)[:, i], raw_signals(rot, dims=3)[:, i]
+    np.testing.assert_allclose(deep_rot, deep, atol=1e-3)
+    np.testing.assert_allclose(deep, flat, atol=1e-3)  # no depth in the original
+    assert np.abs(flat_rot - flat).max() > 5  # foreshortened in the image
+    with pytest.raises(ValueError):
+        raw_signals(seq, dims=4)

@@ -33,14 +33,18 @@ SIGNAL_REFERENCE: dict[str, tuple[float, float]] = {
 }  # fmt: skip
 
 
-def raw_signals(seq: PoseSequence) -> np.ndarray:
+def raw_signals(seq: PoseSequence, dims: int = 2) -> np.ndarray:
     """``(n_detected, 7)`` per-frame signals (unscaled; NaN where a joint is missing) of a
-    MediaPipe-33 image-space recording, aspect-corrected (see :mod:`pushup_form`)."""
+    MediaPipe-33 image-space recording, aspect-corrected (see :mod:`pushup_form`).
+    ``dims=3`` measures the angles and the tilt with MediaPipe's relative depth z too (less
+    dependent on the camera's direction, but z is noisier); the hip offset stays in the image."""
+    if dims not in (2, 3):
+        raise ValueError(f"dims must be 2 or 3, got {dims}")
     if seq.layout.n_joints != 33:
         raise ValueError(f"push-up form signals need the mediapipe33 layout, got "
                          f"{seq.layout.name!r}")  # fmt: skip
     det = np.asarray(seq.detected, bool)
-    c = np.asarray(seq.coords)[det][..., :2].astype(np.float64)
+    c = np.asarray(seq.coords)[det][..., :dims].astype(np.float64)
     vis = np.asarray(seq.visibility)[det]
     if not len(c):
         return np.zeros((0, len(SIGNALS)))
@@ -48,8 +52,8 @@ def raw_signals(seq: PoseSequence) -> np.ndarray:
     right = [_JOINTS[j][1] for j in _SIDE_JOINTS]
     side = 0 if np.nanmean(vis[:, left]) >= np.nanmean(vis[:, right]) else 1
     p = {name: c[:, idx[side]] for name, idx in _JOINTS.items()}
-    line = p["ankle"] - p["shoulder"]
-    rel = p["hip"] - p["shoulder"]
+    line = (p["ankle"] - p["shoulder"])[:, :2]
+    rel = (p["hip"] - p["shoulder"])[:, :2]
     with np.errstate(invalid="ignore", divide="ignore"):
         cross = (line[:, 0] * rel[:, 1] - line[:, 1] * rel[:, 0]) / (line**2).sum(1)
         fin = np.isfinite(line[:, 0])
@@ -58,7 +62,9 @@ def raw_signals(seq: PoseSequence) -> np.ndarray:
         torso = float(np.median(tl[np.isfinite(tl)])) if np.isfinite(tl).any() else np.nan
         height = (p["wrist"][:, 1] - p["shoulder"][:, 1]) / torso
     facing = facing if np.isfinite(facing) and facing != 0 else 1.0
-    tilt = np.degrees(np.arctan2(np.abs(line[:, 1]), np.abs(line[:, 0])))
+    full = p["ankle"] - p["shoulder"]  # tilt: the body line against the horizontal (x, z)
+    flat = np.linalg.norm(np.delete(full, 1, axis=1), axis=1)
+    tilt = np.degrees(np.arctan2(np.abs(full[:, 1]), flat))
     out = np.stack([
         _angle(p["shoulder"], p["hip"], p["ankle"]), cross * facing,
         _angle(p["hip"], p["knee"], p["ankle"]), _angle(p["shoulder"], p["elbow"], p["wrist"]),
@@ -89,11 +95,14 @@ def _median_filter(x: np.ndarray, width: int) -> np.ndarray:
     return np.median(win, axis=-1)
 
 
-def form_signals(seq: PoseSequence, length: int = 64, median_width: int = 5) -> np.ndarray:
-    """``(length, 7)`` scaled form signals of the detected frames, median-filtered over
+def form_signals(
+    seq: PoseSequence, length: int = 64, median_width: int = 5, dims: int = 2
+) -> np.ndarray:
+    """``(length, 7)`` scaled form signals (:func:`raw_signals` with ``dims``) of the detected
+    frames, median-filtered over
     ``median_width`` frames (MediaPipe's single-frame mis-detections) and resampled to
     ``length`` frames; zeros (= the reference plank) when no frame was detected."""
-    raw = raw_signals(seq)
+    raw = raw_signals(seq, dims)
     ref = np.array([SIGNAL_REFERENCE[s][0] for s in SIGNALS])
     scale = np.array([SIGNAL_REFERENCE[s][1] for s in SIGNALS])
     if not len(raw):

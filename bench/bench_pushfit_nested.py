@@ -3,7 +3,7 @@ and 1-NN DTW on the same outer folds, in one run.
 
     PYTHONPATH=src nice -n 10 .venv/bin/python bench/bench_pushfit_nested.py \
         [--data ../shared/realdata/pushfit_pushup_form] [--out /tmp/pushfit_nested] \
-        [--folds 5] [--inner-folds 3] [--skip mlp]
+        [--folds 5] [--inner-folds 3] [--seed 0] [--round 1|2] [--skip mlp,rocket]
 
 Groups: ``source_group`` (the Kaggle source collection, near-duplicate clips) held out together
 in every outer and inner fold. Outer folds: ``subject_kfold(groups, 5, seed 0, labels)``
@@ -187,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=Path("/tmp/pushfit_nested"))
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--inner-folds", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=0, help="outer / inner fold seed")
     ap.add_argument("--round", type=int, choices=(1, 2), default=1,
                     help="1: the candidates fixed before any run; 2: + those added after it")
     ap.add_argument("--skip", default="", help="comma list: mlp, rocket (slow Keras candidates)")
@@ -200,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     d = load(args.data)
     y, g = d["y"], np.asarray([f"group:{v}" for v in d["groups"]])
     cands = candidates(d, set(filter(None, args.skip.split(","))), args.round)
-    res = nested_select(cands, y, g, k=args.folds, inner_k=args.inner_folds, seed=0,
+    res = nested_select(cands, y, g, k=args.folds, inner_k=args.inner_folds, seed=args.seed,
                         score_all=True, log=lambda m: print(m, flush=True))  # fmt: skip
     print(f"\n{len(y)} clips, {res['n_groups']} source groups, majority class "
           f"{100 * max(y.mean(), 1 - y.mean()):.1f} %; grouped {args.folds}-fold outer, "

@@ -128,7 +128,9 @@ ARCH = typer.Option(
     "--arch",
     help="Classifier network. pose: bilstm (the paper's, "
     "default) | cnn | cnn_deep | cnn_attn | cnn_bilstm | rocket (MiniRocket transform + "
-    "ridge head); imu: cnn (default) | cnn_deep | cnn_attn | cnn_bilstm | rocket.",
+    "ridge head), or several joined by '+' (rocket+cnn_deep: a cross-family ensemble "
+    "averaging their probabilities); imu: cnn (default) | cnn_deep | cnn_attn | cnn_bilstm "
+    "| rocket.",
     rich_help_panel=MODEL,
 )
 N_MODELS = typer.Option(

@@ -3,8 +3,9 @@ Dense(64)+ReLU -> Dropout(0.4) -> softmax, trained with sparse categorical cross
 (batch 32, up to 100 epochs, early stopping with patience 15, ReduceLROnPlateau, checkpointing).
 
 Sizes are parameters with the paper's values as defaults.
-Any architecture of :data:`POSE_ARCHITECTURES` is a
-:class:`PoseClassifier`; :class:`BiLSTMClassifier` is the paper's network by name.
+Any architecture of :data:`POSE_ARCHITECTURES`, or several joined by ``+`` (a cross-family
+ensemble, :func:`arch_members`), is a :class:`PoseClassifier`; :class:`BiLSTMClassifier` is
+the paper's network by name.
 TensorFlow/Keras are imported lazily.
 """
 
@@ -60,6 +61,18 @@ def build_bilstm(
 POSE_ARCHITECTURES = ("bilstm", *CONV_ARCHITECTURES, "rocket")
 
 
+def arch_members(arch: str) -> tuple[str, ...]:
+    """The families of ``arch``: one of :data:`POSE_ARCHITECTURES`, or several joined by ``+``
+    (``"rocket+cnn_deep"``: one network of each, their probabilities averaged in one model);
+    ValueError on an unknown or repeated name."""
+    parts = tuple(p.strip() for p in str(arch).split("+"))
+    bad = [p for p in parts if p not in POSE_ARCHITECTURES]
+    if bad or len(set(parts)) != len(parts):
+        raise ValueError(f"arch must be one of {POSE_ARCHITECTURES} or several of them joined "
+                         f"by '+' (each once), got {arch!r}")  # fmt: skip
+    return parts
+
+
 def build_conv_classifier(
     n_classes: int,
     seq_len: int = 30,
@@ -92,9 +105,12 @@ class PoseClassifier(KerasEstimator):
     ``n_models`` > 1 trains that many copies of the network (seeds ``seed``, ``seed + 1``, ...)
     and saves them as ONE Keras model averaging their softmax outputs: a seed ensemble that
     exports to a single TFLite file, trading n times the training and inference time for less
-    seed-to-seed variance. Fitted attributes: ``classes_`` (sorted names = output order),
-    ``model_`` (Keras), ``history_`` (the first member's per-epoch loss / accuracy / val_loss /
-    val_accuracy / learning_rate), ``histories_`` (every member's)."""
+    seed-to-seed variance. ``arch="rocket+cnn_deep"`` (families joined by ``+``) trains
+    ``n_models`` networks of each family and averages all of them the same way: a cross-family
+    ensemble, one Keras model, exported like the others. Fitted attributes: ``classes_``
+    (sorted names = output order), ``model_`` (Keras), ``history_`` (the first member's
+    per-epoch loss / accuracy / val_loss / val_accuracy / learning_rate), ``histories_``
+    (every member's)."""
 
     def __init__(
         self,
@@ -130,13 +146,15 @@ class PoseClassifier(KerasEstimator):
         self.arch = arch
         self.mirror = mirror
 
-    def _build(self, n_classes: int, seq_len: int, n_features: int, name: str) -> Any:
-        if self.arch == "bilstm":
+    def _build(self, n_classes: int, seq_len: int, n_features: int, name: str,
+               arch: str | None = None) -> Any:  # fmt: skip
+        arch = arch or self.arch
+        if arch == "bilstm":
             drop = 0.4 if self.dropout is None else self.dropout
             return build_bilstm(n_classes, seq_len, n_features, self.lstm_units,
                                 self.dense_units, drop, name=name)  # fmt: skip
         drop = 0.3 if self.dropout is None else self.dropout
-        return build_conv_classifier(n_classes, seq_len, n_features, self.arch, drop,
+        return build_conv_classifier(n_classes, seq_len, n_features, arch, drop,
                                      name=name)  # fmt: skip
 
     def fit(
@@ -149,8 +167,7 @@ class PoseClassifier(KerasEstimator):
         keras = keras_module()
         if self.n_models < 1:
             raise ValueError(f"n_models must be >= 1, got {self.n_models}")
-        if self.arch not in POSE_ARCHITECTURES:
-            raise ValueError(f"arch must be one of {POSE_ARCHITECTURES}, got {self.arch!r}")
+        families = arch_members(self.arch)
         x = np.asarray(x, dtype=np.float32)
         if x.ndim != 3:
             raise ValueError(f"X must be (n, seq_len, n_features), got {x.shape}")
@@ -164,17 +181,18 @@ class PoseClassifier(KerasEstimator):
             x_val = np.asarray(x_val, np.float32)[keep]
             yv = enc.transform([v for v, k in zip(y_val, keep, strict=True) if k])
         members, self.histories_ = [], []
-        for i in range(self.n_models):
+        runs = [(fam, i) for fam in families for i in range(self.n_models)]
+        for m, (fam, i) in enumerate(runs):
             seed = self.seed + i
             keras.utils.set_random_seed(seed)
-            if self.arch == "rocket":  # fixed transform + linear head (repcoach.models.rocket)
+            if fam == "rocket":  # fixed transform + linear head (repcoach.models.rocket)
 
                 model, hist = fit_rocket(
                     x, enc.transform(names), len(self.classes_), x_val, yv,
                     epochs=self.epochs, batch_size=self.batch_size, patience=self.patience,
                     learning_rate=self.learning_rate, seed=seed, verbose=self.verbose,
                     checkpoint_dir=self.checkpoint_dir, min_epochs=self.min_epochs,
-                    name="rocket_classifier" if self.n_models == 1 else f"member{i}",
+                    name="rocket_classifier" if len(runs) == 1 else f"member{m}",
                 )  # fmt: skip
                 self.histories_.append(hist)
                 members.append(model)
@@ -182,14 +200,14 @@ class PoseClassifier(KerasEstimator):
                 continue
             model = self._build(
                 len(self.classes_), x.shape[1], x.shape[2],
-                name=f"{self.arch}_classifier" if self.n_models == 1 else f"member{i}",
+                name=f"{fam}_classifier" if len(runs) == 1 else f"member{m}", arch=fam,
             )  # fmt: skip
             model.compile(
                 optimizer=keras.optimizers.Adam(self.learning_rate),
                 loss="sparse_categorical_crossentropy",
                 metrics=["accuracy"],
             )
-            title = "classifier" if self.n_models == 1 else f"classifier {i + 1}/{self.n_models}"
+            title = "classifier" if len(runs) == 1 else f"classifier {m + 1}/{len(runs)} ({fam})"
             self.histories_.append(fit_keras_model(
                 model, x, enc.transform(names), names, x_val, yv,
                 epochs=self.epochs, batch_size=self.batch_size, patience=self.patience,

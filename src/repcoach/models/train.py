@@ -20,7 +20,7 @@ from repcoach.data.scorer_inputs import SCORER_INPUT_MODES, resolve_scorer_input
 from repcoach.errors import DataError
 from repcoach.feedback.runtime import write_model_feedback
 from repcoach.models.augment import SYMMETRIC_EXERCISES, Augmenter
-from repcoach.models.classifier import POSE_ARCHITECTURES, PoseClassifier
+from repcoach.models.classifier import PoseClassifier, arch_members
 from repcoach.models.folder import load_model_config, save_model_dir
 from repcoach.models.scorer import (
     MLP_LEARNING_RATE,
@@ -69,8 +69,7 @@ class TrainOptions:
         if self.task not in TASKS:
             raise ValueError(f"task must be one of {TASKS}, got {self.task!r}")
 
-        if self.arch not in POSE_ARCHITECTURES:
-            raise ValueError(f"arch must be one of {POSE_ARCHITECTURES}, got {self.arch!r}")
+        arch_members(self.arch)  # ValueError on an unknown architecture
 
         if self.scorer_inputs not in SCORER_INPUT_MODES:
             raise ValueError(f"scorer inputs must be one of {SCORER_INPUT_MODES}, got "

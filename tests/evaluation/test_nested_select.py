@@ -53,3 +53,25 @@ def test_the_choice_ignores_the_outer_fold_and_ties_go_first():
     assert res["chosen"] == ["a"] * 3 and "candidate_outer" not in res
     with pytest.raises(ValueError):
         nested_select({}, y, groups)
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_pushfit_bench_reproduces_the_documented_baselines(realdata, tmp_path):
+    """bench_pushfit_nested on PushFit without its Keras candidates: whole sources held out,
+    a choice per fold, and the plain grouped figures docs/rocket.md reports."""
+    import json
+
+    from bench_pushfit_nested import main
+
+    data = realdata("pushfit_pushup_form")
+    assert main(["--data", str(data), "--out", str(tmp_path), "--skip", "mlp,rocket"]) == 0
+    res = json.loads((tmp_path / "bench_pushfit_nested.json").read_text())
+    assert res["n_clips"] == 165 and len(res["folds"]) == 5
+    assert all(f["chosen"] in res["candidates"] for f in res["folds"])
+    tested = [g for f in res["folds"] for g in f["test_groups"]]
+    assert len(tested) == len(set(tested)) == res["n_groups"]  # every source out exactly once
+    outer = res["candidate_outer"]
+    assert outer["form features + random forest"] == pytest.approx(0.703, abs=0.001)
+    assert outer["1-NN DTW, joints, full window (off-the-shelf)"] == pytest.approx(0.473, abs=0.001)
+    assert res["accuracy"] > res["majority"] + 0.05

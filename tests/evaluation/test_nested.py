@@ -23,7 +23,10 @@ def test_parse_recipes_applies_options():
     assert b.train_options.arch == "cnn_deep" and b.sample_options.presence is True
     assert b.train_options.occlusion == 0.3
     assert b.text == "--arch cnn_deep --presence --occlusion 0.3"
-    for bad in ("--arch", "--frobnicate 3", "--epochs many", "--occlusion 0.3", "--arch lstm9", ""):
+    (ens,) = parse_recipes("--arch rocket+cnn_deep --presence", base_s, base_t)
+    assert ens.train_options.arch == "rocket+cnn_deep" and ens.sample_options.presence
+    for bad in ("--arch", "--frobnicate 3", "--epochs many", "--occlusion 0.3", "--arch lstm9", "",
+                "--arch rocket+lstm9"):
         with pytest.raises(ValueError):
             parse_recipes(bad, base_s, base_t)
 

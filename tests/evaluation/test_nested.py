@@ -27,7 +27,8 @@ def test_parse_recipes_applies_options():
                          base_s, base_t)
     t = c.train_options
     assert (t.arch, t.roll_deg, t.stretch, t.time_warp) == ("rocket+cnn_deep", 15.0, 0.2, 0.3)
-    for bad in ("--arch", "--frobnicate 3", "--epochs many", "--occlusion 0.3", "--arch lstm9", ""):
+    for bad in ("--arch", "--frobnicate 3", "--epochs many", "--occlusion 0.3", "--arch lstm9", "",
+                "--arch rocket+lstm9"):
         with pytest.raises(ValueError):
             parse_recipes(bad, base_s, base_t)
 

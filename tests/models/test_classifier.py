@@ -110,12 +110,42 @@ def test_conv_classifier_learns_saves_and_exports(tmp_path):
     _assert_round_trip_and_export(tmp_path, clf, xt)
 
 
+def test_cross_family_ensemble_averages_rocket_and_cnn_and_exports(tmp_path):
+    """``arch="rocket+cnn"``: one network per family, averaged in one model that saves, reloads
+    and exports like a seed ensemble; the rocket head fitted the validation part."""
+    from repcoach.models.classifier import PoseClassifier
+
+    x, y = _toy(60)
+    clf = PoseClassifier(arch="rocket+cnn", epochs=30, patience=30, seed=1).fit(
+        x[:48], y[:48], x[48:], y[48:])
+    members = [m for m in clf.model_.layers if m.name.startswith("member")]
+    assert len(members) == 2 and len(clf.histories_) == 2
+    assert any("rocket" in layer.name for layer in members[0].layers)
+    assert any("conv1d" in layer.name for layer in members[1].layers)
+    assert clf.val_in_fit_
+    mean = np.mean([m.predict_on_batch(x) for m in members], axis=0)
+    np.testing.assert_allclose(clf.predict_proba(x), mean, atol=1e-6)
+    xt, yt = _toy(seed=2)
+    assert clf.score(xt, yt) > 0.8
+    _assert_round_trip_and_export(tmp_path, clf, xt)
+
+
 def test_unknown_arch_is_rejected():
     from repcoach.models.classifier import PoseClassifier
 
     x, y = _toy(6)
     with pytest.raises(ValueError, match="arch must be one of"):
         PoseClassifier(arch="transformer", epochs=1).fit(x, y)
+    from repcoach.models.classifier import arch_members
+    from repcoach.models.train import TrainOptions
+
+    assert arch_members("rocket+cnn_deep") == ("rocket", "cnn_deep")
+    assert TrainOptions(arch="rocket+cnn_deep").arch == "rocket+cnn_deep"
+    for bad in ("rocket+", "rocket+rocket", "rocket+transformer"):
+        with pytest.raises(ValueError, match="arch must be one of"):
+            arch_members(bad)
+        with pytest.raises(ValueError, match="arch must be one of"):
+            TrainOptions(arch=bad)
 
 
 @pytest.mark.parametrize("n_models", [1, 2])

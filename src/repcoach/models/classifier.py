@@ -65,9 +65,9 @@ def arch_members(arch: str) -> tuple[str, ...]:
     a cross-family ensemble averaging one network of each). Raises ValueError for unknown names."""
     parts = tuple(a.strip() for a in str(arch).split("+"))
     bad = [a for a in parts if a not in POSE_ARCHITECTURES]
-    if bad or not parts:
+    if bad or len(set(parts)) != len(parts):
         raise ValueError(f"arch must be one of {POSE_ARCHITECTURES} or several joined by '+' "
-                         f"(e.g. rocket+cnn_deep), got {arch!r}")  # fmt: skip
+                         f"(each once, e.g. rocket+cnn_deep), got {arch!r}")  # fmt: skip
     return parts
 
 

@@ -55,6 +55,10 @@ class StreamingCounter:
         self._since = 0
         self._recent: list[int] = []
         self.stable = max(1, int(stable))
+        #: repetitions reported before :meth:`finish` (None until it is called)
+        self.live_count: int | None = None
+        #: live reports withdrawn by :meth:`finish` (the whole recording holds fewer)
+        self.retracted = 0
 
     @property
     def count(self) -> int:
@@ -88,7 +92,8 @@ class StreamingCounter:
         return self._analyse(final=False)
 
     def finish(self) -> list[Repetition]:
-        """The repetitions not reported yet, from the whole recording."""
+        """The repetitions not reported yet, from the whole recording (the offline counter);
+        afterwards ``count`` / ``repetitions`` are the offline ones (see module doc)."""
         if not self._frames:
             return []
         return self._analyse(final=True)
@@ -106,7 +111,11 @@ class StreamingCounter:
             for r in res.repetitions
         ]  # fmt: skip
         if final:
+            self.live_count = len(self._reported)
             new = reps[len(self._reported):]
+            # reconcile with the whole recording: the final repetitions are the offline ones
+            self.retracted = max(0, len(self._reported) - len(reps))
+            self._reported = reps[: len(self._reported)]
         else:
             now = self._times[-1]
             ok = res.score >= self.min_score

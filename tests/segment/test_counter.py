@@ -109,3 +109,39 @@ def test_segment_repetitions_methods() -> None:
     assert len(reps) == len(truth)
     with pytest.raises(ValueError):
         segment_repetitions(seq, method="nope")
+
+
+def _alternating_set(n_reps: int = 12, period_s: float = 1.5, rate: float = 30.0):
+    """Signals of an alternating movement: each side moves every other repetition (period two
+    repetitions), the body centre once per repetition, slightly weaker."""
+    from repcoach.segment.pose_signals import SignalSet
+
+    rng = np.random.default_rng(3)
+    t = np.arange(int(n_reps * period_s * rate)) / rate
+    side = 0.5 * (1 - np.cos(2 * np.pi * t / (2 * period_s)))
+    left, right = side, 0.5 * (1 - np.cos(2 * np.pi * t / (2 * period_s) + np.pi))
+    centre = 0.6 * np.abs(np.sin(np.pi * t / period_s))
+    cols = [left, right, left * 0.9, right * 0.9, centre]
+    x = np.column_stack(cols) + rng.normal(0, 0.01, (t.size, len(cols)))
+    names = ["left_wrist.y", "right_wrist.y", "left_elbow.y", "right_elbow.y", "centre.y"]
+    return SignalSet(x, names, np.ones(t.size, bool), 1.0), n_reps
+
+
+def test_pair_signals_are_the_mean_of_both_sides() -> None:
+    from repcoach.segment.counter import _with_pairs
+
+    sig, _n = _alternating_set()
+    out = _with_pairs(sig)
+    assert out.names[len(sig.names):] == ["pair_wrist.y", "pair_elbow.y"]
+    assert np.allclose(out.values[:, -2], sig.values[:, :2].mean(axis=1))
+
+
+def test_octave_check_counts_alternating_repetitions() -> None:
+    from repcoach.segment.counter import count_signals
+
+    sig, n = _alternating_set()
+    plain = count_signals(sig, 30.0, options=CountOptions()).count
+    octave = count_signals(sig, 30.0, options=CountOptions(octave=0.95, pairs=True)).count
+    # the sides repeat every two repetitions: the plain vote counts half
+    assert abs(plain - n / 2) <= 1
+    assert abs(octave - n) <= 1

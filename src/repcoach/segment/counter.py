@@ -47,6 +47,7 @@ class CountOptions:
     octave: float = 0.0
     swing_ref: str = "kind"
     gate: float = 0.0
+    alternation: float = 0.2
 
 
 @dataclass
@@ -182,6 +183,12 @@ def count_signals(
     p = float(per[j])
     s = y[:, j]
     reps, span = found[j]
+    if opt.alternation > 0:
+        alt = _alternating(y, sig.names, per, score, p, opt.alternation)
+        if alt is not None:
+            # the two sides take turns: one repetition per half period of either side
+            s, p = alt, p / 2
+            reps, span = _cycles(s, p, opt)
     ts = np.arange(n) / rate if timestamps is None else np.asarray(timestamps, float)
     dt = 1.0 / rate
     out = []
@@ -201,6 +208,46 @@ def _octave(j: int, per: np.ndarray, score: np.ndarray, ratio: float) -> int:
             return j
         j = int(np.flatnonzero(half)[np.argmax(score[half])])
     return j
+
+
+def _lagcorr(a: np.ndarray, b: np.ndarray, lag: int) -> float:
+    """Correlation of ``a[t]`` with ``b[t + lag]``."""
+    if lag > 0:
+        a, b = a[:-lag], b[lag:]
+    a, b = a - a.mean(), b - b.mean()
+    den = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    return float((a * b).sum()) / den if den > 0 else 0.0
+
+
+def _alternating(
+    y: np.ndarray, names: list[str], per: np.ndarray, score: np.ndarray, p: float, tau: float
+) -> np.ndarray | None:
+    """The mean of the best left/right pair when the two sides move in turns: over the pairs
+    repeating at about period ``p`` (vertical coordinates and angles only: horizontal ones
+    mirror when both sides move together; not the hips, mirrored about their midpoint), the
+    score-weighted mean of (corr at half a period - corr at lag 0) / 2 exceeds ``tau``."""
+    idx = {nm: i for i, nm in enumerate(names)}
+    alt, wts, best, best_w = [], [], None, 0.0
+    half = max(1, int(round(p / 2)))
+    for nm, i in idx.items():
+        if "left_" not in nm or nm.endswith(".x") or nm.startswith("left_hip"):
+            continue
+        k = idx.get(nm.replace("left_", "right_"))
+        if k is None or y.shape[0] <= 2 * half:
+            continue
+        w = min(score[i], score[k])
+        near = all(np.isfinite(per[m]) and abs(per[m] / p - 1) <= 0.2 for m in (i, k))
+        if w <= 0.1 or not near:
+            continue
+        a, b = y[:, i], y[:, k]
+        shifted = (_lagcorr(a, b, half) + _lagcorr(b, a, half)) / 2
+        alt.append((shifted - _lagcorr(a, b, 0)) / 2)
+        wts.append(w)
+        if w > best_w:
+            best, best_w = (a + b) / 2, w
+    if not alt or float(np.average(alt, weights=wts)) <= tau:
+        return None
+    return best
 
 
 def _with_pairs(sig: SignalSet) -> SignalSet:

@@ -191,6 +191,31 @@ def streaming(seqs: list, names: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def report_streaming(df: pd.DataFrame, seqs: list, n: int) -> None:
+    """Run the streaming counter on the first ``n`` videos (-1: all) and print the summary."""
+    k = len(seqs) if n < 0 else n
+    st = streaming(seqs[:k], list(df["subject"][:k]))
+    agree = (st["final"] - st["offline"]).abs()
+    live = (st["live"] - st["offline"]).abs()
+    true = df["true"].to_numpy()[:k]
+    print(f"\nstreaming on {k} videos: final count (after finish()) within one of offline "
+          f"on {int((agree <= 1).sum())}/{k}, equal on {int((agree == 0).sum())}/{k}; "
+          f"count reported live (before finish()) within one of offline on "
+          f"{int((live <= 1).sum())}/{k}, equal on {int((live == 0).sum())}/{k}; "
+          f"live reports withdrawn by finish() on {int((st['retracted'] > 0).sum())} videos "
+          f"({int(st['retracted'].sum())} repetitions)")
+    lm = metrics(st["live"].to_numpy(), true)
+    print(f"live count vs truth: nMAE {lm['nmae']:.3f}, OBO {lm['obo']:.3f}; "
+          f"repetitions reported live within 1 s of their end: "
+          f"{int(st['within_1s'].sum())}/{int(st['reps_live'].sum())}; report delay median "
+          f"{np.nanmedian(st['delay_median_s']):.2f} s (median of per-video medians), worst "
+          f"{np.nanmax(st['delay_max_s']):.1f} s; {st['ms_per_frame'].mean():.2f} ms per frame "
+          f"(mean over videos), {st['ms_per_frame'].max():.2f} worst video, worst single "
+          f"push {st['worst_push_ms'].max():.0f} ms")
+    if (live > 1).any():
+        print(st[live > 1].to_string(index=False))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -199,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--csv", type=Path, help="write per-video counts here")
     ap.add_argument("--streaming", type=int, default=0,
                     help="also run the streaming counter on the first N videos (-1: all)")
+    ap.add_argument("--streaming-only", action="store_true",
+                    help="only the streaming measurement (with --streaming)")
     args = ap.parse_args(argv)
 
     from repcoach.segment.counter import CountOptions, count_signals
@@ -207,6 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     df, seqs = load(args.data)
     print(f"loaded {len(seqs)} videos in {time.perf_counter() - t0:.1f} s")
+    if args.streaming_only:
+        report_streaming(df, seqs, args.streaming or -1)
+        return 0
     cands = candidates()
     legacy, regular, new, score, ms = count_all(seqs, cands)
     held, chosen = loeo(df, new, cands)
@@ -261,27 +291,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\ngenerated recordings ({args.generated} participants, seed {args.seed}):")
             print(generated(args.generated, args.seed).to_string(index=False))
     if args.streaming:
-        k = len(seqs) if args.streaming < 0 else args.streaming
-        st = streaming(seqs[:k], list(df["subject"][:k]))
-        agree = (st["final"] - st["offline"]).abs()
-        live = (st["live"] - st["offline"]).abs()
-        true = df["true"].to_numpy()[:k]
-        print(f"\nstreaming on {k} videos: final count (after finish()) within one of offline "
-              f"on {int((agree <= 1).sum())}/{k}, equal on {int((agree == 0).sum())}/{k}; "
-              f"count reported live (before finish()) within one of offline on "
-              f"{int((live <= 1).sum())}/{k}, equal on {int((live == 0).sum())}/{k}; "
-              f"live reports withdrawn by finish() on {int((st['retracted'] > 0).sum())} videos "
-              f"({int(st['retracted'].sum())} repetitions)")
-        lm = metrics(st["live"].to_numpy(), true)
-        print(f"live count vs truth: nMAE {lm['nmae']:.3f}, OBO {lm['obo']:.3f}; "
-              f"repetitions reported live within 1 s of their end: "
-              f"{int(st['within_1s'].sum())}/{int(st['reps_live'].sum())}; report delay median "
-              f"{np.nanmedian(st['delay_median_s']):.2f} s (median of per-video medians), worst "
-              f"{np.nanmax(st['delay_max_s']):.1f} s; {st['ms_per_frame'].mean():.2f} ms per frame "
-              f"(mean over videos), {st['ms_per_frame'].max():.2f} worst video, worst single "
-              f"push {st['worst_push_ms'].max():.0f} ms")
-        if (live > 1).any():
-            print(st[live > 1].to_string(index=False))
+        report_streaming(df, seqs, args.streaming)
     if args.csv:
         out = held.assign(old=legacy, default=default, auto_loeo=held_auto["loeo"],
                           auto_default=auto(legacy, regular, default, dscore, AUTO_NEAR_SCORE))

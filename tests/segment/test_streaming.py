@@ -90,3 +90,13 @@ def test_finish_withdraws_live_reports_beyond_the_whole_recording() -> None:
     assert sc.live_count == before
     assert sc.count == count_pose(seq, CountOptions()).count == len(truth)
     assert sc.retracted == before - len(truth)
+
+
+def test_live_reports_follow_a_tempo_change() -> None:
+    # faster repetitions after slow ones are still reported live (min_gap is in periods of
+    # the latest analysis, not of the slow start)
+    seq, truth = make_sequence("squat", [2.0] * 5 + [1.0] * 8, noise=0.002)
+    sc, lags, live = _stream(seq)
+    assert live >= len(truth) - 3
+    assert live <= sc.count + sc.retracted
+    assert abs(sc.count - len(truth)) <= 1

@@ -38,6 +38,7 @@ class StreamingCounter:
         settle_s: float = 0.25,
         min_score: float = 0.3,
         stable: int = 2,
+        min_gap: float = 0.7,
         **options: float,
     ) -> None:
         if not np.isfinite(fps) or fps <= 0:
@@ -55,6 +56,7 @@ class StreamingCounter:
         self._since = 0
         self._recent: list[int] = []
         self.stable = max(1, int(stable))
+        self.min_gap = min_gap
         #: repetitions reported before :meth:`finish` (None until it is called)
         self.live_count: int | None = None
         #: live reports withdrawn by :meth:`finish` (the whole recording holds fewer)
@@ -129,6 +131,12 @@ class StreamingCounter:
             t0 = float(ts[0])
             inside = sum(1 for r in self._reported if r.end_s > t0 + 0.25 * res.period_s)
             last = self._reported[-1].end_s if self._reported else -np.inf
-            new = [r for r in settled[inside:target] if r.end_s > last]
+            # a new repetition ends at least ``min_gap`` of its own duration after the last one
+            # reported (a boundary that moved between analyses is not a new repetition)
+            new = []
+            for r in settled[inside:target]:
+                if r.end_s > last + self.min_gap * (r.end_s - r.start_s):
+                    new.append(r)
+                    last = r.end_s
         self._reported += new
         return new

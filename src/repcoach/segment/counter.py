@@ -7,6 +7,8 @@
 3. Peaks of that signal with a period-adaptive minimum distance and a prominence relative to the
    typical peak; the active span is where peaks follow each other at about the period; every
    peak in it is one repetition, bounded by the valleys around it.
+4. Alternation check: when the left and right sides of the chosen period move in turns, each
+   side's movement is one repetition (the cycles of the pair's mean at half the period).
 """
 
 from __future__ import annotations

@@ -1,12 +1,15 @@
 """Streaming repetition counter: frames pushed one at a time (live analysis).
 
-Every ``hop_s`` of frames the offline counter
-(:func:`repcoach.segment.counter.count_signals`) runs on
-the last ``window_s`` seconds. A repetition is reported once its end lies ``settle_s`` in the
-past and the last ``stable`` analyses agree that it exists (so one that appears once and is gone
-at the next look is not reported). :meth:`finish` runs the offline counter on the whole
-recording and reports the repetitions it finds beyond those reported, so the final count is the
-offline count unless more were reported live.
+Every ``hop_s`` of frames the offline counter (:func:`repcoach.segment.counter.count_signals`)
+runs on the last ``window_s`` seconds. A repetition is reported once its end lies ``settle_s``
+in the past, the last ``stable`` analyses agree that it exists (so one that appears once and is
+gone at the next look is not reported) and it ends ``min_gap`` of its own duration after the
+last one reported (a boundary that moved between analyses is not a new repetition).
+:meth:`finish` runs the offline counter on the whole recording and reconciles: it returns the
+repetitions found beyond those reported, and when more were reported live than the whole
+recording holds, the surplus is withdrawn (``retracted``), so the final ``count`` /
+``repetitions`` are the offline ones; ``live_count`` keeps the count reported before
+:meth:`finish`.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ class StreamingCounter:
     """Count repetitions live. ``push(timestamp_s, coords)`` with ``coords`` (joints, dims), NaN
     for missing landmarks, returns the repetitions finished by that frame; ``finish()`` the
     rest. ``options``: fields of :class:`CountOptions`, plus ``window_s`` (analysed history),
-    ``hop_s`` (analysis interval), ``settle_s`` (how long an end must lie in the past)."""
+    ``hop_s`` (analysis interval), ``settle_s`` (how long an end must lie in the past),
+    ``min_gap`` (see the module doc)."""
 
     def __init__(
         self,

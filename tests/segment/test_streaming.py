@@ -66,3 +66,37 @@ def test_streaming_matches_offline_on_real_videos(realdata) -> None:
         offline = count_pose(seq, CountOptions()).count
         sc, _lags, _live = _stream(seq)
         assert abs(sc.count - offline) <= 1, (f, sc.count, offline)
+
+
+def test_finish_reconciles_with_the_offline_count() -> None:
+    seq, truth = make_sequence("squat", [1.5] * 8, lead_in_s=1.0, noise=0.002)
+    sc, _lags, live = _stream(seq)
+    offline = count_pose(seq, CountOptions()).repetitions
+    assert sc.live_count == live
+    assert sc.count == len(offline) == len(truth)
+    assert [r.end for r in sc.repetitions] == [r.end for r in offline]
+
+
+def test_finish_withdraws_live_reports_beyond_the_whole_recording() -> None:
+    seq, truth = make_sequence("squat", [1.5] * 6, noise=0.002)
+    sc = StreamingCounter(fps=seq.fps, layout=seq.layout)
+    for t, frame in zip(seq.timestamps, seq.coords, strict=True):
+        sc.push(float(t), frame)
+    assert sc.count >= 3
+    sc._reported += sc.repetitions[-3:]  # pretend the live analyses over-reported by three
+    before = sc.count
+    new = sc.finish()
+    assert new == []
+    assert sc.live_count == before
+    assert sc.count == count_pose(seq, CountOptions()).count == len(truth)
+    assert sc.retracted == before - len(truth)
+
+
+def test_live_reports_follow_a_tempo_change() -> None:
+    # faster repetitions after slow ones are still reported live (min_gap is in periods of
+    # the latest analysis, not of the slow start)
+    seq, truth = make_sequence("squat", [2.0] * 5 + [1.0] * 8, noise=0.002)
+    sc, lags, live = _stream(seq)
+    assert live >= len(truth) - 3
+    assert live <= sc.count + sc.retracted
+    assert abs(sc.count - len(truth)) <= 1

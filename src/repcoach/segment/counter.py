@@ -7,6 +7,8 @@
 3. Peaks of that signal with a period-adaptive minimum distance and a prominence relative to the
    typical peak; the active span is where peaks follow each other at about the period; every
    peak in it is one repetition, bounded by the valleys around it.
+4. Alternation check: when the left and right sides of the chosen period move in turns, each
+   side's movement is one repetition (the cycles of the pair's mean at half the period).
 """
 
 from __future__ import annotations
@@ -43,6 +45,11 @@ class CountOptions:
     vote_quantile: float = 0.5
     local_period: bool = True
     polarity: str = "count"
+    pairs: bool = False
+    octave: float = 0.0
+    swing_ref: str = "kind"
+    gate: float = 0.0
+    alternation: float = 0.2
 
 
 @dataclass
@@ -134,6 +141,8 @@ def count_signals(
     none = CountResult([], None, float("nan"), "", 0.0, np.zeros(n))
     if n < 5 or sig.values.shape[1] == 0 or not sig.present.any():
         return none
+    if opt.pairs:
+        sig = _with_pairs(sig)
     y = _prep(sig.values, rate, opt)
     lo = max(2, int(round(opt.min_period_s * rate)))
     hi = int(round(opt.max_period_s * rate))
@@ -145,10 +154,15 @@ def count_signals(
     lo_q, hi_q = np.percentile(y[sig.present], [5, 95], axis=0)
     swing = hi_q - lo_q
     kind = np.array([nm.startswith("angle") for nm in sig.names])
+    ref = np.ones(len(sig.names), bool)
+    if opt.swing_ref == "joints":
+        # the reference swing excludes principal components (they add many joints' swings)
+        ref = np.array([not nm.startswith("pca") for nm in sig.names])
     for k in (False, True):
         sel = kind == k
         if sel.any():
-            score[sel & (swing < opt.min_swing * swing[sel].max())] = 0.0
+            top = swing[sel & ref].max() if (sel & ref).any() else swing[sel].max()
+            score[sel & (swing < opt.min_swing * top)] = 0.0
     # and a still person's tracker jitter is no movement: a floor in torso lengths / radians
     score[(~kind) & (swing < opt.min_motion)] = 0.0
     score[kind & (swing < 2 * opt.min_motion)] = 0.0
@@ -164,9 +178,19 @@ def count_signals(
     cum = np.cumsum(w[srt])
     med = counts[srt][int(np.searchsorted(cum, cum[-1] * opt.vote_quantile))]
     j = next(k for k in order if len(found[k][0]) == med)
+    if opt.octave > 0:
+        j = _octave(j, per, score, opt.octave)
+        if j not in found:
+            found[j] = _cycles(y[:, j], float(per[j]), opt)
     p = float(per[j])
     s = y[:, j]
     reps, span = found[j]
+    if opt.alternation > 0:
+        alt = _alternating(y, sig.names, per, score, p, opt.alternation)
+        if alt is not None:
+            # the two sides take turns: one repetition per half period of either side
+            s, p = alt, p / 2
+            reps, span = _cycles(s, p, opt)
     ts = np.arange(n) / rate if timestamps is None else np.asarray(timestamps, float)
     dt = 1.0 / rate
     out = []
@@ -174,6 +198,75 @@ def count_signals(
         end_s = ts[b] if b < n else ts[-1] + dt
         out.append(Repetition(start=int(a), end=int(b), start_s=float(ts[a]), end_s=float(end_s)))
     return CountResult(out, span, p / rate, sig.names[j], float(score[j]), s)
+
+
+def _octave(j: int, per: np.ndarray, score: np.ndarray, ratio: float) -> int:
+    """Signal ``j``, or the most periodic one repeating about twice as fast (period 0.4 to 0.6
+    of ``j``'s) when its score reaches ``ratio`` of ``j``'s (repeated: several octaves)."""
+    for _ in range(3):
+        with np.errstate(invalid="ignore"):
+            half = (per >= 0.4 * per[j]) & (per <= 0.6 * per[j]) & (score >= ratio * score[j])
+        if not half.any():
+            return j
+        j = int(np.flatnonzero(half)[np.argmax(score[half])])
+    return j
+
+
+def _lagcorr(a: np.ndarray, b: np.ndarray, lag: int) -> float:
+    """Correlation of ``a[t]`` with ``b[t + lag]``."""
+    if lag > 0:
+        a, b = a[:-lag], b[lag:]
+    a, b = a - a.mean(), b - b.mean()
+    den = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    return float((a * b).sum()) / den if den > 0 else 0.0
+
+
+def _alternating(
+    y: np.ndarray, names: list[str], per: np.ndarray, score: np.ndarray, p: float, tau: float
+) -> np.ndarray | None:
+    """The mean of the best left/right pair when the two sides move in turns: over the pairs
+    repeating at about period ``p`` (vertical coordinates and angles only: horizontal ones
+    mirror when both sides move together; not the hips, mirrored about their midpoint), the
+    score-weighted mean of (corr at half a period - corr at lag 0) / 2 exceeds ``tau``."""
+    idx = {nm: i for i, nm in enumerate(names)}
+    alt, wts, best, best_w = [], [], None, 0.0
+    half = max(1, int(round(p / 2)))
+    for nm, i in idx.items():
+        if "left_" not in nm or nm.endswith(".x") or nm.startswith("left_hip"):
+            continue
+        k = idx.get(nm.replace("left_", "right_"))
+        if k is None or y.shape[0] <= 2 * half:
+            continue
+        w = min(score[i], score[k])
+        near = all(np.isfinite(per[m]) and abs(per[m] / p - 1) <= 0.2 for m in (i, k))
+        if w <= 0.1 or not near:
+            continue
+        a, b = y[:, i], y[:, k]
+        shifted = (_lagcorr(a, b, half) + _lagcorr(b, a, half)) / 2
+        alt.append((shifted - _lagcorr(a, b, 0)) / 2)
+        wts.append(w)
+        if w > best_w:
+            best, best_w = (a + b) / 2, w
+    if not alt or float(np.average(alt, weights=wts)) <= tau:
+        return None
+    return best
+
+
+def _with_pairs(sig: SignalSet) -> SignalSet:
+    """``sig`` plus the mean of every left/right pair of signals (alternating movements of the
+    two sides repeat once per repetition in the mean)."""
+    idx = {nm: i for i, nm in enumerate(sig.names)}
+    cols, names = [], []
+    for nm, i in idx.items():
+        if "left_" in nm:
+            other = nm.replace("left_", "right_")
+            if other in idx:
+                cols.append((sig.values[:, i] + sig.values[:, idx[other]]) / 2)
+                names.append(nm.replace("left_", "pair_"))
+    if not cols:
+        return sig
+    return SignalSet(np.column_stack([sig.values, *cols]), [*sig.names, *names], sig.present,
+                     sig.scale)  # fmt: skip
 
 
 def _spaced(peaks: np.ndarray, prom: np.ndarray, dist: np.ndarray) -> np.ndarray:
@@ -187,14 +280,15 @@ def _spaced(peaks: np.ndarray, prom: np.ndarray, dist: np.ndarray) -> np.ndarray
     return keep
 
 
-def _local_period(s: np.ndarray, p: float, lo: float) -> np.ndarray:
+def _local_period(s: np.ndarray, p: float, lo: float) -> tuple[np.ndarray, np.ndarray]:
     """(n,) local period (samples): autocorrelation peak between 0.45 and 1.6 ``p`` in windows
-    of three global periods every half period, interpolated; ``p`` where none is found."""
+    of three global periods every half period, interpolated; ``p`` where none is found; and
+    (n,) the local periodicity (that peak's autocorrelation, 0 where none)."""
 
     n = s.size
     half = max(1, int(p / 2))
     w = int(1.5 * p) + 1
-    centres, vals = [], []
+    centres, vals, strength, at = [], [], [], []
     lag_lo, lag_hi = int(max(lo, 0.45 * p)), int(1.6 * p) + 1
     for c in range(0, n, half):
         seg = s[max(0, c - w) : c + w + 1]
@@ -203,12 +297,16 @@ def _local_period(s: np.ndarray, p: float, lo: float) -> np.ndarray:
         ac = _acf(seg[:, None], lag_hi + 1)[:, 0]
         pk, _ = find_peaks(ac)
         pk = pk[(pk >= lag_lo) & (pk <= lag_hi)]
+        at.append(c)
+        strength.append(float(ac[pk].max()) if pk.size else 0.0)
         if pk.size and ac[pk].max() > 0.2:
             centres.append(c)
             vals.append(float(pk[np.argmax(ac[pk])]))
+    idx = np.arange(n)
+    st = np.interp(idx, at, strength) if at else np.zeros(n)
     if not centres:
-        return np.full(n, p)
-    return np.interp(np.arange(n), centres, vals)
+        return np.full(n, p), st
+    return np.interp(idx, centres, vals), st
 
 
 Span = tuple[int, int]
@@ -222,7 +320,7 @@ def _cycles(s: np.ndarray, p: float, opt: CountOptions) -> tuple[list[Span], Spa
     results = []
     if opt.cycle_smooth > 0:
         s = _smooth(s, opt.cycle_smooth * p)
-    local = _local_period(s, p, 2.0) if opt.local_period else None
+    local, strength = _local_period(s, p, 2.0) if opt.local_period else (None, None)
     for sign in (1.0, -1.0):
         z = sign * s
         if local is None:
@@ -240,6 +338,9 @@ def _cycles(s: np.ndarray, p: float, opt: CountOptions) -> tuple[list[Span], Spa
         top = np.sort(prom)[::-1]
         typ = float(np.median(top[: max(1, top.size // 2)]))
         pk = cand[prom >= opt.prominence * typ]
+        if opt.gate > 0 and strength is not None:
+            # peaks where the signal does not repeat locally are not repetitions
+            pk = pk[strength[pk] >= opt.gate]
         # active span: the longest chain of peaks no further apart than max_gap periods
         if pk.size == 0:
             results.append(([], None))

@@ -100,6 +100,11 @@ def _regular(reps: list[Repetition], info: ExcursionInfo) -> bool:
     return float(dur.std() / dur.mean()) <= 0.3 and rest >= 0.3
 
 
+#: ``method="auto"`` takes the legacy repetitions on a count within one of the counter's only
+#: where the counter's periodicity score is below this (a strongly periodic recording keeps the
+#: counter's count); chosen in bench/bench_count.py, see docs/counting.md.
+AUTO_NEAR_SCORE = 0.4
+
 #: Method of :func:`segment_repetitions` when none is given (chosen by bench/bench_count.py and
 #: bench/bench_segment.py; see docs/counting.md).
 DEFAULT_METHOD = "auto"
@@ -111,7 +116,8 @@ def segment_repetitions(
     """Repetitions of a pose recording. ``method``: ``"counter"`` (periodicity counter for real
     recordings, :mod:`repcoach.segment.counter`, options of its ``CountOptions``), ``"legacy"``
     (= ``"excursion"``), ``"auto"`` (legacy when the two counts differ by at most one or its
-    repetitions look regular, else the counter; options go to :class:`Segmenter`) or
+    repetitions look regular, else the counter; the first clause only while the counter's
+    score is below :data:`AUTO_NEAR_SCORE`; options go to :class:`Segmenter`) or
     ``"period"`` (:class:`Segmenter`, its options); default :data:`DEFAULT_METHOD`."""
     method = DEFAULT_METHOD if method is None else method
     if method == "counter":
@@ -119,10 +125,11 @@ def segment_repetitions(
     if method == "auto":
         # the excursion segmenter's more precise boundaries where both agree on the count
         # within one or its repetitions are regular; the counter's repetitions otherwise
-        reps = count_pose(seq, CountOptions()).repetitions
+        res = count_pose(seq, CountOptions())
+        reps = res.repetitions
         seg = Segmenter(**options)
         legacy = seg.segment(seq)
-        near = abs(len(legacy) - len(reps)) <= 1
+        near = abs(len(legacy) - len(reps)) <= 1 and res.score < AUTO_NEAR_SCORE
         return legacy if near or _regular(legacy, seg.info_) else reps
     return Segmenter(method="excursion" if method == "legacy" else method, **options).segment(seq)
 

@@ -1,12 +1,15 @@
 """Streaming repetition counter: frames pushed one at a time (live analysis).
 
-Every ``hop_s`` of frames the offline counter
-(:func:`repcoach.segment.counter.count_signals`) runs on
-the last ``window_s`` seconds. A repetition is reported once its end lies ``settle_s`` in the
-past and the last ``stable`` analyses agree that it exists (so one that appears once and is gone
-at the next look is not reported). :meth:`finish` runs the offline counter on the whole
-recording and reports the repetitions it finds beyond those reported, so the final count is the
-offline count unless more were reported live.
+Every ``hop_s`` of frames the offline counter (:func:`repcoach.segment.counter.count_signals`)
+runs on the last ``window_s`` seconds. A repetition is reported once its end lies ``settle_s``
+in the past, the last ``stable`` analyses agree that it exists (so one that appears once and is
+gone at the next look is not reported) and it ends ``min_gap`` of its own duration after the
+last one reported (a boundary that moved between analyses is not a new repetition).
+:meth:`finish` runs the offline counter on the whole recording and reconciles: it returns the
+repetitions found beyond those reported, and when more were reported live than the whole
+recording holds, the surplus is withdrawn (``retracted``), so the final ``count`` /
+``repetitions`` are the offline ones; ``live_count`` keeps the count reported before
+:meth:`finish`.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ class StreamingCounter:
     """Count repetitions live. ``push(timestamp_s, coords)`` with ``coords`` (joints, dims), NaN
     for missing landmarks, returns the repetitions finished by that frame; ``finish()`` the
     rest. ``options``: fields of :class:`CountOptions`, plus ``window_s`` (analysed history),
-    ``hop_s`` (analysis interval), ``settle_s`` (how long an end must lie in the past)."""
+    ``hop_s`` (analysis interval), ``settle_s`` (how long an end must lie in the past),
+    ``min_gap`` (see the module doc)."""
 
     def __init__(
         self,
@@ -38,6 +42,7 @@ class StreamingCounter:
         settle_s: float = 0.25,
         min_score: float = 0.3,
         stable: int = 2,
+        min_gap: float = 0.7,
         **options: float,
     ) -> None:
         if not np.isfinite(fps) or fps <= 0:
@@ -55,6 +60,11 @@ class StreamingCounter:
         self._since = 0
         self._recent: list[int] = []
         self.stable = max(1, int(stable))
+        self.min_gap = min_gap
+        #: repetitions reported before :meth:`finish` (None until it is called)
+        self.live_count: int | None = None
+        #: live reports withdrawn by :meth:`finish` (the whole recording holds fewer)
+        self.retracted = 0
 
     @property
     def count(self) -> int:
@@ -88,7 +98,8 @@ class StreamingCounter:
         return self._analyse(final=False)
 
     def finish(self) -> list[Repetition]:
-        """The repetitions not reported yet, from the whole recording."""
+        """The repetitions not reported yet, from the whole recording (the offline counter);
+        afterwards ``count`` / ``repetitions`` are the offline ones (see module doc)."""
         if not self._frames:
             return []
         return self._analyse(final=True)
@@ -106,7 +117,11 @@ class StreamingCounter:
             for r in res.repetitions
         ]  # fmt: skip
         if final:
+            self.live_count = len(self._reported)
             new = reps[len(self._reported):]
+            # reconcile with the whole recording: the final repetitions are the offline ones
+            self.retracted = max(0, len(self._reported) - len(reps))
+            self._reported = reps[: len(self._reported)]
         else:
             now = self._times[-1]
             ok = res.score >= self.min_score
@@ -120,6 +135,12 @@ class StreamingCounter:
             t0 = float(ts[0])
             inside = sum(1 for r in self._reported if r.end_s > t0 + 0.25 * res.period_s)
             last = self._reported[-1].end_s if self._reported else -np.inf
-            new = [r for r in settled[inside:target] if r.end_s > last]
+            # a new repetition ends at least ``min_gap`` of its own duration after the last one
+            # reported (a boundary that moved between analyses is not a new repetition)
+            new = []
+            for r in settled[inside:target]:
+                if r.end_s > last + self.min_gap * (r.end_s - r.start_s):
+                    new.append(r)
+                    last = r.end_s
         self._reported += new
         return new

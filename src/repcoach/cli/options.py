@@ -80,7 +80,8 @@ def refuse(ctx: typer.Context, options: dict[str, str], other: str) -> None:
     ]
     if names:
         raise typer.BadParameter(
-            f"{', '.join(names)} only apply to --modality {other} (this model has no such option)",
+            f"{', '.join(names)} only {'applies' if len(names) == 1 else 'apply'} to --modality "
+            f"{other} (this model has no such option)",
             param_hint="--modality",
         )
 

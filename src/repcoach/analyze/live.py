@@ -22,7 +22,6 @@ Example::
 
 from __future__ import annotations
 
-import threading
 import time
 import warnings
 from collections import deque
@@ -142,7 +141,6 @@ class LiveAnalyzer:
         self.background = bool(background)
         self._worker: ThreadPoolExecutor | None = None
         self._jobs: deque[Future[list[LiveEvent]]] = deque()
-        self._lock = threading.Lock()
 
     @classmethod
     def create(cls, model_dir: str | Path, **kwargs: Any) -> LiveAnalyzer:
@@ -220,12 +218,10 @@ class LiveAnalyzer:
         return events
 
     def _count(self, t: float, c: np.ndarray, n: int) -> list[LiveEvent]:
-        """Feed frame ``n`` (1-based) to the counter; analyse the frames up to it when
-        repetitions finished."""
-        with self._lock:
-            return self._after(self.counter.push(t, c), t, n)
-
-    def _after(self, new: list[Repetition], t: float, n: int | None = None) -> list[LiveEvent]:
+        """Feed frame ``n`` (1-based) to the counter; when repetitions finished, analyse the
+        first ``n`` frames. Runs in the caller or (``background``) in the one worker thread,
+        never both at once."""
+        new = self.counter.push(t, c)
         if not new:
             return []
         self._reps.extend(new)

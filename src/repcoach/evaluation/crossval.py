@@ -13,7 +13,7 @@ from repcoach.data.splits import subject_kfold, subject_split
 from repcoach.evaluation.metrics import classification_section, scoring_section
 from repcoach.models.train import (
     TrainOptions,
-    augmenter_for,
+    make_augmenter,
     make_classifier,
     make_scorer_set,
     scorer_extra_inputs,
@@ -39,7 +39,7 @@ def cross_validate(
     samples only)."""
     options = options or TrainOptions()
     groups = group_values(samples)
-    augment = augmenter_for(samples, options)
+    augment = make_augmenter(samples, options)
     folds = subject_kfold(groups, k=k, seed=options.seed, labels=samples.y)
     extra_names, extra = scorer_extra_inputs(options, samples, samples.meta.get("clip_mode"))
     sel = lambda i: None if extra is None else extra[i]  # noqa: E731

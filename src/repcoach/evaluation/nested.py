@@ -23,7 +23,7 @@ from repcoach.data.samples import SampleOptions, Samples, load_samples
 from repcoach.data.splits import subject_kfold, subject_split
 from repcoach.errors import DataError
 from repcoach.evaluation.metrics import classification_section
-from repcoach.models.train import TrainOptions, augmenter_for, make_classifier
+from repcoach.models.train import TrainOptions, make_augmenter, make_classifier
 
 #: Recipe flags: option -> (which options object, field, value type; None = a switch).
 RECIPE_FLAGS: dict[str, tuple[str, str, type | None]] = {
@@ -105,7 +105,7 @@ def fit_predict(
                           (1 - val_fraction, val_fraction, 0.0), seed=seed,
                           groups=groups[train_idx])  # fmt: skip
     tr, va = samples.subset(train_idx[inner["train"]]), samples.subset(train_idx[inner["val"]])
-    augment = augmenter_for(samples, options)
+    augment = make_augmenter(samples, options)
     opts = replace(options, seed=seed)
     clf = make_classifier(opts, augment, samples).fit(tr.X, tr.y, va.X, va.y)
     return np.asarray(clf.predict(samples.subset(test_idx).X), dtype=object)

@@ -40,23 +40,26 @@ class FaultRule:
     bias: float = 0.0
     explained_by: dict[str, float] = field(default_factory=dict)
 
+    def _contributions(self, z: Mapping[str, float]) -> np.ndarray:
+        """Each witness's transformed z, times its weight when the rule has weights."""
+        vals = np.array([_transform(z.get(f, 0.0), d) for f, d in self.witnesses])
+        return vals if self.weights is None or not len(vals) else vals * np.asarray(self.weights)
+
     def score(self, z: Mapping[str, float]) -> tuple[float, str]:
         """The rule's score (weighted sum + bias of the transformed witness z, or their mean)
         and the name of the witness contributing most."""
-        vals = np.array([_transform(z.get(f, 0.0), d) for f, d in self.witnesses])
-        if not len(vals):
+        contrib = self._contributions(z)
+        if not len(contrib):
             return 0.0, ""
+        top = self.witnesses[int(np.argmax(contrib))][0]
         if self.weights is None:
-            return float(np.mean(vals)), self.witnesses[int(np.argmax(vals))][0]
-        contrib = vals * np.asarray(self.weights)
-        return float(contrib.sum() + self.bias), self.witnesses[int(np.argmax(contrib))][0]
+            return float(np.mean(contrib)), top
+        return float(contrib.sum() + self.bias), top
 
     def ranked_witnesses(self, z: Mapping[str, float]) -> list[str]:
         """The witnesses, the one contributing most to the score first."""
-        vals = np.array([_transform(z.get(f, 0.0), d) for f, d in self.witnesses])
-        if self.weights is not None and len(vals):
-            vals = vals * np.asarray(self.weights)
-        return [self.witnesses[i][0] for i in np.argsort(-vals, kind="stable")]
+        contrib = self._contributions(z)
+        return [self.witnesses[i][0] for i in np.argsort(-contrib, kind="stable")]
 
     def explains(self, s: float) -> float:
         return float(max(0.0, self.slope * s + self.intercept))
@@ -121,8 +124,8 @@ class MaxRule(FaultRule):
     """A rule whose score is the largest transformed z (family rules)."""
 
     def score(self, z: Mapping[str, float]) -> tuple[float, str]:
-        vals = [_transform(z.get(f, 0.0), d) for f, d in self.witnesses]
-        if not vals:
+        vals = self._contributions(z)
+        if not len(vals):
             return 0.0, ""
         i = int(np.argmax(vals))
         return float(vals[i]), self.witnesses[i][0]

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from repcoach.models.base import KerasEstimator
+from repcoach.models.base import KerasEstimator, ensemble_families
 from repcoach.models.conv import CONV_ARCHITECTURES, conv_trunk
 from repcoach.models.rocket import fit_rocket
 
@@ -23,13 +23,9 @@ ARCHITECTURES = (*CONV_ARCHITECTURES, "rocket")  # rocket: repcoach.models.rocke
 
 
 def imu_arch_members(arch: str) -> tuple[str, ...]:
-    """The families of ``arch``: one of :data:`ARCHITECTURES` or several joined by ``+``
-    (``"rocket+cnn_deep"``: one network of each averaged); ValueError otherwise."""
-    parts = tuple(a.strip() for a in str(arch).split("+"))
-    if any(a not in ARCHITECTURES for a in parts) or len(set(parts)) != len(parts):
-        raise ValueError(f"arch must be one of {', '.join(ARCHITECTURES)} or several joined by "
-                         f"'+' (each once), got {arch!r}")  # fmt: skip
-    return parts
+    """The architectures of an IMU ``arch`` (``"rocket+cnn_deep"``: one network of each
+    averaged); see :func:`~repcoach.models.base.ensemble_families`."""
+    return ensemble_families(arch, ARCHITECTURES)
 
 
 def derived_spec(channels: tuple[str, ...] | list[str] | None) -> list[tuple[str, list[int]]]:
@@ -280,7 +276,7 @@ class ImuClassifier(KerasEstimator):
                     mean=raw.mean(axis=0), variance=raw.var(axis=0),
                     name="imu_rocket" if len(plan) == 1 else f"imu_rocket_m{k}",
                 )  # fmt: skip
-                hist = hist or h
+                hist = hist or h  # the first member's history
                 members.append(model)
                 continue
             model = build_imu_model(
@@ -290,6 +286,7 @@ class ImuClassifier(KerasEstimator):
                 derived=spec or None,
             )  # fmt: skip
             rng = np.random.default_rng(seed)
+            member_hist: dict[str, list[float]] = {}
             for _ in range(self.epochs):  # fresh augmentation every epoch
                 xa = _scale_augment(X, rng, self.scale_augment) if self.scale_augment else X
                 if self.rotate_deg and self.channels:
@@ -303,11 +300,11 @@ class ImuClassifier(KerasEstimator):
                     xa[flip] = xa[flip][:, :, perm] * signs
                 h = model.fit(xa, yi, batch_size=self.batch_size, epochs=1, verbose=0,
                               class_weight=cw, validation_data=val, shuffle=True)
-                if not hist or k == 0 and fam == families[0]:
-                    for key, v in h.history.items():
-                        hist.setdefault(key, []).append(float(v[-1]))
+                for key, v in h.history.items():
+                    member_hist.setdefault(key, []).append(float(v[-1]))
                 if self.verbose:
                     print(k, {key: round(v[-1], 4) for key, v in h.history.items()})
+            hist = hist or member_hist  # the first member's history
             members.append(model)
         if len(members) == 1:
             self.model_ = members[0]

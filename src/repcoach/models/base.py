@@ -8,10 +8,22 @@ in ``_``. :meth:`to_config` is the JSON form recorded in a model folder's ``conf
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 from typing import Any
 
 #: Parameters that say how to run, not what is learned: left out of :meth:`to_config`.
 RUN_PARAMS = ("verbose", "checkpoint_dir")
+
+
+def ensemble_families(arch: str, known: Sequence[str]) -> tuple[str, ...]:
+    """The families of ``arch``: one of ``known``, or several joined by ``+``
+    (``"rocket+cnn_deep"``: a cross-family ensemble averaging one network of each); ValueError on
+    an unknown or repeated name."""
+    parts = tuple(a.strip() for a in str(arch).split("+"))
+    if any(a not in known for a in parts) or len(set(parts)) != len(parts):
+        raise ValueError(f"arch must be one of {', '.join(known)} or several joined by '+' "
+                         f"(each once, e.g. rocket+cnn_deep), got {arch!r}")  # fmt: skip
+    return parts
 
 
 class KerasEstimator:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from repcoach.models.augment import Augmenter
-from repcoach.models.base import KerasEstimator
+from repcoach.models.base import KerasEstimator, ensemble_families
 from repcoach.models.conv import CONV_ARCHITECTURES, conv_trunk
 from repcoach.models.fitting import (
     average_models,
@@ -61,14 +61,9 @@ POSE_ARCHITECTURES = ("bilstm", *CONV_ARCHITECTURES, "rocket")
 
 
 def arch_members(arch: str) -> tuple[str, ...]:
-    """The architectures of ``arch``: one name, or several joined by ``+`` (``"rocket+cnn_deep"``:
-    a cross-family ensemble averaging one network of each). Raises ValueError for unknown names."""
-    parts = tuple(a.strip() for a in str(arch).split("+"))
-    bad = [a for a in parts if a not in POSE_ARCHITECTURES]
-    if bad or len(set(parts)) != len(parts):
-        raise ValueError(f"arch must be one of {POSE_ARCHITECTURES} or several joined by '+' "
-                         f"(each once, e.g. rocket+cnn_deep), got {arch!r}")  # fmt: skip
-    return parts
+    """The architectures of a pose ``arch`` (``"rocket+cnn_deep"``: a cross-family ensemble);
+    see :func:`~repcoach.models.base.ensemble_families`."""
+    return ensemble_families(arch, POSE_ARCHITECTURES)
 
 
 def build_conv_classifier(

@@ -114,27 +114,21 @@ class TrainResult:
     history: dict[str, Any] = field(default_factory=dict)
 
 
-def make_augmenter(samples: Samples, enabled: bool, occlusion: float = 0.0, *,
-                   roll_deg: float = 0.0, stretch: float = 0.0, time_warp: float = 0.0):
-    """The training augmenter for ``samples`` (None when ``enabled`` is false)."""
-    if not enabled:
+def make_augmenter(samples: Samples, options: TrainOptions):
+    """The training augmenter for ``samples`` with the augmentation settings of ``options``
+    (None when ``options.augment`` is false)."""
+    if not options.augment:
         return None
 
     layout = get_layout(samples.layout)
 
-    if occlusion > 0 and samples.X.shape[-1] - layout.n_features not in (
+    if options.occlusion > 0 and samples.X.shape[-1] - layout.n_features not in (
             layout.n_joints, layout.n_joints + ROOT_MOTION_CHANNELS):  # fmt: skip
 
         raise DataError("--occlusion hides body parts through the presence channels: train "
                         "with --presence")  # fmt: skip
-    return Augmenter(layout=layout, occlusion=occlusion, roll_deg=roll_deg, stretch=stretch,
-                     time_warp=time_warp)  # fmt: skip
-
-
-def augmenter_for(samples: Samples, options: TrainOptions):
-    """:func:`make_augmenter` with every augmentation setting of ``options``."""
-    return make_augmenter(samples, options.augment, options.occlusion, roll_deg=options.roll_deg,
-                          stretch=options.stretch, time_warp=options.time_warp)  # fmt: skip
+    return Augmenter(layout=layout, occlusion=options.occlusion, roll_deg=options.roll_deg,
+                     stretch=options.stretch, time_warp=options.time_warp)  # fmt: skip
 
 
 def make_classifier(options: TrainOptions, augment: Any, samples: Samples, **kw: Any) -> Any:
@@ -227,7 +221,7 @@ def train_model_dir(
     tr, va = samples.subset(idx["train"]), samples.subset(idx["val"])
     if len(tr) == 0:
         raise DataError("the training split is empty", data)
-    augment = augmenter_for(samples, options)
+    augment = make_augmenter(samples, options)
     out.mkdir(parents=True, exist_ok=True)
     history: dict[str, Any] = {}
     classifier = None

@@ -47,8 +47,6 @@ class CountOptions:
     polarity: str = "count"
     pairs: bool = False
     octave: float = 0.0
-    swing_ref: str = "kind"
-    gate: float = 0.0
     alternation: float = 0.2
 
 
@@ -154,15 +152,10 @@ def count_signals(
     lo_q, hi_q = np.percentile(y[sig.present], [5, 95], axis=0)
     swing = hi_q - lo_q
     kind = np.array([nm.startswith("angle") for nm in sig.names])
-    ref = np.ones(len(sig.names), bool)
-    if opt.swing_ref == "joints":
-        # the reference swing excludes principal components (they add many joints' swings)
-        ref = np.array([not nm.startswith("pca") for nm in sig.names])
     for k in (False, True):
         sel = kind == k
         if sel.any():
-            top = swing[sel & ref].max() if (sel & ref).any() else swing[sel].max()
-            score[sel & (swing < opt.min_swing * top)] = 0.0
+            score[sel & (swing < opt.min_swing * swing[sel].max())] = 0.0
     # and a still person's tracker jitter is no movement: a floor in torso lengths / radians
     score[(~kind) & (swing < opt.min_motion)] = 0.0
     score[kind & (swing < 2 * opt.min_motion)] = 0.0
@@ -280,15 +273,14 @@ def _spaced(peaks: np.ndarray, prom: np.ndarray, dist: np.ndarray) -> np.ndarray
     return keep
 
 
-def _local_period(s: np.ndarray, p: float, lo: float) -> tuple[np.ndarray, np.ndarray]:
+def _local_period(s: np.ndarray, p: float, lo: float) -> np.ndarray:
     """(n,) local period (samples): autocorrelation peak between 0.45 and 1.6 ``p`` in windows
-    of three global periods every half period, interpolated; ``p`` where none is found; and
-    (n,) the local periodicity (that peak's autocorrelation, 0 where none)."""
+    of three global periods every half period, interpolated; ``p`` where none is found."""
 
     n = s.size
     half = max(1, int(p / 2))
     w = int(1.5 * p) + 1
-    centres, vals, strength, at = [], [], [], []
+    centres, vals = [], []
     lag_lo, lag_hi = int(max(lo, 0.45 * p)), int(1.6 * p) + 1
     for c in range(0, n, half):
         seg = s[max(0, c - w) : c + w + 1]
@@ -297,16 +289,12 @@ def _local_period(s: np.ndarray, p: float, lo: float) -> tuple[np.ndarray, np.nd
         ac = _acf(seg[:, None], lag_hi + 1)[:, 0]
         pk, _ = find_peaks(ac)
         pk = pk[(pk >= lag_lo) & (pk <= lag_hi)]
-        at.append(c)
-        strength.append(float(ac[pk].max()) if pk.size else 0.0)
         if pk.size and ac[pk].max() > 0.2:
             centres.append(c)
             vals.append(float(pk[np.argmax(ac[pk])]))
-    idx = np.arange(n)
-    st = np.interp(idx, at, strength) if at else np.zeros(n)
     if not centres:
-        return np.full(n, p), st
-    return np.interp(idx, centres, vals), st
+        return np.full(n, p)
+    return np.interp(np.arange(n), centres, vals)
 
 
 Span = tuple[int, int]
@@ -320,7 +308,7 @@ def _cycles(s: np.ndarray, p: float, opt: CountOptions) -> tuple[list[Span], Spa
     results = []
     if opt.cycle_smooth > 0:
         s = _smooth(s, opt.cycle_smooth * p)
-    local, strength = _local_period(s, p, 2.0) if opt.local_period else (None, None)
+    local = _local_period(s, p, 2.0) if opt.local_period else None
     for sign in (1.0, -1.0):
         z = sign * s
         if local is None:
@@ -338,9 +326,6 @@ def _cycles(s: np.ndarray, p: float, opt: CountOptions) -> tuple[list[Span], Spa
         top = np.sort(prom)[::-1]
         typ = float(np.median(top[: max(1, top.size // 2)]))
         pk = cand[prom >= opt.prominence * typ]
-        if opt.gate > 0 and strength is not None:
-            # peaks where the signal does not repeat locally are not repetitions
-            pk = pk[strength[pk] >= opt.gate]
         # active span: the longest chain of peaks no further apart than max_gap periods
         if pk.size == 0:
             results.append(([], None))

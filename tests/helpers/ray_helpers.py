@@ -69,6 +69,19 @@ def cmdline(pid: int) -> str:
         return ""
 
 
+def open_files(pid: int) -> list[str]:
+    """Paths a live process has open (empty when it is gone or unreadable)."""
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return []
+    paths = []
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            paths.append(os.readlink(fd))
+    return paths
+
+
 def _pids() -> list[int]:
     return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
 

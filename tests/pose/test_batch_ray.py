@@ -20,6 +20,7 @@ from helpers.ray_helpers import (
     comparable_manifest,
     descendants,
     kill_session,
+    open_files,
     stray_files,
     tree_bytes,
     video_tree,
@@ -95,6 +96,11 @@ def _map_workers() -> list[int]:
             and "PoseExtractActor" in cmdline(p)]  # fmt: skip
 
 
+def _busy_workers() -> list[int]:
+    """Actor processes that have a video open right now (killing an idle one fails nothing)."""
+    return [p for p in _map_workers() if any(f.endswith(".mp4") for f in open_files(p))]
+
+
 def test_worker_killed_mid_job_is_retried(ray_local, reference, tmp_path):
     """SIGKILL one actor process as soon as the first CSV exists (the other videos are in
     flight or queued): Ray restarts it and retries its video; every output is still identical
@@ -105,11 +111,11 @@ def test_worker_killed_mid_job_is_retried(ray_local, reference, tmp_path):
     def killer() -> None:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not killed:
-            workers = _map_workers()
-            if workers and any(out.rglob("*-world.csv")):
-                os.kill(workers[0], signal.SIGKILL)
-                killed.append(workers[0])
-            time.sleep(0.01)
+            busy = _busy_workers()
+            if busy and any(out.rglob("*-world.csv")):
+                os.kill(busy[0], signal.SIGKILL)
+                killed.append(busy[0])
+            time.sleep(0.005)
 
     t = threading.Thread(target=killer, daemon=True)
     t.start()
@@ -193,11 +199,11 @@ def test_worker_lost_for_good_is_reported(ray_local, reference, tmp_path):
     def killer() -> None:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not killed:
-            workers = _map_workers()
-            if workers and any(out.rglob("*-world.csv")):
-                os.kill(workers[0], signal.SIGKILL)
-                killed.append(workers[0])
-            time.sleep(0.01)
+            busy = _busy_workers()
+            if busy and any(out.rglob("*-world.csv")):
+                os.kill(busy[0], signal.SIGKILL)
+                killed.append(busy[0])
+            time.sleep(0.005)
 
     t = threading.Thread(target=killer, daemon=True)
     t.start()

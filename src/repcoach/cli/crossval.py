@@ -11,7 +11,7 @@ from rich.console import Console
 
 from repcoach.cli import options as o
 from repcoach.cli.app import app
-from repcoach.cli.nested import run_nested
+from repcoach.cli.nested import run_imu_nested, run_nested
 from repcoach.data.samples import load_samples
 from repcoach.evaluation.crossval import cross_validate
 from repcoach.evaluation.evaluate import write_predictions
@@ -124,6 +124,8 @@ def crossval_cmd(
             features=features,
             rep_model=rep_model,
             quiet=quiet,
+            select=select,
+            inner_folds=inner_folds,
         )
         return
     o.refuse(ctx, o.IMU_ONLY, "imu")
@@ -220,8 +222,20 @@ def imu_crossval(
     features: str,
     rep_model: str,
     quiet: bool,
+    select: str | None = None,
+    inner_folds: int = 3,
 ) -> None:
-    """Cross-subject evaluation of the IMU classifier: per-window and per-clip (vote) accuracy."""
+    """Cross-subject evaluation of the IMU classifier: per-window and per-clip (vote) accuracy;
+    with ``select``, nested selection among recipes (:mod:`repcoach.imu.nested`)."""
+    if select is not None:
+        if features != "windows" or fold:
+            raise typer.BadParameter("--select works on windows, leave-one-subject-out "
+                                     "(no --features rep, no --fold)", param_hint="--select")
+        run_imu_nested(data, out, select, inner_folds, channels=channels, unit=unit,
+                       label=label, seed=seed, base={"epochs": epochs, "rotate_deg": rotate,
+                       "mirror": mirror or None, "n_models": n_models, "derived": derived,
+                       "arch": arch}, quiet=quiet)  # fmt: skip
+        return
     if features == "rep":
         _rep_crossval(data, out, label, fold, rep_model, seed, quiet)
         return

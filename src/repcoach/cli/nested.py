@@ -1,4 +1,5 @@
-"""`repcoach crossval --select`: nested selection over recipes (repcoach.evaluation.nested)."""
+"""`repcoach crossval --select`: nested selection over recipes (repcoach.evaluation.nested; IMU:
+repcoach.imu.nested)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from repcoach.evaluation.evaluate import write_predictions
 from repcoach.evaluation.metrics import headline_accuracy
 from repcoach.evaluation.nested import nested_cross_validate, parse_recipes
 from repcoach.evaluation.report import write_report
+from repcoach.imu.nested import nested_cross_subject, parse_imu_recipes
+from repcoach.imu.train import check_window_options, load_window_set
+from repcoach.io.atomic import write_json
 
 
 def run_nested(
@@ -57,4 +61,39 @@ def run_nested(
         + ("n/a" if acc is None else f"[bold]{100 * acc:.1f} %[/]")
         + f" on {cv['n_samples']} samples, {cv['n_groups']} groups; wrote {out / 'report.json'}"
     )
+    return report
+
+
+def run_imu_nested(
+    data: Path, out: Path, select: str, inner_folds: int, *, channels: str, unit: str,
+    label: str, seed: int, base: dict[str, Any], quiet: bool,
+) -> dict[str, Any]:
+    """IMU nested selection (leave one subject out outside, ``inner_folds`` grouped folds of the
+    training subjects inside, per recording); writes report.json / report.md / nested.json."""
+    try:  # before the data load, so a typo costs nothing
+        recipes = parse_imu_recipes(select, base)
+        check_window_options(unit, label)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--select") from None
+    ws = load_window_set(data, channels or None, unit=unit, label=label, progress=not quiet)
+    console = Console()
+    try:
+        res = nested_cross_subject(ws, recipes, inner_k=inner_folds, seed=seed,
+                                   log=None if quiet else console.print)  # fmt: skip
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--inner-folds") from None
+    write_json(out / "nested.json", {k: v for k, v in res.items() if k != "classification"})
+    report: dict[str, Any] = {
+        "data": str(data), "modality": "imu", "task": label, "protocol": res["protocol"],
+        "accuracy": res["clip_accuracy"], "accuracy_level": unit,
+        "nested_selection": {"inner_k": inner_folds, "recipes": res["recipes"],
+                             "chosen": res["chosen"], "folds": res["folds"]},
+        "classification": res["classification"],
+    }  # fmt: skip
+    write_report(out, report)
+    for f in res["folds"]:
+        console.print(f"fold {f['fold']} (test {', '.join(f['test_groups'])}): chose "
+                      f"{f['chosen']!r}; outer {100 * f['outer_accuracy']:.1f} %")  # fmt: skip
+    console.print(f"{res['protocol']}: per {unit} [bold]{100 * res['clip_accuracy']:.1f} %[/] "
+                  f"on {res['n_samples']} recordings, {res['n_groups']} subjects -> {out}")
     return report

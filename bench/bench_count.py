@@ -265,6 +265,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="also run the streaming counter on the first N videos (-1: all)")
     ap.add_argument("--streaming-only", action="store_true",
                     help="only the streaming measurement (with --streaming)")
+    ap.add_argument("--streaming-option", action="append", default=[], metavar="NAME=VALUE",
+                    help="a StreamingCounter option (repeatable), e.g. fast=0 for the "
+                         "counter without its incremental detector")
     args = ap.parse_args(argv)
 
     from repcoach.segment.counter import CountOptions, count_signals
@@ -273,8 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     df, seqs = load(args.data)
     print(f"loaded {len(seqs)} videos in {time.perf_counter() - t0:.1f} s")
+    sopts = {k: float(v) for k, v in (o.split("=", 1) for o in args.streaming_option)}
     if args.streaming_only:
-        report_streaming(df, seqs, args.streaming or -1)
+        report_streaming(df, seqs, args.streaming or -1, **sopts)
         return 0
     cands = candidates()
     legacy, regular, new, score, ms = count_all(seqs, cands)
@@ -330,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\ngenerated recordings ({args.generated} participants, seed {args.seed}):")
             print(generated(args.generated, args.seed).to_string(index=False))
     if args.streaming:
-        report_streaming(df, seqs, args.streaming)
+        report_streaming(df, seqs, args.streaming, **sopts)
     if args.csv:
         out = held.assign(old=legacy, default=default, auto_loeo=held_auto["loeo"],
                           auto_default=auto(legacy, regular, default, dscore, AUTO_NEAR_SCORE))

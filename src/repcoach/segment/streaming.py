@@ -9,7 +9,8 @@ runs on the last ``window_s`` seconds. Two kinds of report:
   ``stable`` analyses agree that it exists, it lies beyond the reported repetitions that end
   inside the window and it ends ``min_gap`` of its own duration after the last one reported
   (a boundary that moved between two analyses is not a new repetition).
-* **Incremental, once locked on** (``fast=True``): after a report, each analysis also scans its
+* **Incremental, once locked on** (``fast=True``): after a report, each analysis that finds at
+  least ``fast_min_reps`` repetitions in its window also scans its
   chosen signal (polarity and amplitude taken from the window's repetitions) from the last
   reported end: a rise of ``fast_swing`` of the typical amplitude to a peak, a descent of as
   much after it, and the valley reached (within ``fast_tol`` of the amplitude of the lowest
@@ -17,8 +18,7 @@ runs on the last ``window_s`` seconds. Two kinds of report:
   needs the peak at least ``distance`` periods after the last one and within ``fast_gap``
   periods of the last end (after a longer pause the analyses lock on again), inside one of
   the analysis' own repetitions (settled or not; not within ``fast_margin`` of its duration
-  from either boundary), and it never runs ahead of the analysis: no more repetitions may end
-  inside the window than the analysis finds there.
+  from either boundary) other than the one holding the last reported peak.
 
 :meth:`finish` runs the offline counter on the whole recording and reconciles: it returns the
 repetitions found beyond those reported, and when more were reported live than the whole
@@ -47,7 +47,7 @@ class StreamingCounter:
     rest. ``options``: fields of :class:`CountOptions`, plus ``window_s`` (analysed history),
     ``hop_s`` (analysis interval), ``settle_s`` (how long an end must lie in the past),
     ``min_gap``, ``fast``, ``fast_swing``, ``fast_tol``, ``fast_gap``,
-    ``fast_margin`` (see the module doc)."""
+    ``fast_margin``, ``fast_min_reps`` (see the module doc)."""
 
     def __init__(
         self,
@@ -61,10 +61,11 @@ class StreamingCounter:
         stable: int = 2,
         min_gap: float = 0.7,
         fast: bool = True,
-        fast_swing: float = 0.5,
+        fast_swing: float = 0.65,
         fast_tol: float = 0.15,
         fast_gap: float = 2.5,
         fast_margin: float = 0.1,
+        fast_min_reps: int = 3,
         **options: float,
     ) -> None:
         if not np.isfinite(fps) or fps <= 0:
@@ -81,6 +82,7 @@ class StreamingCounter:
         self.fast_tol = fast_tol
         self.fast_gap = fast_gap
         self.fast_margin = fast_margin
+        self.fast_min_reps = int(fast_min_reps)
         self._frames: list[np.ndarray] = []
         self._times: list[float] = []
         self._reported: list[Repetition] = []
@@ -181,18 +183,20 @@ class StreamingCounter:
                 self._peak = r.start + int(np.argmax(z[r.start - first : r.end - first + 1]))
                 new.append(r)
                 last = r.end_s
-        if self.fast and ok and self._reported and amp > 0:
-            found = self._incremental(z, amp, p, first, res, t0)
+        if self.fast and ok and self._reported and amp > 0 and len(res.repetitions) >= (
+            self.fast_min_reps
+        ):
+            found = self._incremental(z, amp, p, first, res)
             self.fast_reports += len(found)
             new += found
         return new
 
     def _incremental(
-        self, z: np.ndarray, amp: float, p: float, first: int, res: CountResult, t0: float
+        self, z: np.ndarray, amp: float, p: float, first: int, res: CountResult
     ) -> list[Repetition]:
         """New repetitions of the oriented window signal ``z`` after the last reported end
         (see the module doc); each must lie inside one of the analysis' repetitions ``res``
-        (settled or not), and no more may end inside the window than the analysis holds."""
+        (settled or not), one per such repetition."""
         n = z.size
         spans = [(r.start, r.end) for r in res.repetitions]
         rise = self.fast_swing * amp
@@ -222,11 +226,12 @@ class StreamingCounter:
                 return new
             if k - e > self.fast_gap * p:
                 return new
-            inside = sum(1 for r in self._reported if r.end_s > t0 + 0.25 * p / self.fps)
-            if inside >= len(spans) or not any(
-                a + self.fast_margin * (b - a) <= k <= b - self.fast_margin * (b - a)
-                for a, b in spans
-            ):
+            # the peak lies inside one of the analysis' repetitions, not the one holding the
+            # last reported peak (one report per repetition the analysis sees)
+            m = self.fast_margin
+            prev = self._peak - first
+            if not any(a + m * (b - a) <= k <= b - m * (b - a) and not a <= prev <= b
+                       for a, b in spans):  # fmt: skip
                 return new
             # the valley: lowest point after the peak, until the next rise (or the newest frame)
             j, v = i, i

@@ -10,15 +10,17 @@ runs on the last ``window_s`` seconds. Two kinds of report:
   inside the window and it ends ``min_gap`` of its own duration after the last one reported
   (a boundary that moved between two analyses is not a new repetition).
 * **Incremental, once locked on** (``fast=True``): after a report, each analysis that finds at
-  least ``fast_min_reps`` repetitions in its window also scans its
-  chosen signal (polarity and amplitude taken from the window's repetitions) from the last
-  reported end: a rise of ``fast_swing`` of the typical amplitude to a peak, a descent of as
-  much after it, and the valley reached (within ``fast_tol`` of the amplitude of the lowest
-  point since the peak) ``settle_s`` ago make a new repetition, ending at that valley. It
-  needs the peak at least ``distance`` periods after the last one and within ``fast_gap``
-  periods of the last end (after a longer pause the analyses lock on again), inside one of
-  the analysis' own repetitions (settled or not; not within ``fast_margin`` of its duration
-  from either boundary) other than the one holding the last reported peak.
+  least ``fast_min_reps`` repetitions in its window also scans its chosen signal (smoothed by
+  ``cycle_smooth`` periods; oriented so that the reported repetitions inside the window run
+  valley - peak - valley, else the analysis' own; amplitude: the median range of the
+  analysis' repetitions) from the last reported end: a rise of ``fast_swing`` of the
+  amplitude to a peak, a descent of as much after it, and the valley reached (within
+  ``fast_tol`` of the amplitude of the lowest point since the peak) ``settle_s`` ago make a new
+  repetition, ending at that valley. The peak must lie at least ``distance`` periods after
+  the last reported one, within ``fast_gap`` periods of the last end (after a longer pause
+  the analyses lock on again) and inside one of the analysis' own repetitions (settled or
+  not; not within ``fast_margin`` of its duration from either boundary) other than the one
+  holding the last reported peak: one report per repetition the analysis sees.
 
 :meth:`finish` runs the offline counter on the whole recording and reconciles: it returns the
 repetitions found beyond those reported, and when more were reported live than the whole

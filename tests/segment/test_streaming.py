@@ -106,8 +106,9 @@ Report = tuple[float, Repetition, bool]
 
 
 def _stream_timed(seq: PoseSequence) -> tuple[StreamingCounter, list[Report]]:
-    """Stream ``seq``; each report as (report time, repetition, after lock-on)."""
-    sc = StreamingCounter(fps=seq.fps, layout=seq.layout)
+    """Stream ``seq`` with the incremental detector; each report as (report time, repetition,
+    after lock-on)."""
+    sc = StreamingCounter(fps=seq.fps, layout=seq.layout, fast=True)
     c = seq.coords.copy()
     c[~seq.detected] = np.nan
     out = []
@@ -142,9 +143,9 @@ def test_reports_after_lock_on_come_within_a_second(durations, pauses) -> None:
     assert sc.retracted == 0
 
 
-def test_incremental_detector_can_be_switched_off() -> None:
+def test_incremental_detector_is_off_by_default() -> None:
     seq, truth = make_sequence("squat", [1.5] * 10, lead_in_s=2.0, noise=0.002)
-    sc = StreamingCounter(fps=seq.fps, layout=seq.layout, fast=False)
+    sc = StreamingCounter(fps=seq.fps, layout=seq.layout)
     for t, frame in zip(seq.timestamps, seq.coords, strict=True):
         sc.push(float(t), frame)
     assert sc.fast_reports == 0

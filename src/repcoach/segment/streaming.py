@@ -9,8 +9,10 @@ runs on the last ``window_s`` seconds. Two kinds of report:
   ``stable`` analyses agree that it exists, it lies beyond the reported repetitions that end
   inside the window and it ends ``min_gap`` of its own duration after the last one reported
   (a boundary that moved between two analyses is not a new repetition).
-* **Incremental, once locked on** (``fast=True``): after a report, each analysis that finds at
-  least ``fast_min_reps`` repetitions in its window also scans its chosen signal (smoothed by
+* **Incremental, once locked on** (``fast=True``; off by default: on countix it reports
+  sooner but withdraws more, see docs/counting.md "Streaming"): after a report, each
+  analysis that finds at least ``fast_min_reps`` repetitions in its window also scans its
+  chosen signal (smoothed by
   ``cycle_smooth`` periods; oriented so that the reported repetitions inside the window run
   valley - peak - valley, else the analysis' own; amplitude: the median range of the
   analysis' repetitions) from the last reported end: a rise of ``fast_swing`` of the
@@ -62,7 +64,7 @@ class StreamingCounter:
         min_score: float = 0.3,
         stable: int = 2,
         min_gap: float = 0.7,
-        fast: bool = True,
+        fast: bool = False,
         fast_swing: float = 0.65,
         fast_tol: float = 0.15,
         fast_gap: float = 2.5,

@@ -159,61 +159,100 @@ def generated(participants: int, seed: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def streaming(seqs: list, names: list[str]) -> pd.DataFrame:
-    """Per video: offline count, live count before ``finish()``, final streaming count, report
-    delay after each repetition's end (max, median, seconds) and streaming cost per frame."""
+def streaming(seqs: list, names: list[str], **options: float) -> pd.DataFrame:
+    """Per video: offline count, live count before ``finish()``, final streaming count,
+    withdrawals, the report delays (report time - the reported repetition's end, seconds), the
+    same for the reports after lock-on (every report after the first push that reported any)
+    and against the nearest offline repetition's end, and the streaming cost per frame.
+    ``options``: passed to :class:`StreamingCounter`."""
     from repcoach.segment.counter import count_pose
     from repcoach.segment.streaming import StreamingCounter
 
     rows = []
     for name, seq in zip(names, seqs, strict=True):
         offline = count_pose(seq).count
-        sc = StreamingCounter(fps=seq.fps if seq.n_frames > 1 else 30.0, layout=seq.layout)
+        sc = StreamingCounter(fps=seq.fps if seq.n_frames > 1 else 30.0, layout=seq.layout,
+                              **options)  # fmt: skip
         c = seq.coords.copy()
         c[~seq.detected] = np.nan
-        lags = []
+        lags, after, at = [], [], []
         t0 = time.perf_counter()
         worst = 0.0
         for t, frame in zip(seq.timestamps, c, strict=True):
+            locked = sc.count > 0
             t1 = time.perf_counter()
-            lags += [float(t) - r.end_s for r in sc.push(float(t), frame)]
+            new = sc.push(float(t), frame)
             worst = max(worst, time.perf_counter() - t1)
+            lags += [float(t) - r.end_s for r in new]
+            after += [locked] * len(new)
+            at += [float(t)] * len(new)
         live = sc.count
+        fast = sc.fast_reports
         sc.finish()
         dt = time.perf_counter() - t0
+        ends = np.array([r.end_s for r in sc.repetitions])
+        vs_off = [t - ends[np.argmin(np.abs(ends - (t - g)))] for t, g in zip(at, lags,
+                                                                             strict=True)]
         rows.append({"video": name, "offline": offline, "live": live, "final": sc.count,
-                     "retracted": sc.retracted, "reps_live": len(lags),
-                     "within_1s": int(np.sum(np.asarray(lags) <= 1.0)),
-                     "delay_max_s": max(lags) if lags else float("nan"),
-                     "delay_median_s": float(np.median(lags)) if lags else float("nan"),
+                     "retracted": sc.retracted, "reps_live": len(lags), "fast": fast,
+                     "lags": lags, "after": after, "vs_offline": vs_off if ends.size else [],
                      "ms_per_frame": 1000 * dt / max(seq.n_frames, 1),
                      "worst_push_ms": 1000 * worst})  # fmt: skip
     return pd.DataFrame(rows)
 
 
-def report_streaming(df: pd.DataFrame, seqs: list, n: int) -> None:
-    """Run the streaming counter on the first ``n`` videos (-1: all) and print the summary."""
-    k = len(seqs) if n < 0 else n
-    st = streaming(seqs[:k], list(df["subject"][:k]))
+def streaming_summary(st: pd.DataFrame, true: np.ndarray) -> str:
+    """The streaming figures of the videos in ``st`` (rows of :func:`streaming`)."""
+    k = len(st)
     agree = (st["final"] - st["offline"]).abs()
     live = (st["live"] - st["offline"]).abs()
-    true = df["true"].to_numpy()[:k]
-    print(f"\nstreaming on {k} videos: final count (after finish()) within one of offline "
-          f"on {int((agree <= 1).sum())}/{k}, equal on {int((agree == 0).sum())}/{k}; "
-          f"count reported live (before finish()) within one of offline on "
-          f"{int((live <= 1).sum())}/{k}, equal on {int((live == 0).sum())}/{k}; "
-          f"live reports withdrawn by finish() on {int((st['retracted'] > 0).sum())} videos "
-          f"({int(st['retracted'].sum())} repetitions)")
+    lags = np.concatenate([np.asarray(v, float) for v in st["lags"]] or [np.zeros(0)])
+    after = np.concatenate([np.asarray(v, bool) for v in st["after"]] or [np.zeros(0, bool)])
+    off = np.concatenate([np.asarray(v, float) for v in st["vs_offline"]] or [np.zeros(0)])
     lm = metrics(st["live"].to_numpy(), true)
-    print(f"live count vs truth: nMAE {lm['nmae']:.3f}, OBO {lm['obo']:.3f}; "
-          f"repetitions reported live within 1 s of their end: "
-          f"{int(st['within_1s'].sum())}/{int(st['reps_live'].sum())}; report delay median "
-          f"{np.nanmedian(st['delay_median_s']):.2f} s (median of per-video medians), worst "
-          f"{np.nanmax(st['delay_max_s']):.1f} s; {st['ms_per_frame'].mean():.2f} ms per frame "
-          f"(mean over videos), {st['ms_per_frame'].max():.2f} worst video, worst single "
-          f"push {st['worst_push_ms'].max():.0f} ms")
+
+    def share(x: np.ndarray) -> str:
+        if x.size == 0:
+            return "0/0"
+        return (f"{int((x <= 1.0).sum())}/{x.size} ({100 * np.mean(x <= 1.0):.1f} %), median "
+                f"{np.median(x):.2f} s, 90th pct {np.percentile(x, 90):.2f} s, worst "
+                f"{x.max():.1f} s")
+
+    return "\n".join([
+        f"final count (after finish()) within one of offline on {int((agree <= 1).sum())}/{k}, "
+        f"equal on {int((agree == 0).sum())}/{k}; live count (before finish()) within one of "
+        f"offline on {int((live <= 1).sum())}/{k}, equal on {int((live == 0).sum())}/{k}; "
+        f"live reports withdrawn by finish() on {int((st['retracted'] > 0).sum())} videos "
+        f"({int(st['retracted'].sum())} repetitions); live count vs truth: nMAE "
+        f"{lm['nmae']:.3f}, OBO {lm['obo']:.3f}",
+        f"  report delay <= 1 s, all live reports: {share(lags)}",
+        f"  after lock-on: {share(lags[after])} (incremental detector: "
+        f"{int(st['fast'].sum())} reports)",
+        f"  at lock-on (first batch): {share(lags[~after])}",
+        f"  against the nearest offline repetition's end: {share(off)}",
+        f"  cost: {st['ms_per_frame'].mean():.2f} ms per frame (mean over videos), "
+        f"{st['ms_per_frame'].max():.2f} worst video, worst single push "
+        f"{st['worst_push_ms'].max():.0f} ms",
+    ])  # fmt: skip
+
+
+def report_streaming(df: pd.DataFrame, seqs: list, n: int, **options: float) -> pd.DataFrame:
+    """Run the streaming counter on the first ``n`` videos (-1: all) and print the summary for
+    all of them and for the even / odd video indices (settings of the streaming counter are
+    chosen on the even ones)."""
+    k = len(seqs) if n < 0 else n
+    st = streaming(seqs[:k], list(df["subject"][:k]), **options)
+    true = df["true"].to_numpy()[:k]
+    idx = np.arange(k)
+    for title, sel in (("all", idx >= 0), ("even indices (tuning)", idx % 2 == 0),
+                       ("odd indices (held out)", idx % 2 == 1)):  # fmt: skip
+        print(f"\nstreaming on {int(sel.sum())} videos, {title}:")
+        print(streaming_summary(st[sel], true[sel]))
+    live = (st["live"] - st["offline"]).abs()
     if (live > 1).any():
-        print(st[live > 1].to_string(index=False))
+        cols = ["video", "offline", "live", "final", "retracted", "reps_live", "fast"]
+        print(st.loc[live > 1, cols].to_string(index=False))
+    return st
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -226,6 +265,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="also run the streaming counter on the first N videos (-1: all)")
     ap.add_argument("--streaming-only", action="store_true",
                     help="only the streaming measurement (with --streaming)")
+    ap.add_argument("--streaming-option", action="append", default=[], metavar="NAME=VALUE",
+                    help="a StreamingCounter option (repeatable), e.g. fast=0 for the "
+                         "counter without its incremental detector")
     args = ap.parse_args(argv)
 
     from repcoach.segment.counter import CountOptions, count_signals
@@ -234,8 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     df, seqs = load(args.data)
     print(f"loaded {len(seqs)} videos in {time.perf_counter() - t0:.1f} s")
+    sopts = {k: float(v) for k, v in (o.split("=", 1) for o in args.streaming_option)}
     if args.streaming_only:
-        report_streaming(df, seqs, args.streaming or -1)
+        report_streaming(df, seqs, args.streaming or -1, **sopts)
         return 0
     cands = candidates()
     legacy, regular, new, score, ms = count_all(seqs, cands)
@@ -291,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\ngenerated recordings ({args.generated} participants, seed {args.seed}):")
             print(generated(args.generated, args.seed).to_string(index=False))
     if args.streaming:
-        report_streaming(df, seqs, args.streaming)
+        report_streaming(df, seqs, args.streaming, **sopts)
     if args.csv:
         out = held.assign(old=legacy, default=default, auto_loeo=held_auto["loeo"],
                           auto_default=auto(legacy, regular, default, dscore, AUTO_NEAR_SCORE))

@@ -9,7 +9,7 @@ from helpers.procedural_pose import make_sequence
 from repcoach.errors import DataError
 from repcoach.segment.counter import CountOptions, count_pose
 from repcoach.segment.streaming import StreamingCounter
-from repcoach.types import PoseSequence
+from repcoach.types import PoseSequence, Repetition
 
 
 def _stream(seq: PoseSequence) -> tuple[StreamingCounter, list[float], int]:
@@ -100,3 +100,54 @@ def test_live_reports_follow_a_tempo_change() -> None:
     assert live >= len(truth) - 3
     assert live <= sc.count + sc.retracted
     assert abs(sc.count - len(truth)) <= 1
+
+
+Report = tuple[float, Repetition, bool]
+
+
+def _stream_timed(seq: PoseSequence) -> tuple[StreamingCounter, list[Report]]:
+    """Stream ``seq`` with the incremental detector; each report as (report time, repetition,
+    after lock-on)."""
+    sc = StreamingCounter(fps=seq.fps, layout=seq.layout, fast=True)
+    c = seq.coords.copy()
+    c[~seq.detected] = np.nan
+    out = []
+    for t, frame in zip(seq.timestamps, c, strict=True):
+        locked = sc.count > 0
+        out += [(float(t), r, locked) for r in sc.push(float(t), frame)]
+    return sc, out
+
+
+@pytest.mark.parametrize(
+    ("durations", "pauses"),
+    [([1.5] * 12, None), ([2.0] * 5 + [1.0] * 8, None), ([1.2] * 10, {4: 1.5})],
+    ids=["steady", "tempo-change", "pause"],
+)
+def test_reports_after_lock_on_come_within_a_second(durations, pauses) -> None:
+    # the pause keeps the lock (peaks under 2.5 periods apart); after a longer one the set
+    # locks on anew, like at its start
+    seq, truth = make_sequence("squat", durations, lead_in_s=2.0, pauses_s=pauses,
+                               noise=0.002)  # fmt: skip
+    sc, reports = _stream_timed(seq)
+    after = [(t, r) for t, r, locked in reports if locked]
+    assert len(after) >= len(truth) - 5  # all but the lock-on batch (and the last one)
+    assert sc.fast_reports >= 1
+    true_end = np.array([seq.timestamps[min(b, seq.n_frames - 1)] for _a, b in truth])
+    for t, r in after:
+        assert t - r.end_s <= 1.0
+        # and within a second of the true repetition's end (the nearest one)
+        assert t - true_end[np.argmin(np.abs(true_end - r.end_s))] <= 1.0
+    sc.finish()
+    offline = count_pose(seq, CountOptions())
+    assert sc.count == offline.count == len(truth)
+    assert sc.retracted == 0
+
+
+def test_incremental_detector_is_off_by_default() -> None:
+    seq, truth = make_sequence("squat", [1.5] * 10, lead_in_s=2.0, noise=0.002)
+    sc = StreamingCounter(fps=seq.fps, layout=seq.layout)
+    for t, frame in zip(seq.timestamps, seq.coords, strict=True):
+        sc.push(float(t), frame)
+    assert sc.fast_reports == 0
+    sc.finish()
+    assert sc.count == len(truth)

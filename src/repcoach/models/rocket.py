@@ -143,22 +143,35 @@ def ppv_reference(x: np.ndarray, spec: RocketSpec, di: int, k: int, j: int) -> f
     return float(np.mean(conv_reference(x, spec, di, k) > spec.biases[di][k, j]))
 
 
-def _conv_layers(spec: RocketSpec, prefix: str) -> list[Any]:
-    """One frozen Conv1D per branch with the MiniRocket weights set."""
+#: Frozen convolution weights are split into Conv1D layers of fewer elements than this: TFLite's
+#: dynamic-range int8 keeps such small constant tensors in float, so the int8 export does not
+#: quantise the transform's input (a hybrid int8 convolution would, moving outputs near a bias).
+FLOAT_WEIGHTS_BELOW = 1024
+
+
+def branch_convs(spec: RocketSpec, inp: Any, prefix: str) -> list[Any]:
+    """Per branch, the frozen MiniRocket convolution of Keras tensor ``inp`` ``(T', n_kernels)``:
+    one Conv1D per chunk of kernels with < :data:`FLOAT_WEIGHTS_BELOW` weights, concatenated
+    (one chunk when the input has over 113 channels)."""
     keras = keras_module()
     w = kernel_patterns()
-    layers = []
+    per = max(1, (FLOAT_WEIGHTS_BELOW - 1) // (KERNEL_LEN * spec.n_channels))
+    out = []
     for n, (di, pad, ks) in enumerate(spec.branches()):
-        conv = keras.layers.Conv1D(
-            len(ks), KERNEL_LEN, dilation_rate=int(spec.dilations[di]),
-            padding="same" if pad else "valid", use_bias=False, trainable=False,
-            name=f"{prefix}conv{n}_d{int(spec.dilations[di])}",
-        )  # fmt: skip
-        conv.build((None, spec.seq_len, spec.n_channels))
-        kern = w[ks].T[:, None, :] * spec.masks[di][ks].T[None, :, :]  # (9, C, len(ks))
-        conv.set_weights([kern.astype(np.float32)])
-        layers.append(conv)
-    return layers
+        d = int(spec.dilations[di])
+        parts = []
+        for c, start in enumerate(range(0, len(ks), per)):
+            sub = ks[start : start + per]
+            conv = keras.layers.Conv1D(
+                len(sub), KERNEL_LEN, dilation_rate=d, padding="same" if pad else "valid",
+                use_bias=False, trainable=False, name=f"{prefix}conv{n}_d{d}_{c}",
+            )  # fmt: skip
+            conv.build((None, spec.seq_len, spec.n_channels))
+            kern = w[sub].T[:, None, :] * spec.masks[di][sub].T[None, :, :]  # (9, C, len(sub))
+            conv.set_weights([kern.astype(np.float32)])
+            parts.append(conv(inp))
+        out.append(concat(parts, f"{prefix}kernels{n}"))
+    return out
 
 
 def biased_branches(spec: RocketSpec, inp: Any, prefix: str) -> list[tuple[Any, int]]:
@@ -166,9 +179,8 @@ def biased_branches(spec: RocketSpec, inp: Any, prefix: str) -> list[tuple[Any, 
     (copy-major: bias j, then kernel) applied to Keras tensor ``inp``, and its length ``T'``."""
     keras = keras_module()
     out = []
-    for n, ((di, pad, ks), conv) in enumerate(zip(spec.branches(), _conv_layers(spec, prefix),
-                                                  strict=True)):  # fmt: skip
-        h = conv(inp)
+    for n, ((di, pad, ks), h) in enumerate(zip(spec.branches(), branch_convs(spec, inp, prefix),
+                                               strict=True)):  # fmt: skip
         nb = int(spec.n_biases[di])
         if nb > 1:
             h = keras.layers.Concatenate(name=f"{prefix}copies{n}")([h] * nb)
@@ -212,8 +224,7 @@ def fit_spec(
     rng = np.random.default_rng(seed + 1)
     sub = x[rng.choice(n, min(n, MAX_BIAS_EXAMPLES), replace=False)]
     inp = keras.Input(shape=(seq_len, n_ch))
-    convs = _conv_layers(spec, "fit_")
-    outs = [predict_batched(keras.Model(inp, c(inp)), sub) for c in convs]
+    outs = [predict_batched(keras.Model(inp, h), sub) for h in branch_convs(spec, inp, "fit_")]
     q = quantiles(spec.n_features)
     start = 0
     where = {(di, int(k)): (b, i) for b, (di, _, ks) in enumerate(spec.branches())

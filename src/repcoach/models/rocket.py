@@ -256,6 +256,17 @@ def minirocket_transform(xn: np.ndarray, inp: Any, n_features: int, seed: int) -
 #: ``(inputs as the transform sees them, Keras tensor, n_features, seed) -> feature tensor``.
 Transform = Callable[[np.ndarray, Any, int, int], Any]
 ROCKET_HEADS = ("ridge", "logistic")
+#: Standardised features are clipped to +-CLIP_Z (training features stay within sqrt(n)). The
+#: clip stops TFLite folding the per-feature standardisation into the int8 head, whose input
+#: (dynamically quantised per tensor) would then be the raw features at their mixed scales.
+CLIP_Z = 1e3
+
+
+def _clipped(keras: Any, z: Any) -> Any:
+    """``clip(z, -CLIP_Z, CLIP_Z)`` from builtin layers (``hard_tanh`` between rescalings)."""
+    z = keras.layers.Rescaling(1.0 / CLIP_Z, name="clip_in")(z)
+    z = keras.layers.Activation("hard_tanh", name="clip")(z)
+    return keras.layers.Rescaling(CLIP_Z, name="clip_out")(z)
 RIDGE_ALPHAS = np.logspace(-3, 3, 10)
 
 
@@ -345,13 +356,13 @@ def fit_rocket(
         sd = np.where(sd < 1e-6, 1.0, sd)
         kernel, bias, hist = ridge_head((f_all - mu) / sd, y_all, n_classes)
         dense = keras.layers.Dense(n_classes, activation="softmax", name="output")
-        model = keras.Model(inp, dense(std(feats)), name=name)
+        model = keras.Model(inp, dense(_clipped(keras, std(feats))), name=name)
         std.set_weights([np.ones_like(mu), np.zeros_like(mu), mu.astype(np.float32),
                          (sd**2).astype(np.float32)])  # fmt: skip
         dense.set_weights([kernel, bias])
         return model, hist
     hin = keras.Input(shape=(int(feats.shape[-1]),), name="features")
-    head = keras.Model(hin, dense(std(hin)), name=f"{name}_head")
+    head = keras.Model(hin, dense(_clipped(keras, std(hin))), name=f"{name}_head")
     std.set_weights([np.ones_like(mu), np.zeros_like(mu), mu.astype(np.float32),
                      (sd**2).astype(np.float32)])  # fmt: skip
     head.compile(optimizer=keras.optimizers.Adam(learning_rate),
@@ -362,5 +373,5 @@ def fit_rocket(
         epochs=epochs, batch_size=batch_size, patience=patience, seed=seed, verbose=verbose,
         checkpoint_dir=checkpoint_dir, title="rocket head", min_epochs=min_epochs,
     )  # fmt: skip
-    model = keras.Model(inp, dense(std(feats)), name=name)
+    model = keras.Model(inp, dense(_clipped(keras, std(feats))), name=name)
     return model, hist

@@ -141,7 +141,7 @@ def _pooled(spec: RocketSpec, inp: Any, prefix: str) -> list[Any]:
     """The four pooled feature tensors ``[PPV, MPV, MIPV, LSPV]`` of ``spec`` on ``inp``."""
     layers = keras_module().layers
     parts: dict[str, list[Any]] = {key: [] for key in ("n", "sum_pos", "sum_idx", "ppv", "lspv")}
-    for b, (u, t_len) in enumerate(biased_branches(spec, inp, prefix)):
+    for b, (u, t_len) in enumerate(biased_branches(spec, inp, prefix, float_int8=True)):
         step = layers.ReLU(max_value=1.0, name=f"{prefix}step{b}")(u)  # [z > 0]
         ppv = layers.GlobalAveragePooling1D(name=f"{prefix}ppv{b}")(step)
         n = layers.Rescaling(float(t_len), name=f"{prefix}count{b}")(ppv)

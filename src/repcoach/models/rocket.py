@@ -143,19 +143,23 @@ def ppv_reference(x: np.ndarray, spec: RocketSpec, di: int, k: int, j: int) -> f
     return float(np.mean(conv_reference(x, spec, di, k) > spec.biases[di][k, j]))
 
 
-#: Frozen convolution weights are split into Conv1D layers of fewer elements than this: TFLite's
-#: dynamic-range int8 keeps such small constant tensors in float, so the int8 export does not
-#: quantise the transform's input (a hybrid int8 convolution would, moving outputs near a bias).
+#: With ``float_int8``, frozen convolution weights are split into Conv1D layers of fewer elements
+#: than this: TFLite's dynamic-range int8 keeps such small constant tensors in float, so the int8
+#: export does not quantise the transform's input (a hybrid int8 convolution does, moving outputs
+#: near a bias). Off for MiniRocket (PPV features tolerate it; one Conv1D per branch is faster).
 FLOAT_WEIGHTS_BELOW = 1024
 
 
-def branch_convs(spec: RocketSpec, inp: Any, prefix: str) -> list[Any]:
+def branch_convs(
+    spec: RocketSpec, inp: Any, prefix: str, float_int8: bool = False
+) -> list[Any]:
     """Per branch, the frozen MiniRocket convolution of Keras tensor ``inp`` ``(T', n_kernels)``:
-    one Conv1D per chunk of kernels with < :data:`FLOAT_WEIGHTS_BELOW` weights, concatenated
-    (one chunk when the input has over 113 channels)."""
+    one Conv1D, or with ``float_int8`` one per chunk of kernels with < :data:`FLOAT_WEIGHTS_BELOW`
+    weights, concatenated (one kernel per chunk when the input has over 113 channels)."""
     keras = keras_module()
     w = kernel_patterns()
     per = max(1, (FLOAT_WEIGHTS_BELOW - 1) // (KERNEL_LEN * spec.n_channels))
+    per = per if float_int8 else N_KERNELS
     out = []
     for n, (di, pad, ks) in enumerate(spec.branches()):
         d = int(spec.dilations[di])
@@ -174,13 +178,16 @@ def branch_convs(spec: RocketSpec, inp: Any, prefix: str) -> list[Any]:
     return out
 
 
-def biased_branches(spec: RocketSpec, inp: Any, prefix: str) -> list[tuple[Any, int]]:
+def biased_branches(
+    spec: RocketSpec, inp: Any, prefix: str, float_int8: bool = False
+) -> list[tuple[Any, int]]:
     """Per Conv1D branch, the tensor ``STEEPNESS * (conv - bias)`` ``(T', n_kernels * n_biases)``
-    (copy-major: bias j, then kernel) applied to Keras tensor ``inp``, and its length ``T'``."""
+    (copy-major: bias j, then kernel) applied to Keras tensor ``inp``, and its length ``T'``;
+    ``float_int8``: see :func:`branch_convs`."""
     keras = keras_module()
     out = []
-    for n, ((di, pad, ks), h) in enumerate(zip(spec.branches(), branch_convs(spec, inp, prefix),
-                                               strict=True)):  # fmt: skip
+    convs = branch_convs(spec, inp, prefix, float_int8)
+    for n, ((di, pad, ks), h) in enumerate(zip(spec.branches(), convs, strict=True)):
         nb = int(spec.n_biases[di])
         if nb > 1:
             h = keras.layers.Concatenate(name=f"{prefix}copies{n}")([h] * nb)

@@ -64,6 +64,8 @@ def test_keras_features_equal_numpy_reference_of_every_operator():
     assert exact >= 0.97 * 3 * len(cols)  # exact but for outputs lying on the bias itself
     none = [i for i, row in enumerate(table) if row[0] == "raw" and row[2:] == (0, 0, 0)]
     assert [f[0, i] for i in none] == pytest.approx([0.0, 0.0, -1.0, 0.0], abs=1e-5)
+    split = multirocket_features(spec, x[:3], float_int8=True)  # Conv1Ds kept float in int8
+    assert np.mean(np.isclose(split, f, rtol=1e-4, atol=1e-4)) >= 0.99
 
 
 @pytest.mark.slow

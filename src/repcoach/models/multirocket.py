@@ -137,11 +137,11 @@ def _reciprocal(n: Any, n_feat: int, name: str) -> Any:
     )
 
 
-def _pooled(spec: RocketSpec, inp: Any, prefix: str) -> list[Any]:
+def _pooled(spec: RocketSpec, inp: Any, prefix: str, float_int8: bool) -> list[Any]:
     """The four pooled feature tensors ``[PPV, MPV, MIPV, LSPV]`` of ``spec`` on ``inp``."""
     layers = keras_module().layers
     parts: dict[str, list[Any]] = {key: [] for key in ("n", "sum_pos", "sum_idx", "ppv", "lspv")}
-    for b, (u, t_len) in enumerate(biased_branches(spec, inp, prefix, float_int8=True)):
+    for b, (u, t_len) in enumerate(biased_branches(spec, inp, prefix, float_int8)):
         step = layers.ReLU(max_value=1.0, name=f"{prefix}step{b}")(u)  # [z > 0]
         ppv = layers.GlobalAveragePooling1D(name=f"{prefix}ppv{b}")(step)
         n = layers.Rescaling(float(t_len), name=f"{prefix}count{b}")(ppv)
@@ -177,22 +177,30 @@ def _pooled(spec: RocketSpec, inp: Any, prefix: str) -> list[Any]:
     return [cat["ppv"], mpv, mipv, cat["lspv"]]
 
 
-def build_multi_transform(mspec: MultiRocketSpec, inp: Any, prefix: str = "mrocket_") -> Any:
+def build_multi_transform(
+    mspec: MultiRocketSpec, inp: Any, prefix: str = "mrocket_", float_int8: bool = False
+) -> Any:
     """The feature tensor ``(n_features,)`` (order of :meth:`MultiRocketSpec.feature_table`) of
-    the transform applied to Keras tensor ``inp`` ``(T, C)``."""
+    the transform applied to Keras tensor ``inp`` ``(T, C)``. ``float_int8``: convolutions split so
+    that the int8 export keeps them in float (closer int8 parity, several times the latency; see
+    :func:`~repcoach.models.rocket.branch_convs`)."""
     layers = keras_module().layers
     diff = layers.Subtract(name=f"{prefix}diff")(
         [layers.Cropping1D((1, 0), name=f"{prefix}next")(inp),
          layers.Cropping1D((0, 1), name=f"{prefix}prev")(inp)])  # fmt: skip
-    feats = _pooled(mspec.raw, inp, f"{prefix}raw_") + _pooled(mspec.diff, diff, f"{prefix}diff_")
+    feats = _pooled(mspec.raw, inp, f"{prefix}raw_", float_int8)
+    feats += _pooled(mspec.diff, diff, f"{prefix}diff_", float_int8)
     return layers.Concatenate(name=f"{prefix}features")(feats)
 
 
-def multirocket_features(mspec: MultiRocketSpec, x: np.ndarray) -> np.ndarray:
+def multirocket_features(
+    mspec: MultiRocketSpec, x: np.ndarray, float_int8: bool = False
+) -> np.ndarray:
     """``(n, n_features)`` transform of ``x`` through the Keras layers (tests, baselines)."""
     keras = keras_module()
     inp = keras.Input(shape=(mspec.raw.seq_len, mspec.raw.n_channels))
-    return predict_batched(keras.Model(inp, build_multi_transform(mspec, inp)), x, 64)
+    feats = build_multi_transform(mspec, inp, float_int8=float_int8)
+    return predict_batched(keras.Model(inp, feats), x, 64)
 
 
 def multirocket_transform(xn: np.ndarray, inp: Any, n_features: int, seed: int) -> Any:

@@ -3,11 +3,13 @@
 Prints figures and ratios measured in the same run (no assertions) and writes
 ``<out>/bench_models.json``. Weights are random (latency does not depend on them).
 
-    .venv/bin/python bench/bench_models.py [--out /tmp] [--n 200]
+    .venv/bin/python bench/bench_models.py [--out /tmp] [--n 200] [--rocket-only]
 
 Measured, all on one thread where the runtime allows it:
 - TFLite fp32 / int8 per-repetition latency: median of N single-sample invocations of the
   fixed [1, 30, 99] interpreter, beside Keras ``predict_on_batch`` on one sample (and the ratio);
+- the ROCKET family (``rocket`` MiniRocket 10,000 features, ``multirocket`` MultiRocket 50,000):
+  the same per-sample latency and sizes (``--rocket-only``: this part alone);
 - training throughput: samples/s of ``train_on_batch`` over a few batches of 32 (TF's own
   threading, as training runs);
 - analysis time per minute of recording: :class:`repcoach.analyze.Analyzer` on a synthetic 60 s
@@ -75,6 +77,42 @@ def timed(fn, n: int, warmup: int = 5) -> list[float]:
     return out
 
 
+def rocket_latency(args: argparse.Namespace, work: Path, x1: np.ndarray, res: dict) -> None:
+    """Per-sample LiteRT latency (fp32 / int8, 1 thread) and Keras ``predict_on_batch`` of the
+    ROCKET-family classifiers at their default sizes (MiniRocket 10,000 features, MultiRocket
+    50,000) on ``[1, 30, 99]`` inputs, into ``res[arch]``."""
+    from repcoach.deploy.export import convert_to_tflite, synthetic_pose_inputs
+    from repcoach.deploy.runtime import TFLiteModel
+    from repcoach.models.multirocket import ROCKET_FITS
+
+    xr = synthetic_pose_inputs(96, seed=4)
+    for arch, fit in ROCKET_FITS.items():
+        model, _ = fit(xr, np.arange(len(xr)) % len(CLASSES), len(CLASSES), seed=0)
+        res[f"{arch}_params"] = int(model.count_params())
+        res[arch] = {}
+        for p, blob in convert_to_tflite(model, 30, 99).items():
+            path = work / f"{arch}_{p}.tflite"
+            path.write_bytes(blob)
+            m = TFLiteModel(path, num_threads=1)
+            res[arch][p] = {"size_bytes": len(blob), "median_ms": statistics.median(
+                timed(lambda m=m: m.predict(x1), args.n, warmup=20)) * 1e3}  # fmt: skip
+        res[arch]["keras_predict_on_batch_ms"] = statistics.median(
+            timed(lambda model=model: model.predict_on_batch(x1), args.keras_n)) * 1e3
+
+
+def rocket_rows(table, res: dict) -> None:
+    """The :func:`rocket_latency` rows of the latency table."""
+    from repcoach.models.multirocket import ROCKET_FITS
+
+    for arch in ROCKET_FITS:
+        for p in ("fp32", "int8"):
+            r = res[arch][p]
+            table.add_row(f"{arch} tflite_{p} ({r['size_bytes'] / 1e6:.2f} MB)",
+                          f"{r['median_ms']:.2f}", "", "")  # fmt: skip
+        table.add_row(f"{arch} keras_predict_on_batch",
+                      f"{res[arch]['keras_predict_on_batch_ms']:.2f}", "", "")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path("/tmp"), help="folder for bench_models.json")
@@ -82,6 +120,8 @@ def main() -> None:
     ap.add_argument("--keras-n", type=int, default=30, help="Keras predict_on_batch calls")
     ap.add_argument("--analysis-runs", type=int, default=5, help="timed analyses (median)")
     ap.add_argument("--train-batches", type=int, default=8, help="timed training batches of 32")
+    ap.add_argument("--rocket-only", action="store_true",
+                    help="only the ROCKET-family latencies (rocket, multirocket)")
     args = ap.parse_args()
 
     import keras
@@ -92,6 +132,7 @@ def main() -> None:
     from repcoach.analyze import Analyzer, AnalyzerOptions
     from repcoach.deploy.export import export_model_dir, synthetic_pose_inputs
     from repcoach.deploy.runtime import TFLiteModel
+    from repcoach.io.atomic import write_json
     from repcoach.models.classifier import build_bilstm
     from repcoach.models.folder import save_model_dir
 
@@ -102,6 +143,16 @@ def main() -> None:
                  "keras": keras.__version__, "cpu_count": os.cpu_count()}
     work = Path(tempfile.mkdtemp(prefix="repcoach-bench-"))
     model_dir = work / "model"
+    if args.rocket_only:
+        rocket_latency(args, work, synthetic_pose_inputs(1, seed=2), res)
+        t0 = Table(title="ROCKET-family per-sample latency (1 sample, 1 thread)")
+        for c in ("runtime", "median ms", "p90 ms", "vs Keras"):
+            t0.add_column(c)
+        rocket_rows(t0, res)
+        console.print(t0)
+        args.out.mkdir(parents=True, exist_ok=True)
+        write_json(args.out / "bench_models.json", res)
+        return
 
     # ---- paper-size models, saved in the model-folder format and exported
     clf = build_bilstm(len(CLASSES))  # BiLSTM 256, Dense 128/64, dropout 0.4
@@ -134,22 +185,7 @@ def main() -> None:
     res["latency_ms"]["median"]["tflite_int8_scorer"] = statistics.median(
         timed(lambda: sc.predict(x1), args.n, warmup=20)) * 1e3
 
-    # ---- MiniRocket classifier (arch="rocket", 10,000 features): per-sample TFLite latency
-    from repcoach.deploy.export import convert_to_tflite
-    from repcoach.models.rocket import fit_rocket
-
-    xr = synthetic_pose_inputs(96, seed=4)
-    rocket, _ = fit_rocket(xr, np.arange(len(xr)) % len(CLASSES), len(CLASSES), seed=0)
-    res["rocket_params"] = int(rocket.count_params())
-    res["rocket"] = {}
-    for p, blob in convert_to_tflite(rocket, 30, 99).items():
-        path = work / f"rocket_{p}.tflite"
-        path.write_bytes(blob)
-        m = TFLiteModel(path, num_threads=1)
-        res["rocket"][p] = {"size_bytes": len(blob), "median_ms": statistics.median(
-            timed(lambda m=m: m.predict(x1), args.n, warmup=20)) * 1e3}  # fmt: skip
-    res["rocket"]["keras_predict_on_batch_ms"] = statistics.median(
-        timed(lambda: rocket.predict_on_batch(x1), args.keras_n)) * 1e3
+    rocket_latency(args, work, x1, res)
 
     # ---- training throughput (classifier, batch 32)
     clf.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
@@ -203,12 +239,7 @@ def main() -> None:
                    if name != "keras_predict_on_batch" else "1.0x")
     t1.add_row("tflite_int8 scorer", f"{res['latency_ms']['median']['tflite_int8_scorer']:.2f}",
                "", "")
-    for p in ("fp32", "int8"):
-        r = res["rocket"][p]
-        t1.add_row(f"rocket tflite_{p} ({r['size_bytes'] / 1e6:.2f} MB)",
-                   f"{r['median_ms']:.2f}", "", "")
-    t1.add_row("rocket keras_predict_on_batch", f"{res['rocket']['keras_predict_on_batch_ms']:.2f}",
-               "", "")
+    rocket_rows(t1, res)
     console.print(t1)
     t2 = Table(title="Exports (paper-size classifier, 64-unit scorers)")
     for c in ("model", "precision", "size MB", "max |diff|", "class agreement"):
@@ -233,8 +264,6 @@ def main() -> None:
         f"{a['cold_start_s']:.2f} s, TensorFlow imported: {a['cold_start_imports_tensorflow']}"
     )
     args.out.mkdir(parents=True, exist_ok=True)
-    from repcoach.io.atomic import write_json
-
     write_json(args.out / "bench_models.json", res)
     console.print(f"wrote {args.out / 'bench_models.json'}")
 

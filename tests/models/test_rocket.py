@@ -6,17 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-
-def _toy(n: int = 48, seq_len: int = 32, n_ch: int = 5, seed: int = 0):
-    """Two classes: a slow or a fast sine on random channels, plus noise."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(seq_len)
-    y = np.array(["slow", "fast"] * (n // 2), dtype=object)
-    x = rng.normal(0, 0.3, (n, seq_len, n_ch)).astype(np.float32)
-    for i, lab in enumerate(y):
-        period = 16 if lab == "slow" else 5
-        x[i, :, rng.integers(n_ch)] += np.sin(2 * np.pi * t / period + rng.uniform(0, 6))
-    return x, y
+from helpers.toy_series import assert_reloads_and_exports
+from helpers.toy_series import toy_sines as _toy
 
 
 def test_patterns_and_dilations():
@@ -54,8 +45,6 @@ def test_keras_features_equal_numpy_ppv():
 
 @pytest.mark.slow
 def test_rocket_classifier_fit_reload_export(tmp_path):
-    from repcoach.deploy.export import convert_to_tflite
-    from repcoach.deploy.runtime import TFLiteModel
     from repcoach.models.classifier import PoseClassifier
 
     x, y = _toy(64)
@@ -63,22 +52,7 @@ def test_rocket_classifier_fit_reload_export(tmp_path):
     clf = PoseClassifier(arch="rocket", epochs=40, patience=8, seed=0).fit(x[:48], y[:48],
                                                                              x[48:], y[48:])
     assert clf.score(xt, yt) >= 0.85  # chance 0.5
-    import keras
-
-    for suffix in (".keras", ".h5"):
-        p = tmp_path / f"m{suffix}"
-        clf.model_.save(p)
-        again = keras.models.load_model(p, compile=False)
-        assert np.allclose(again.predict_on_batch(xt), clf.predict_proba(xt), atol=1e-5)
-    ref = clf.predict_proba(xt)
-    for precision, blob in convert_to_tflite(clf.model_, 32, 5).items():
-        path = tmp_path / f"m_{precision}.tflite"
-        path.write_bytes(blob)
-        got = TFLiteModel(path).predict(xt)
-        agree = np.mean(got.argmax(1) == ref.argmax(1))
-        assert agree >= 0.95, (precision, agree)
-        if precision == "fp32":
-            assert np.abs(got - ref).max() < 1e-3
+    assert_reloads_and_exports(clf.model_, xt, tmp_path)
 
 
 @pytest.mark.slow

@@ -132,8 +132,10 @@ ARCH = typer.Option(
     "--arch",
     help="Classifier network. pose: bilstm (the paper's, "
     "default) | cnn | cnn_deep | cnn_attn | cnn_bilstm | rocket (MiniRocket transform + "
-    "ridge head), or several joined by + (rocket+cnn_deep: a cross-family ensemble averaging "
-    "one network of each); imu: cnn (default) | cnn_deep | cnn_attn | cnn_bilstm | rocket.",
+    "ridge head) | multirocket (MultiRocket: series + first difference, 4 poolings, ridge "
+    "head), or several joined by + (rocket+cnn_deep: a cross-family ensemble averaging one "
+    "network of each); imu: cnn (default) | cnn_deep | cnn_attn | cnn_bilstm | rocket | "
+    "multirocket.",
     rich_help_panel=MODEL,
 )
 N_MODELS = typer.Option(

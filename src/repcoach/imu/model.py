@@ -17,9 +17,9 @@ from scipy.spatial.transform import Rotation
 
 from repcoach.models.base import KerasEstimator, ensemble_families
 from repcoach.models.conv import CONV_ARCHITECTURES, conv_trunk
-from repcoach.models.rocket import fit_rocket
+from repcoach.models.multirocket import ROCKET_FITS
 
-ARCHITECTURES = (*CONV_ARCHITECTURES, "rocket")  # rocket: repcoach.models.rocket
+ARCHITECTURES = (*CONV_ARCHITECTURES, *ROCKET_FITS)  # models.rocket, models.multirocket
 
 
 def imu_arch_members(arch: str) -> tuple[str, ...]:
@@ -108,7 +108,7 @@ def build_imu_model(
     import keras
     from keras import layers
 
-    if arch not in CONV_ARCHITECTURES:  # rocket is built by repcoach.models.rocket.fit_rocket
+    if arch not in CONV_ARCHITECTURES:  # rocket families: repcoach.models.multirocket.ROCKET_FITS
         raise ValueError(f"arch must be one of {CONV_ARCHITECTURES}, got {arch!r}")
     inp = keras.Input((seq_len, n_features), name="imu_window")
     x = derived_channels(inp, derived, n_features) if derived else inp
@@ -263,18 +263,18 @@ class ImuClassifier(KerasEstimator):
                        np.searchsorted(self.classes_, np.asarray([str(v) for v in vy])[known]))
         members, hist = [], {}
         families = imu_arch_members(self.arch)
-        if families == ("rocket",) and spec:
-            raise ValueError("arch 'rocket' takes the raw channels (no derived=True)")
+        if all(f in ROCKET_FITS for f in families) and spec:
+            raise ValueError(f"arch {self.arch!r} takes the raw channels (no derived=True)")
         plan = [(fam, k) for fam in families for k in range(max(1, self.n_models))]
         for fam, k in plan:
             seed = self.seed + k
             keras.utils.set_random_seed(seed)
-            if fam == "rocket":  # fixed transform + ridge head on the raw channels; no augmentation
+            if fam in ROCKET_FITS:  # fixed transform + ridge head on the raw channels, no augment
                 raw = X.reshape(-1, X.shape[-1])
-                model, h = fit_rocket(
+                model, h = ROCKET_FITS[fam](
                     X, yi, len(self.classes_), *(val or (None, None)), seed=seed,
                     mean=raw.mean(axis=0), variance=raw.var(axis=0),
-                    name="imu_rocket" if len(plan) == 1 else f"imu_rocket_m{k}",
+                    name=f"imu_{fam}" if len(plan) == 1 else f"imu_{fam}_m{k}",
                 )  # fmt: skip
                 hist = hist or h  # the first member's history
                 members.append(model)

@@ -28,7 +28,7 @@ from repcoach.models.fitting import (
     predict_batched,
 )
 from repcoach.models.labels import LabelEncoder
-from repcoach.models.rocket import fit_rocket
+from repcoach.models.multirocket import ROCKET_FITS
 
 
 def build_bilstm(
@@ -57,7 +57,7 @@ def build_bilstm(
 
 #: Pose classifier architectures: the paper's ``bilstm`` or a temporal-convolution trunk
 #: (:data:`repcoach.models.conv.CONV_ARCHITECTURES`).
-POSE_ARCHITECTURES = ("bilstm", *CONV_ARCHITECTURES, "rocket")
+POSE_ARCHITECTURES = ("bilstm", *CONV_ARCHITECTURES, *ROCKET_FITS)
 
 
 def arch_members(arch: str) -> tuple[str, ...]:
@@ -176,14 +176,13 @@ class PoseClassifier(KerasEstimator):
         single = len(plan) == 1
         for i, (arch, seed) in enumerate(plan):
             keras.utils.set_random_seed(seed)
-            if arch == "rocket":  # fixed transform + linear head (repcoach.models.rocket)
-
-                model, hist = fit_rocket(
+            if arch in ROCKET_FITS:  # fixed transform + linear head (models.rocket, multirocket)
+                model, hist = ROCKET_FITS[arch](
                     x, enc.transform(names), len(self.classes_), x_val, yv,
                     epochs=self.epochs, batch_size=self.batch_size, patience=self.patience,
                     learning_rate=self.learning_rate, seed=seed, verbose=self.verbose,
                     checkpoint_dir=self.checkpoint_dir, min_epochs=self.min_epochs,
-                    name="rocket_classifier" if single else f"member{i}",
+                    name=f"{arch}_classifier" if single else f"member{i}",
                 )  # fmt: skip
                 self.histories_.append(hist)
                 members.append(model)

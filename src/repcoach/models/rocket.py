@@ -16,6 +16,7 @@ model reloads without custom objects and converts to TFLite with builtin ops.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,44 +125,70 @@ def random_spec(seq_len: int, n_channels: int, n_features: int, seed: int) -> Ro
     return RocketSpec(seq_len, n_channels, dil, nb, masks, biases, padded)
 
 
-def ppv_reference(x: np.ndarray, spec: RocketSpec, di: int, k: int, j: int) -> float:
-    """Plain numpy PPV of one feature for one input ``(T, C)``: the kernel convolved (dilation,
-    zero padding when ``padded``) with the sum of its channels, share of outputs > bias."""
+def conv_reference(x: np.ndarray, spec: RocketSpec, di: int, k: int) -> np.ndarray:
+    """Plain numpy convolution output of kernel ``k`` at dilation index ``di`` for one input
+    ``(T, C)``: the kernel over the sum of its channels, zero padded when ``padded``."""
     d = int(spec.dilations[di])
     s = np.asarray(x, np.float64)[:, spec.masks[di][k]].sum(axis=1)
     if spec.padded[di, k]:
         s = np.pad(s, (KERNEL_LEN // 2 * d, KERNEL_LEN // 2 * d))
     n_out = len(s) - (KERNEL_LEN - 1) * d
     w = kernel_patterns()[k].astype(np.float64)
-    conv = np.array([sum(w[m] * s[t + m * d] for m in range(KERNEL_LEN)) for t in range(n_out)])
-    return float(np.mean(conv > spec.biases[di][k, j]))
+    return np.array([sum(w[m] * s[t + m * d] for m in range(KERNEL_LEN)) for t in range(n_out)])
 
 
-def _conv_layers(spec: RocketSpec, prefix: str) -> list[Any]:
-    """One frozen Conv1D per branch with the MiniRocket weights set."""
+def ppv_reference(x: np.ndarray, spec: RocketSpec, di: int, k: int, j: int) -> float:
+    """Plain numpy PPV of one feature for one input ``(T, C)``: the share of
+    :func:`conv_reference` outputs above bias ``j``."""
+    return float(np.mean(conv_reference(x, spec, di, k) > spec.biases[di][k, j]))
+
+
+#: With ``float_int8``, frozen convolution weights are split into Conv1D layers of fewer elements
+#: than this: TFLite's dynamic-range int8 keeps such small constant tensors in float, so the int8
+#: export does not quantise the transform's input (a hybrid int8 convolution does, moving outputs
+#: near a bias). Off by default: the int8 class agreement was 100 % without it on Penn for both
+#: families, and one Conv1D per branch is several times faster.
+FLOAT_WEIGHTS_BELOW = 1024
+
+
+def branch_convs(
+    spec: RocketSpec, inp: Any, prefix: str, float_int8: bool = False
+) -> list[Any]:
+    """Per branch, the frozen MiniRocket convolution of Keras tensor ``inp`` ``(T', n_kernels)``:
+    one Conv1D, or with ``float_int8`` one per chunk of kernels with < :data:`FLOAT_WEIGHTS_BELOW`
+    weights, concatenated (one kernel per chunk when the input has over 113 channels)."""
     keras = keras_module()
     w = kernel_patterns()
-    layers = []
+    per = max(1, (FLOAT_WEIGHTS_BELOW - 1) // (KERNEL_LEN * spec.n_channels))
+    per = per if float_int8 else N_KERNELS
+    out = []
     for n, (di, pad, ks) in enumerate(spec.branches()):
-        conv = keras.layers.Conv1D(
-            len(ks), KERNEL_LEN, dilation_rate=int(spec.dilations[di]),
-            padding="same" if pad else "valid", use_bias=False, trainable=False,
-            name=f"{prefix}conv{n}_d{int(spec.dilations[di])}",
-        )  # fmt: skip
-        conv.build((None, spec.seq_len, spec.n_channels))
-        kern = w[ks].T[:, None, :] * spec.masks[di][ks].T[None, :, :]  # (9, C, len(ks))
-        conv.set_weights([kern.astype(np.float32)])
-        layers.append(conv)
-    return layers
+        d = int(spec.dilations[di])
+        parts = []
+        for c, start in enumerate(range(0, len(ks), per)):
+            sub = ks[start : start + per]
+            conv = keras.layers.Conv1D(
+                len(sub), KERNEL_LEN, dilation_rate=d, padding="same" if pad else "valid",
+                use_bias=False, trainable=False, name=f"{prefix}conv{n}_d{d}_{c}",
+            )  # fmt: skip
+            conv.build((None, spec.seq_len, spec.n_channels))
+            kern = w[sub].T[:, None, :] * spec.masks[di][sub].T[None, :, :]  # (9, C, len(sub))
+            conv.set_weights([kern.astype(np.float32)])
+            parts.append(conv(inp))
+        out.append(concat(parts, f"{prefix}kernels{n}"))
+    return out
 
 
-def build_transform(spec: RocketSpec, inp: Any, prefix: str = "rocket_") -> Any:
-    """The feature tensor ``(n_features,)`` of the transform applied to Keras tensor ``inp``."""
+def biased_branches(
+    spec: RocketSpec, inp: Any, prefix: str, float_int8: bool = False
+) -> list[tuple[Any, int]]:
+    """Per Conv1D branch, the tensor ``STEEPNESS * (conv - bias)`` ``(T', n_kernels * n_biases)``
+    (copy-major: bias j, then kernel) applied to Keras tensor ``inp``, and its length ``T'``;
+    ``float_int8``: see :func:`branch_convs`."""
     keras = keras_module()
-    feats = []
-    for n, ((di, _, ks), conv) in enumerate(zip(spec.branches(), _conv_layers(spec, prefix),
-                                               strict=True)):  # fmt: skip
-        h = conv(inp)
+    out = []
+    convs = branch_convs(spec, inp, prefix, float_int8)
+    for n, ((di, pad, ks), h) in enumerate(zip(spec.branches(), convs, strict=True)):
         nb = int(spec.n_biases[di])
         if nb > 1:
             h = keras.layers.Concatenate(name=f"{prefix}copies{n}")([h] * nb)
@@ -172,10 +199,24 @@ def build_transform(spec: RocketSpec, inp: Any, prefix: str = "rocket_") -> Any:
         bn.set_weights([np.full(len(bias), STEEPNESS, np.float32),
                         np.zeros(len(bias), np.float32), bias.astype(np.float32),
                         np.full(len(bias), 1.0 - 1e-3, np.float32)])  # fmt: skip
+        t_out = spec.seq_len - (0 if pad else (KERNEL_LEN - 1) * int(spec.dilations[di]))
+        out.append((h, t_out))
+    return out
+
+
+def concat(parts: list[Any], name: str) -> Any:
+    """``Concatenate`` of feature tensors (the tensor itself when there is one)."""
+    return parts[0] if len(parts) == 1 else keras_module().layers.Concatenate(name=name)(parts)
+
+
+def build_transform(spec: RocketSpec, inp: Any, prefix: str = "rocket_") -> Any:
+    """The feature tensor ``(n_features,)`` of the transform applied to Keras tensor ``inp``."""
+    keras = keras_module()
+    feats = []
+    for n, (h, _) in enumerate(biased_branches(spec, inp, prefix)):
         h = keras.layers.ReLU(max_value=1.0, name=f"{prefix}step{n}")(h)
         feats.append(keras.layers.GlobalAveragePooling1D(name=f"{prefix}ppv{n}")(h))
-    return feats[0] if len(feats) == 1 else keras.layers.Concatenate(name=f"{prefix}features")(
-        feats)  # fmt: skip
+    return concat(feats, f"{prefix}features")
 
 
 def fit_spec(
@@ -191,8 +232,7 @@ def fit_spec(
     rng = np.random.default_rng(seed + 1)
     sub = x[rng.choice(n, min(n, MAX_BIAS_EXAMPLES), replace=False)]
     inp = keras.Input(shape=(seq_len, n_ch))
-    convs = _conv_layers(spec, "fit_")
-    outs = [predict_batched(keras.Model(inp, c(inp)), sub) for c in convs]
+    outs = [predict_batched(keras.Model(inp, h), sub) for h in branch_convs(spec, inp, "fit_")]
     q = quantiles(spec.n_features)
     start = 0
     where = {(di, int(k)): (b, i) for b, (di, _, ks) in enumerate(spec.branches())
@@ -216,7 +256,25 @@ def rocket_features(spec: RocketSpec, x: np.ndarray) -> np.ndarray:
     return predict_batched(keras.Model(inp, build_transform(spec, inp)), x)
 
 
+def minirocket_transform(xn: np.ndarray, inp: Any, n_features: int, seed: int) -> Any:
+    """Fit the MiniRocket transform on ``xn`` and return its features on Keras tensor ``inp``."""
+    return build_transform(fit_spec(xn, n_features, seed), inp)
+
+
+#: ``(inputs as the transform sees them, Keras tensor, n_features, seed) -> feature tensor``.
+Transform = Callable[[np.ndarray, Any, int, int], Any]
 ROCKET_HEADS = ("ridge", "logistic")
+#: Standardised features are clipped to +-CLIP_Z (training features stay within sqrt(n)). The
+#: clip stops TFLite folding the per-feature standardisation into the int8 head, whose input
+#: (dynamically quantised per tensor) would then be the raw features at their mixed scales.
+CLIP_Z = 1e3
+
+
+def _clipped(keras: Any, z: Any) -> Any:
+    """``clip(z, -CLIP_Z, CLIP_Z)`` from builtin layers (``hard_tanh`` between rescalings)."""
+    z = keras.layers.Rescaling(1.0 / CLIP_Z, name="clip_in")(z)
+    z = keras.layers.Activation("hard_tanh", name="clip")(z)
+    return keras.layers.Rescaling(CLIP_Z, name="clip_out")(z)
 RIDGE_ALPHAS = np.logspace(-3, 3, 10)
 
 
@@ -266,6 +324,7 @@ def fit_rocket(
     name: str = "rocket_classifier",
     mean: np.ndarray | None = None,
     variance: np.ndarray | None = None,
+    transform: Transform = minirocket_transform,
 ) -> tuple[Any, dict[str, list[float]]]:
     """Fit the transform on ``x`` (int labels ``y``), then a linear softmax head on the
     standardised features; return one flat Keras model ``(T, C) -> probabilities`` and the
@@ -274,7 +333,8 @@ def fit_rocket(
     its leave-one-out error), its scores times a temperature fitted to the leave-one-out scores
     as the Dense logits. ``head="logistic"``: Dense softmax with L2 ``l2`` trained with Adam,
     early stopping on the validation samples. ``mean`` / ``variance`` (per channel): a
-    Normalization layer in front of the transform (raw IMU channels)."""
+    Normalization layer in front of the transform (raw IMU channels). ``transform``: the fixed
+    feature transform (MiniRocket; :func:`repcoach.models.multirocket.multirocket_transform`)."""
     if head not in ROCKET_HEADS:
         raise ValueError(f"head must be one of {ROCKET_HEADS}, got {head!r}")
 
@@ -287,8 +347,7 @@ def fit_rocket(
         var = np.maximum(np.asarray(variance, np.float32), 1e-6)
         h = keras.layers.Normalization(axis=-1, mean=mean, variance=var, name="normalise")(inp)
         xn = (x - np.asarray(mean, np.float32)) / np.sqrt(var)
-    spec = fit_spec(xn, n_features, seed)
-    feats = build_transform(spec, h)
+    feats = transform(xn, h, n_features, seed)
     f = predict_batched(keras.Model(inp, feats), x)
     fv = None if x_val is None or not len(x_val) else predict_batched(keras.Model(inp, feats),
                                                                        x_val)  # fmt: skip
@@ -305,13 +364,13 @@ def fit_rocket(
         sd = np.where(sd < 1e-6, 1.0, sd)
         kernel, bias, hist = ridge_head((f_all - mu) / sd, y_all, n_classes)
         dense = keras.layers.Dense(n_classes, activation="softmax", name="output")
-        model = keras.Model(inp, dense(std(feats)), name=name)
+        model = keras.Model(inp, dense(_clipped(keras, std(feats))), name=name)
         std.set_weights([np.ones_like(mu), np.zeros_like(mu), mu.astype(np.float32),
                          (sd**2).astype(np.float32)])  # fmt: skip
         dense.set_weights([kernel, bias])
         return model, hist
-    hin = keras.Input(shape=(spec.n_features,), name="features")
-    head = keras.Model(hin, dense(std(hin)), name=f"{name}_head")
+    hin = keras.Input(shape=(int(feats.shape[-1]),), name="features")
+    head = keras.Model(hin, dense(_clipped(keras, std(hin))), name=f"{name}_head")
     std.set_weights([np.ones_like(mu), np.zeros_like(mu), mu.astype(np.float32),
                      (sd**2).astype(np.float32)])  # fmt: skip
     head.compile(optimizer=keras.optimizers.Adam(learning_rate),
@@ -322,5 +381,5 @@ def fit_rocket(
         epochs=epochs, batch_size=batch_size, patience=patience, seed=seed, verbose=verbose,
         checkpoint_dir=checkpoint_dir, title="rocket head", min_epochs=min_epochs,
     )  # fmt: skip
-    model = keras.Model(inp, dense(std(feats)), name=name)
+    model = keras.Model(inp, dense(_clipped(keras, std(feats))), name=name)
     return model, hist

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo_out
 # Debian's Chromium for the browser tests (Playwright drives it; Playwright's own browser download
 # cannot work offline). Pinned; falls back to the archive's current build if the pin is gone.
-CHROMIUM_VERSION ?= 156.0.8078.114-1~deb12u1
+CHROMIUM_VERSION ?= 156.0.8078.129-1~deb12u1
 
 .PHONY: demo test lint install bench clean browser
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shlex
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -53,43 +53,60 @@ class Recipe:
     train_options: TrainOptions
 
 
-def parse_recipe(text: str, sample: SampleOptions, train: TrainOptions) -> Recipe:
-    """``text`` (train options) applied on top of ``sample`` / ``train``; ValueError on an
-    unknown flag or a bad value."""
+def read_recipe(text: str, flags: Mapping[str, type | None]) -> tuple[str, dict[str, Any]]:
+    """A recipe's tokens joined by single spaces, and ``{flag: value}`` (``True`` for a switch,
+    whose type in ``flags`` is None); ``ValueError`` naming the recipe and the unknown flag,
+    the missing or the bad value."""
     tokens = shlex.split(text)
-    changes: dict[str, dict[str, Any]] = {"sample": {}, "train": {}}
+    values: dict[str, Any] = {}
     i = 0
     while i < len(tokens):
         flag = tokens[i]
-        if flag not in RECIPE_FLAGS:
+        if flag not in flags:
             raise ValueError(f"recipe {text!r}: unknown option {flag!r} (known: "
-                             f"{', '.join(RECIPE_FLAGS)})")  # fmt: skip
-        where, name, kind = RECIPE_FLAGS[flag]
+                             f"{', '.join(flags)})")  # fmt: skip
+        kind = flags[flag]
         if kind is None:
-            changes[where][name] = flag != "--no-augment"
+            values[flag] = True
             i += 1
             continue
         if i + 1 >= len(tokens):
             raise ValueError(f"recipe {text!r}: {flag} needs a value")
         try:
-            changes[where][name] = kind(tokens[i + 1])
+            values[flag] = kind(tokens[i + 1])
         except ValueError:
             raise ValueError(f"recipe {text!r}: {flag} expects {kind.__name__}, got "
                              f"{tokens[i + 1]!r}") from None  # fmt: skip
         i += 2
+    return " ".join(tokens), values
+
+
+def split_recipes(select: str) -> list[str]:
+    """``"A;B;..."`` -> the recipe texts (empty parts dropped); ``ValueError`` when none."""
+    parts = [p.strip() for p in select.split(";") if p.strip()]
+    if not parts:
+        raise ValueError("--select needs at least one recipe, e.g. '--arch rocket;--arch cnn'")
+    return parts
+
+
+def parse_recipe(text: str, sample: SampleOptions, train: TrainOptions) -> Recipe:
+    """``text`` (train options) applied on top of ``sample`` / ``train``; ValueError on an
+    unknown flag or a bad value."""
+    norm, values = read_recipe(text, {f: kind for f, (_, _, kind) in RECIPE_FLAGS.items()})
+    changes: dict[str, dict[str, Any]] = {"sample": {}, "train": {}}
+    for flag, v in values.items():
+        where, name, kind = RECIPE_FLAGS[flag]
+        changes[where][name] = flag != "--no-augment" if kind is None else v
     s = replace(sample, **changes["sample"])
     t = replace(train, **changes["train"])
     if t.occlusion > 0 and not s.presence:
         raise ValueError(f"recipe {text!r}: --occlusion needs --presence")
-    return Recipe(" ".join(tokens), s, t)
+    return Recipe(norm, s, t)
 
 
 def parse_recipes(select: str, sample: SampleOptions, train: TrainOptions) -> list[Recipe]:
     """``"A;B;..."`` -> recipes (empty parts dropped); at least one."""
-    parts = [p.strip() for p in select.split(";") if p.strip()]
-    if not parts:
-        raise ValueError("--select needs at least one recipe, e.g. '--arch rocket;--arch cnn'")
-    return [parse_recipe(p, sample, train) for p in parts]
+    return [parse_recipe(p, sample, train) for p in split_recipes(select)]
 
 
 def fit_predict(

@@ -153,6 +153,17 @@ def mirror_map(
     return np.asarray(perm), np.asarray(signs, np.float32)
 
 
+def mirror_param(
+    channels: tuple[str, ...] | list[str], axis: str | None
+) -> tuple[tuple[int, ...], tuple[float, ...]] | None:
+    """:func:`mirror_map` of ``axis`` as :class:`ImuClassifier`'s ``mirror`` takes it (plain
+    tuples); None for no axis."""
+    if axis is None:
+        return None
+    perm, signs = mirror_map(channels, axis)
+    return tuple(perm.tolist()), tuple(signs.tolist())
+
+
 def rotation_groups(channels: tuple[str, ...] | list[str]) -> list[list[list[int]]]:
     """Per site, the index triples (x, y, z) of each of its signals: a rotation of the sensor
     rotates all of them together."""

@@ -12,7 +12,6 @@ pose bench models.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,9 +19,10 @@ from typing import Any
 import numpy as np
 
 from repcoach.evaluation.metrics import classification_section, clip_vote
+from repcoach.evaluation.nested import read_recipe, split_recipes
 from repcoach.evaluation.nested_select import FitPredict, nested_select
-from repcoach.imu.model import ImuClassifier, mirror_map
-from repcoach.imu.train import DEFAULT_ROTATE_DEG, MIRROR_AXES, WindowSet, check_train_options
+from repcoach.imu.model import ImuClassifier, mirror_param
+from repcoach.imu.train import DEFAULT_ROTATE_DEG, WindowSet, check_train_options
 
 __all__ = ["IMU_RECIPE_FLAGS", "ImuRecipe", "nested_cross_subject", "parse_imu_recipes"]
 
@@ -48,50 +48,20 @@ class ImuRecipe:
 def parse_imu_recipes(select: str, base: dict[str, Any] | None = None) -> list[ImuRecipe]:
     """``"A;B;..."`` (IMU train options, on top of ``base``) -> recipes; ``ValueError`` naming
     the recipe and the bad option."""
-    parts = [p.strip() for p in select.split(";") if p.strip()]
-    if not parts:
-        raise ValueError("--select needs at least one recipe, e.g. '--arch rocket;--arch cnn'")
     out = []
-    for text in parts:
+    for text in split_recipes(select):
+        norm, values = read_recipe(text, {f: kind for f, (_, kind) in IMU_RECIPE_FLAGS.items()})
         params: dict[str, Any] = {"arch": "cnn", "epochs": 30, "n_models": 1,
                                   "derived": False, "mirror": None,
-                                  "rotate_deg": DEFAULT_ROTATE_DEG, **(base or {})}  # fmt: skip
-        tokens = shlex.split(text)
-        i = 0
-        while i < len(tokens):
-            flag = tokens[i]
-            if flag not in IMU_RECIPE_FLAGS:
-                raise ValueError(f"recipe {text!r}: unknown option {flag!r} (known: "
-                                 f"{', '.join(IMU_RECIPE_FLAGS)})")  # fmt: skip
-            name, kind = IMU_RECIPE_FLAGS[flag]
-            if kind is None:
-                params[name] = True
-                i += 1
-                continue
-            if i + 1 >= len(tokens):
-                raise ValueError(f"recipe {text!r}: {flag} needs a value")
-            try:
-                params[name] = kind(tokens[i + 1])
-            except ValueError:
-                raise ValueError(f"recipe {text!r}: {flag} expects {kind.__name__}, got "
-                                 f"{tokens[i + 1]!r}") from None  # fmt: skip
-            i += 2
+                                  "rotate_deg": DEFAULT_ROTATE_DEG, **(base or {}),
+                                  **{IMU_RECIPE_FLAGS[f][0]: v for f, v in values.items()}}
         try:
             check_train_options(params["arch"], params["mirror"], params["rotate_deg"],
                                 params["n_models"])  # fmt: skip
         except ValueError as e:
             raise ValueError(f"recipe {text!r}: {e}") from None
-        out.append(ImuRecipe(" ".join(tokens), params))
+        out.append(ImuRecipe(norm, params))
     return out
-
-
-def _classifier_params(ws: WindowSet, params: dict[str, Any]) -> dict[str, Any]:
-    """``params`` as :class:`ImuClassifier` takes them (the mirror axis as a channel map)."""
-    p = {**params, "channels": ws.channels}
-    if p.get("mirror") in MIRROR_AXES:
-        perm, signs = mirror_map(ws.channels, p["mirror"])
-        p["mirror"] = (tuple(perm.tolist()), tuple(signs.tolist()))
-    return p
 
 
 def recording_candidate(
@@ -99,7 +69,8 @@ def recording_candidate(
 ) -> FitPredict:
     """``fit_predict(train_clips, test_clips)`` over indices into ``clips``: train on the
     windows of the training recordings, return each test recording's majority vote."""
-    cp = _classifier_params(ws, params)
+    cp = {**params, "channels": ws.channels, "mirror": mirror_param(ws.channels,
+                                                                   params.get("mirror"))}
     calls = [0]
 
     def fit_predict(tr: np.ndarray, te: np.ndarray) -> np.ndarray:

@@ -23,7 +23,7 @@ from repcoach.errors import DataError
 from repcoach.evaluation.metrics import classification_section
 from repcoach.evaluation.report import write_report
 from repcoach.imu.load import load_imu_recording, read_metamotion_recording
-from repcoach.imu.model import ImuClassifier, derived_spec, imu_arch_members, mirror_map
+from repcoach.imu.model import ImuClassifier, derived_spec, imu_arch_members, mirror_param
 from repcoach.imu.windows import resolve_channels, sliding_windows
 from repcoach.io.ejust import EXERCISES
 from repcoach.io.imu_csv import read_imu_index, read_rep_annotations
@@ -164,9 +164,7 @@ def cross_subject(
                         float(clf_params.get("rotate_deg") or 0.0),
                         int(clf_params.get("n_models") or 1))  # fmt: skip
     if clf_params.get("mirror") in MIRROR_AXES:
-
-        perm, signs = mirror_map(ws.channels, clf_params["mirror"])
-        clf_params = {**clf_params, "mirror": (tuple(perm.tolist()), tuple(signs.tolist()))}
+        clf_params = {**clf_params, "mirror": mirror_param(ws.channels, clf_params["mirror"])}
     y_true, y_pred, clips, per_fold = [], [], [], []
     classes = sorted(set(ws.y))
     probas = []
@@ -277,10 +275,7 @@ def train_imu(data_dir: str | Path, out_dir: str | Path, **opts: Any) -> dict[st
     if params["derived"] and not derived_spec(ws.channels):
         raise DataError("derived channels need x/y/z accelerometer or gyroscope channels; "
                         f"these windows have {', '.join(ws.channels)}", data_dir)  # fmt: skip
-    mirror_perm = None
-    if mirror is not None:
-        perm, signs = mirror_map(ws.channels, mirror)
-        mirror_perm = (tuple(perm.tolist()), tuple(signs.tolist()))
+    mirror_perm = mirror_param(ws.channels, mirror)
     tr = ws.subset(split["train"])
     val = (ws.X[split["val"]], ws.y[split["val"]]) if len(split["val"]) else None
     params["rotate_deg"] = rotate_deg

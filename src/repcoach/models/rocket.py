@@ -264,6 +264,7 @@ def minirocket_transform(xn: np.ndarray, inp: Any, n_features: int, seed: int) -
 #: ``(inputs as the transform sees them, Keras tensor, n_features, seed) -> feature tensor``.
 Transform = Callable[[np.ndarray, Any, int, int], Any]
 ROCKET_HEADS = ("ridge", "logistic")
+RIDGE_ALPHAS = np.logspace(-3, 3, 10)
 #: Standardised features are clipped to +-CLIP_Z (training features stay within sqrt(n)). The
 #: clip stops TFLite folding the per-feature standardisation into the int8 head, whose input
 #: (dynamically quantised per tensor) would then be the raw features at their mixed scales.
@@ -275,7 +276,6 @@ def _clipped(keras: Any, z: Any) -> Any:
     z = keras.layers.Rescaling(1.0 / CLIP_Z, name="clip_in")(z)
     z = keras.layers.Activation("hard_tanh", name="clip")(z)
     return keras.layers.Rescaling(CLIP_Z, name="clip_out")(z)
-RIDGE_ALPHAS = np.logspace(-3, 3, 10)
 
 
 def ridge_head(

@@ -168,11 +168,13 @@ class StreamingCounter:
         # once, then gone, is not reported)
         target = min(self._recent) if len(self._recent) == self.stable else 0
         p = res.period_s * self.fps
-        # orientation: the repetitions reported so far (those inside the window) run
-        # valley - peak - valley, so a new analysis whose signal is flipped keeps the phase
-        spans = [(r.start - first, r.end - first) for r in self._reported[-8:]
-                 if r.start >= first]  # fmt: skip
-        z, amp = _oriented(res, p, self.options.cycle_smooth, spans)
+        z, amp = None, 0.0
+        if self.fast:
+            # orientation: the repetitions reported so far (those inside the window) run
+            # valley - peak - valley, so a new analysis whose signal is flipped keeps the phase
+            spans = [(r.start - first, r.end - first) for r in self._reported[-8:]
+                     if r.start >= first]  # fmt: skip
+            z, amp = _oriented(res, p, self.options.cycle_smooth, spans)
         # the reported repetitions that end inside the window are the first ones found there:
         # the window's settled repetitions beyond them are new
         t0 = float(ts[0])
@@ -184,10 +186,11 @@ class StreamingCounter:
         for r in settled[inside:target]:
             if r.end_s > last + self.min_gap * (r.end_s - r.start_s):
                 self._reported.append(r)
-                self._peak = r.start + int(np.argmax(z[r.start - first : r.end - first + 1]))
+                if z is not None:  # where the incremental detector starts from
+                    self._peak = r.start + int(np.argmax(z[r.start - first : r.end - first + 1]))
                 new.append(r)
                 last = r.end_s
-        if self.fast and ok and self._reported and amp > 0 and len(res.repetitions) >= (
+        if z is not None and ok and self._reported and amp > 0 and len(res.repetitions) >= (
             self.fast_min_reps
         ):
             found = self._incremental(z, amp, p, first, res)

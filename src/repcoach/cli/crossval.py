@@ -13,6 +13,7 @@ from repcoach.cli import options as o
 from repcoach.cli.app import app
 from repcoach.cli.nested import run_imu_nested, run_nested
 from repcoach.data.samples import load_samples
+from repcoach.errors import DataError
 from repcoach.evaluation.crossval import cross_validate
 from repcoach.evaluation.evaluate import write_predictions
 from repcoach.evaluation.metrics import classification_section, headline_accuracy
@@ -20,10 +21,12 @@ from repcoach.evaluation.report import write_report
 from repcoach.imu.rep_features import load_rep_feature_set, rep_cross_subject
 from repcoach.imu.train import (
     DEFAULT_ROTATE_DEG,
+    check_augment_options,
     check_train_options,
     check_window_options,
     cross_subject,
     load_window_set,
+    side_mirrored,
 )
 from repcoach.io.atomic import write_json
 
@@ -85,6 +88,9 @@ def crossval_cmd(
     mirror: str | None = o.MIRROR,
     derived: bool = o.DERIVED,
     rotate: float | None = o.ROTATE,
+    side_mirror: str | None = o.SIDE_MIRROR,
+    copies: int = o.COPIES,
+    scale: float = o.SCALE,
     channels: str | None = o.CHANNELS,
     unit: str | None = o.UNIT,
     label: str | None = o.LABEL,
@@ -98,6 +104,10 @@ def crossval_cmd(
         rich_help_panel=o.MODEL),
     inner_folds: int = typer.Option(3, "--inner-folds", help="Inner folds for --select.",
                                     rich_help_panel=o.MODEL),
+    score_all: bool = typer.Option(
+        False, "--score-all", help="With --select (IMU): also score every recipe on every outer "
+        "fold, each one's plain cross-subject figure on the same folds (costs one more fit per "
+        "recipe and fold; the selection never sees it).", rich_help_panel=o.MODEL),
     seed: int = o.SEED,
     quick: bool = o.QUICK,
     quiet: bool = o.QUIET,
@@ -126,9 +136,13 @@ def crossval_cmd(
             quiet=quiet,
             select=select,
             inner_folds=inner_folds,
+            score_all=score_all,
+            side_mirror=side_mirror or None,
+            copies=copies,
+            scale=scale,
         )
         return
-    o.refuse(ctx, o.IMU_ONLY, "imu")
+    o.refuse(ctx, {**o.IMU_ONLY, "score_all": "--score-all"}, "imu")
     if folds < 2:
         raise typer.BadParameter("need at least 2 folds", param_hint="--folds")
     sopts, topts = o.pose_options(ctx.params)
@@ -224,9 +238,16 @@ def imu_crossval(
     quiet: bool,
     select: str | None = None,
     inner_folds: int = 3,
+    score_all: bool = False,
+    side_mirror: str | None = None,
+    copies: int = 0,
+    scale: float = 0.15,
 ) -> None:
     """Cross-subject evaluation of the IMU classifier: per-window and per-clip (vote) accuracy;
     with ``select``, nested selection among recipes (:mod:`repcoach.imu.nested`)."""
+    if score_all and select is None:
+        raise typer.BadParameter("scores the recipes of --select: add --select",
+                                 param_hint="--score-all")
     if select is not None:
         if features != "windows" or fold:
             raise typer.BadParameter("--select works on windows, leave-one-subject-out "
@@ -234,7 +255,8 @@ def imu_crossval(
         run_imu_nested(data, out, select, inner_folds, channels=channels, unit=unit,
                        label=label, seed=seed, base={"epochs": epochs, "rotate_deg": rotate,
                        "mirror": mirror or None, "n_models": n_models, "derived": derived,
-                       "arch": arch}, quiet=quiet)  # fmt: skip
+                       "arch": arch, "side_mirror": side_mirror, "augment_copies": copies,
+                       "scale_augment": scale}, quiet=quiet, score_all=score_all)  # fmt: skip
         return
     if features == "rep":
         _rep_crossval(data, out, label, fold, rep_model, seed, quiet)
@@ -244,10 +266,16 @@ def imu_crossval(
 
     try:  # before the data load, so a typo costs nothing
         check_train_options(arch, mirror or None, rotate, n_models)
+        check_train_options(arch, side_mirror, rotate, n_models)
+        check_augment_options(copies, scale)
         check_window_options(unit, label)
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None
     ws = load_window_set(data, channels or None, unit=unit, label=label, progress=not quiet)
+    try:
+        ws = side_mirrored(ws, side_mirror)
+    except ValueError as e:
+        raise DataError(str(e), Path(data) / "index.csv", column="side") from None
     folds = [f.split(",") for f in fold] if fold else None
     res = cross_subject(
         ws,
@@ -260,7 +288,11 @@ def imu_crossval(
         mirror=mirror or None,
         n_models=n_models,
         derived=derived,
+        augment_copies=copies,
+        scale_augment=scale,
     )
+    if side_mirror:
+        res["params"]["side_mirror"] = side_mirror
     write_json(out / "crossval.json", {k: v for k, v in res.items() if k != "classification"})
     write_report(
         out,

@@ -10,12 +10,13 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from repcoach.errors import DataError
 from repcoach.evaluation.evaluate import write_predictions
 from repcoach.evaluation.metrics import headline_accuracy
 from repcoach.evaluation.nested import nested_cross_validate, parse_recipes
 from repcoach.evaluation.report import write_report
 from repcoach.imu.nested import nested_cross_subject, parse_imu_recipes
-from repcoach.imu.train import check_window_options, load_window_set
+from repcoach.imu.train import check_sides, check_window_options, load_window_set
 from repcoach.io.atomic import write_json
 
 
@@ -66,7 +67,7 @@ def run_nested(
 
 def run_imu_nested(
     data: Path, out: Path, select: str, inner_folds: int, *, channels: str, unit: str,
-    label: str, seed: int, base: dict[str, Any], quiet: bool,
+    label: str, seed: int, base: dict[str, Any], quiet: bool, score_all: bool = False,
 ) -> dict[str, Any]:
     """IMU nested selection (leave one subject out outside, ``inner_folds`` grouped folds of the
     training subjects inside, per recording); writes report.json / report.md / nested.json."""
@@ -76,10 +77,18 @@ def run_imu_nested(
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="--select") from None
     ws = load_window_set(data, channels or None, unit=unit, label=label, progress=not quiet)
+    for r in recipes:  # a recipe that mirrors by side needs every recording's side
+        try:
+            if r.params.get("side_mirror"):
+                check_sides(ws)
+        except ValueError as e:
+            raise DataError(f"recipe {r.text!r}: {e}", Path(data) / "index.csv",
+                            column="side") from None  # fmt: skip
     console = Console()
     try:
         res = nested_cross_subject(ws, recipes, inner_k=inner_folds, seed=seed,
-                                   log=None if quiet else console.print)  # fmt: skip
+                                   log=None if quiet else console.print,
+                                   score_all=score_all)  # fmt: skip
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="--inner-folds") from None
     write_json(out / "nested.json", {k: v for k, v in res.items() if k != "classification"})
@@ -87,13 +96,17 @@ def run_imu_nested(
         "data": str(data), "modality": "imu", "task": label, "protocol": res["protocol"],
         "accuracy": res["clip_accuracy"], "accuracy_level": unit,
         "nested_selection": {"inner_k": inner_folds, "recipes": res["recipes"],
-                             "chosen": res["chosen"], "folds": res["folds"]},
+                             "chosen": res["chosen"], "folds": res["folds"],
+                             **({"candidate_outer": res["candidate_outer"]}
+                                if "candidate_outer" in res else {})},
         "classification": res["classification"],
     }  # fmt: skip
     write_report(out, report)
     for f in res["folds"]:
         console.print(f"fold {f['fold']} (test {', '.join(f['test_groups'])}): chose "
                       f"{f['chosen']!r}; outer {100 * f['outer_accuracy']:.1f} %")  # fmt: skip
+    for name, acc in res.get("candidate_outer", {}).items():
+        console.print(f"recipe {name!r} alone on the same folds: {100 * acc:.1f} %")
     console.print(f"{res['protocol']}: per {unit} [bold]{100 * res['clip_accuracy']:.1f} %[/] "
                   f"on {res['n_samples']} recordings, {res['n_groups']} subjects -> {out}")
     return report

@@ -61,6 +61,9 @@ IMU_ONLY = {
     "mirror": "--mirror",
     "derived": "--derived",
     "rotate": "--rotate",
+    "side_mirror": "--side-mirror",
+    "copies": "--copies",
+    "scale": "--scale",
     "channels": "--channels",
     "unit": "--unit",
     "label": "--label",
@@ -237,6 +240,26 @@ ROTATE = typer.Option(
     None,
     "--rotate",
     help="Random sensor-rotation augmentation in degrees (default 25; 0 = off).",
+    rich_help_panel=IMU,
+)
+SIDE_MIRROR = typer.Option(
+    None,
+    "--side-mirror",
+    help="Mirror the recordings worn on the left side (index.csv side = L) about this axis "
+    "(x | y | z) into the right-side frame, in training and evaluation (default none).",
+    rich_help_panel=IMU,
+)
+COPIES = typer.Option(
+    0,
+    "--copies",
+    help="Rocket families: fit on the windows plus this many augmented copies (scale, "
+    "--rotate, --mirror); the networks augment every epoch instead (default 0).",
+    rich_help_panel=IMU,
+)
+SCALE = typer.Option(
+    0.15,
+    "--scale",
+    help="Random amplitude-scaling augmentation, +- this fraction (default 0.15; 0 = off).",
     rich_help_panel=IMU,
 )
 CHANNELS = typer.Option(

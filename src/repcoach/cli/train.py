@@ -57,6 +57,9 @@ def train_cmd(
     mirror: str | None = o.MIRROR,
     derived: bool = o.DERIVED,
     rotate: float | None = o.ROTATE,
+    side_mirror: str | None = o.SIDE_MIRROR,
+    copies: int = o.COPIES,
+    scale: float = o.SCALE,
     channels: str | None = o.CHANNELS,
     unit: str | None = o.UNIT,
     label: str | None = o.LABEL,
@@ -65,7 +68,8 @@ def train_cmd(
     quiet: bool = o.QUIET,
 ) -> None:
     """Train the exercise classifier and/or correctness scorers with a cross-subject split.
-    --modality imu takes the IMU options (--arch, --mirror, --derived, --rotate) of
+    --modality imu takes the IMU options (--arch, --mirror, --derived, --rotate, --side-mirror,
+    --copies, --scale) of
     `repcoach crossval --modality imu`, so the settings measured there can be trained and
     exported."""
 
@@ -101,15 +105,21 @@ def train_cmd(
                              ("--mirror", {"mirror": mirror_axis}),
                              ("--rotate", {"rotate_deg": imu.DEFAULT_ROTATE_DEG
                                            if rotate is None else rotate}),
-                             ("--n-models", {"n_models": n_models})):  # fmt: skip
+                             ("--n-models", {"n_models": n_models}),
+                             ("--side-mirror", {"mirror": side_mirror or None}),
+                             ("--copies/--scale", {"copies": copies, "scale": scale})):  # fmt: skip
             try:
-                imu.check_train_options(**kwargs)
+                if "copies" in kwargs:
+                    imu.check_augment_options(kwargs["copies"], kwargs["scale"])
+                else:
+                    imu.check_train_options(**kwargs)
             except ValueError as e:
                 raise typer.BadParameter(str(e), param_hint=hint) from None
         result = imu.train_imu(
             data, out, task=task, epochs=epochs, batch_size=batch_size, seed=seed, quick=quick,
             group_col=group_col, verbose=0 if quiet else 1, arch=arch or "cnn",
             mirror=mirror_axis, derived=derived, rotate_deg=rotate, n_models=n_models,
+            side_mirror=side_mirror or None, augment_copies=copies, scale_augment=scale,
             channels=channels or None, unit=unit or "recording", label=label or "label",
         )  # fmt: skip
         console.print(f"wrote IMU model folder [bold]{out}[/]")

@@ -203,6 +203,30 @@ def _scale_augment(x: np.ndarray, rng: np.random.Generator, scale: float) -> np.
     return x * rng.uniform(1 - scale, 1 + scale, size=(len(x), 1, 1)).astype(np.float32)
 
 
+def augmented_copies(
+    X: np.ndarray,
+    copies: int,
+    rng: np.random.Generator,
+    scale: float = 0.0,
+    rotate_deg: float = 0.0,
+    channels: tuple[str, ...] | list[str] | None = None,
+    mirror: tuple[tuple[int, ...], tuple[float, ...]] | None = None,
+) -> np.ndarray:
+    """``X`` followed by ``copies`` augmented copies of it, for models fitted once (no epochs):
+    each copy gets random amplitude scaling and sensor rotation (when on); with ``mirror``, the
+    odd-numbered copies (the first, the third, ...) are mirrored whole, so one copy of
+    mirror alone is the left-right mirror image of every window."""
+    out = [X]
+    for c in range(copies):
+        xa = _scale_augment(X, rng, scale) if scale else X
+        if rotate_deg and channels:
+            xa = _rotate_augment(xa, rotation_groups(channels), rotate_deg, rng)
+        if mirror is not None and c % 2 == 0:
+            xa = xa[:, :, np.asarray(mirror[0])] * np.asarray(mirror[1], np.float32)
+        out.append(np.asarray(xa, np.float32))
+    return np.concatenate(out)
+
+
 class ImuClassifier(KerasEstimator):
     """scikit-learn style window classifier: ``fit(X, y)``, ``predict_proba(X)``, ``predict``.
 
@@ -211,9 +235,10 @@ class ImuClassifier(KerasEstimator):
     every epoch (a left-arm exercise looks like a mirrored right-arm one). ``rotate_deg`` with
     ``channels``: rotate each sensor's axes by a random rotation up to that angle per window
     (placement varies between people). ``n_models`` > 1 trains that many members with seeds
-    ``seed, seed+1, ...`` and averages their probabilities inside one Keras model. Fitted
-    attributes:
-    ``model_`` (Keras), ``classes_``, ``history_``."""
+    ``seed, seed+1, ...`` and averages their probabilities inside one Keras model. The rocket
+    families see no epochs, so they augment only with ``augment_copies`` > 0: the ridge head
+    is fitted on the windows plus that many augmented copies (see :func:`augmented_copies`).
+    Fitted attributes: ``model_`` (Keras), ``classes_``, ``history_``."""
 
     def __init__(
         self,
@@ -230,6 +255,7 @@ class ImuClassifier(KerasEstimator):
         channels: tuple[str, ...] | None = None,
         n_models: int = 1,
         derived: bool = False,
+        augment_copies: int = 0,
     ) -> None:
         self.arch = arch
         self.epochs = epochs
@@ -244,6 +270,7 @@ class ImuClassifier(KerasEstimator):
         self.channels = channels
         self.n_models = n_models
         self.derived = derived
+        self.augment_copies = augment_copies
 
     def fit(
         self,
@@ -280,10 +307,16 @@ class ImuClassifier(KerasEstimator):
         for fam, k in plan:
             seed = self.seed + k
             keras.utils.set_random_seed(seed)
-            if fam in ROCKET_FITS:  # fixed transform + ridge head on the raw channels, no augment
+            if fam in ROCKET_FITS:  # fixed transform + ridge head on the raw channels
                 raw = X.reshape(-1, X.shape[-1])
+                xr, yr = X, yi
+                if self.augment_copies:
+                    xr = augmented_copies(X, self.augment_copies, np.random.default_rng(seed),
+                                          scale=self.scale_augment, rotate_deg=self.rotate_deg,
+                                          channels=self.channels, mirror=self.mirror)
+                    yr = np.tile(yi, self.augment_copies + 1)
                 model, h = ROCKET_FITS[fam](
-                    X, yi, len(self.classes_), *(val or (None, None)), seed=seed,
+                    xr, yr, len(self.classes_), *(val or (None, None)), seed=seed,
                     mean=raw.mean(axis=0), variance=raw.var(axis=0),
                     name=f"imu_{fam}" if len(plan) == 1 else f"imu_{fam}_m{k}",
                 )  # fmt: skip

@@ -22,7 +22,14 @@ from repcoach.evaluation.metrics import classification_section, clip_vote
 from repcoach.evaluation.nested import read_recipe, split_recipes
 from repcoach.evaluation.nested_select import FitPredict, nested_select
 from repcoach.imu.model import ImuClassifier, mirror_param
-from repcoach.imu.train import DEFAULT_ROTATE_DEG, WindowSet, check_train_options
+from repcoach.imu.train import (
+    DEFAULT_ROTATE_DEG,
+    MIRROR_AXES,
+    WindowSet,
+    check_augment_options,
+    check_train_options,
+    side_mirrored,
+)
 
 __all__ = ["IMU_RECIPE_FLAGS", "ImuRecipe", "nested_cross_subject", "parse_imu_recipes"]
 
@@ -34,6 +41,9 @@ IMU_RECIPE_FLAGS: dict[str, tuple[str, type | None]] = {
     "--derived": ("derived", None),
     "--mirror": ("mirror", str),
     "--rotate": ("rotate_deg", float),
+    "--copies": ("augment_copies", int),
+    "--scale": ("scale_augment", float),
+    "--side-mirror": ("side_mirror", str),
 }
 
 
@@ -58,6 +68,11 @@ def parse_imu_recipes(select: str, base: dict[str, Any] | None = None) -> list[I
         try:
             check_train_options(params["arch"], params["mirror"], params["rotate_deg"],
                                 params["n_models"])  # fmt: skip
+            check_augment_options(params.get("augment_copies", 0),
+                                  params.get("scale_augment", 0.0))  # fmt: skip
+            if params.get("side_mirror") not in (None, *MIRROR_AXES):
+                raise ValueError(f"side_mirror must be one of {', '.join(MIRROR_AXES)}, got "
+                                 f"{params['side_mirror']!r}")  # fmt: skip
         except ValueError as e:
             raise ValueError(f"recipe {text!r}: {e}") from None
         out.append(ImuRecipe(norm, params))
@@ -68,7 +83,10 @@ def recording_candidate(
     ws: WindowSet, clips: np.ndarray, params: dict[str, Any], seed: int = 0
 ) -> FitPredict:
     """``fit_predict(train_clips, test_clips)`` over indices into ``clips``: train on the
-    windows of the training recordings, return each test recording's majority vote."""
+    windows of the training recordings, return each test recording's majority vote. A
+    ``side_mirror`` recipe sees the left-side recordings mirrored (:func:`side_mirrored`)."""
+    params = dict(params)
+    ws = side_mirrored(ws, params.pop("side_mirror", None) or None)
     cp = {**params, "channels": ws.channels, "mirror": mirror_param(ws.channels,
                                                                    params.get("mirror"))}
     calls = [0]
@@ -96,10 +114,13 @@ def nested_cross_subject(
     inner_k: int = 3,
     seed: int = 0,
     log: Callable[[str], None] | None = None,
+    score_all: bool = False,
 ) -> dict[str, Any]:
     """Nested selection by subject: ``k`` outer folds (default: one per subject), ``inner_k``
     inner grouped folds; per-recording accuracy. Returns ``clip_accuracy``, the choice and inner
-    accuracies per fold, and ``classification`` (per recording)."""
+    accuracies per fold, and ``classification`` (per recording). ``score_all`` also scores
+    every recipe on every outer fold (``candidate_outer``: each one's plain cross-subject
+    figure on the same folds, which the selection never sees)."""
     if not recipes:
         raise ValueError("no recipes to select from")
     clips = np.asarray(list(dict.fromkeys(ws.clip_ids.tolist())), dtype=object)
@@ -112,7 +133,8 @@ def nested_cross_subject(
         raise ValueError(f"inner_k must be at least 2 and leave a subject per inner fold "
                          f"({n_subjects} subjects, {k} outer folds), got {inner_k}")  # fmt: skip
     cands = {r.text: recording_candidate(ws, clips, r.params, seed) for r in recipes}
-    res = nested_select(cands, y, g, k=k, inner_k=inner_k, seed=seed, log=log)
+    res = nested_select(cands, y, g, k=k, inner_k=inner_k, seed=seed, log=log,
+                        score_all=score_all)  # fmt: skip
     classes = sorted(set(map(str, y)))
     pred = res.pop("predicted")
     return {

@@ -23,7 +23,13 @@ from repcoach.errors import DataError
 from repcoach.evaluation.metrics import classification_section
 from repcoach.evaluation.report import write_report
 from repcoach.imu.load import load_imu_recording, read_metamotion_recording
-from repcoach.imu.model import ImuClassifier, derived_spec, imu_arch_members, mirror_param
+from repcoach.imu.model import (
+    ImuClassifier,
+    derived_spec,
+    imu_arch_members,
+    mirror_map,
+    mirror_param,
+)
 from repcoach.imu.windows import resolve_channels, sliding_windows
 from repcoach.io.ejust import EXERCISES
 from repcoach.io.imu_csv import read_imu_index, read_rep_annotations
@@ -41,10 +47,14 @@ class WindowSet:
     clip_ids: np.ndarray
     channels: tuple[str, ...]
     info: dict[str, Any] = field(default_factory=dict)
+    #: per window, the body side the sensor was worn on ("L", "R"; "" unknown); None when the
+    #: data have no ``side`` column
+    sides: np.ndarray | None = None
 
     def subset(self, idx: np.ndarray) -> WindowSet:
         return WindowSet(self.X[idx], self.y[idx], self.groups[idx], self.clip_ids[idx],
-                         self.channels, self.info)
+                         self.channels, self.info,
+                         None if self.sides is None else self.sides[idx])
 
     def __len__(self) -> int:
         return len(self.y)
@@ -83,8 +93,9 @@ def load_window_set(
 
     check_window_options(unit, label)
     root = Path(data_dir)
-    xs, ys, gs, cs = [], [], [], []
+    xs, ys, gs, cs, ss = [], [], [], [], []
     names: tuple[str, ...] | None = None
+    side = ""
 
     def add(rec: Any, y: str, g: str, clip: str) -> None:
         nonlocal names
@@ -95,14 +106,18 @@ def load_window_set(
         ys.extend([y] * len(w))
         gs.extend([g] * len(w))
         cs.extend([clip] * len(w))
+        ss.extend([side] * len(w))
 
     if (root / "index.csv").exists():
 
         if channels is None:
             channels = "acc+gyro"
         entries = read_imu_index(root)
+        has_side = any("side" in e.extra for e in entries)
         reps = read_rep_annotations(root) if unit == "rep" else {}
-        for e in track(entries, description="loading", disable=not progress):
+        for row, e in enumerate(track(entries, description="loading", disable=not progress),
+                                start=2):  # fmt: skip
+            side = _side(e.extra.get("side", ""), root / "index.csv", row)
             rec = load_imu_recording(e)
             rel = str(e.path.relative_to(root))
             if unit == "recording":
@@ -129,7 +144,43 @@ def load_window_set(
         np.concatenate(xs).astype(np.float32), np.asarray(ys), np.asarray(gs), np.asarray(cs),
         names, {"data": str(root), "length": length, "overlap": overlap, "unit": unit,
                 "label": label},
+        np.asarray(ss) if (root / "index.csv").exists() and has_side else None,
     )
+
+
+def _side(value: str, where: Path, row: int) -> str:
+    """index.csv's ``side`` cell as "L", "R" or "" (empty: unknown); DataError otherwise."""
+    v = str(value).strip().lower()
+    if v in ("", "l", "left", "r", "right"):
+        return v[:1].upper()
+    raise DataError(f"side must be L, R, left, right or empty, got {value!r}", where, row=row,
+                    column="side")  # fmt: skip
+
+
+def check_sides(ws: WindowSet) -> None:
+    """``ValueError`` unless every window's side is known (index.csv ``side`` L or R)."""
+    if ws.sides is None or not np.all(np.isin(ws.sides, ("L", "R"))):
+        raise ValueError("side_mirror needs the side each recording was worn on (L or R in "
+                         "index.csv's side column) for every recording")  # fmt: skip
+
+
+def side_mirrored(ws: WindowSet, axis: str | None) -> WindowSet:
+    """``ws`` with every window worn on the left side mirrored about ``axis`` into the
+    right-side frame (:func:`repcoach.imu.model.mirror_map`), so that a movement looks the same
+    whichever wrist wore the sensor while its direction (inwards or outwards) is kept. The side
+    must be known (index.csv ``side``) for every window; ``axis`` None returns ``ws``."""
+    if axis is None:
+        return ws
+    if axis not in MIRROR_AXES:
+        raise ValueError(f"side_mirror must be one of {', '.join(MIRROR_AXES)} (or none), "
+                         f"got {axis!r}")  # fmt: skip
+    check_sides(ws)
+    perm, signs = mirror_map(ws.channels, axis)
+    X = ws.X.copy()
+    left = ws.sides == "L"
+    X[left] = X[left][:, :, perm] * signs
+    return WindowSet(X, ws.y, ws.groups, ws.clip_ids, ws.channels,
+                     {**ws.info, "side_mirror": axis}, ws.sides)  # fmt: skip
 
 
 def _slice(rec: Any, s: int, e: int) -> Any:
@@ -154,9 +205,11 @@ def cross_subject(
     **clf_params: Any,
 ) -> dict[str, Any]:
     """Train on all other subjects, test on each list of ``test_groups`` (default: leave one
-    subject out); returns pooled per-window and per-clip accuracy and per-fold figures."""
+    subject out); returns pooled per-window and per-clip accuracy and per-fold figures.
+    ``side_mirror`` (an axis) first mirrors the left-side recordings (:func:`side_mirrored`)."""
 
-
+    side_axis = clf_params.pop("side_mirror", None) or None
+    ws = side_mirrored(ws, side_axis)
     subjects = sorted(set(ws.groups))
     folds = test_groups or [[s] for s in subjects]
     m = clf_params.get("mirror") or None
@@ -194,7 +247,7 @@ def cross_subject(
                  for c in dict.fromkeys(clips)]
     return {
         "protocol": "cross-subject: " + ("; ".join(f"test {f}" for f in folds)),
-        "params": clf_params,
+        "params": {**clf_params, **({"side_mirror": side_axis} if side_axis else {})},
         "channels": list(ws.channels),
         "window_accuracy": pooled["sample"]["accuracy"],
         "clip_accuracy": (pooled["clip"] or {}).get("accuracy"),
@@ -228,6 +281,15 @@ def check_train_options(
         raise ValueError(f"n_models must be at least 1, got {n_models}")
 
 
+def check_augment_options(augment_copies: int = 0, scale_augment: float = 0.15) -> None:
+    """``ValueError`` naming the option when the rocket augmentation copies or the amplitude
+    scaling are out of range."""
+    if augment_copies < 0:
+        raise ValueError(f"augment_copies must be 0 or more, got {augment_copies}")
+    if not 0 <= scale_augment < 1:
+        raise ValueError(f"scale_augment must be in [0, 1), got {scale_augment}")
+
+
 def _train_params(opts: dict[str, Any]) -> dict[str, Any]:
     quick = bool(opts.get("quick"))
     return {
@@ -237,6 +299,8 @@ def _train_params(opts: dict[str, Any]) -> dict[str, Any]:
         "seed": int(opts.get("seed") or 0),
         "n_models": int(opts.get("n_models") or 1),
         "derived": bool(opts.get("derived", False)),
+        "augment_copies": int(opts.get("augment_copies") or 0),
+        "scale_augment": float(opts.get("scale_augment", 0.15)),
         "verbose": int(opts.get("verbose") or 0) > 1,
     }
 
@@ -250,19 +314,33 @@ def train_imu(data_dir: str | Path, out_dir: str | Path, **opts: Any) -> dict[st
     :func:`repcoach.imu.model.mirror_map`), ``rotate_deg`` (sensor-rotation augmentation,
     default 25), ``n_models`` (averaged ensemble), ``derived`` (orientation-robust channels, see
     :func:`repcoach.imu.model.derived_spec`), ``test_subjects`` (list;
-    default: repcoach.data.splits.subject_split 70/15/15 by subject). All of them are recorded
-    in config.json ``train_params`` (``mirror`` as the axis, with ``mirror_map``). Bad option
-    values raise ``ValueError`` (:func:`check_train_options`). Returns the report."""
+    default: repcoach.data.splits.subject_split 70/15/15 by subject), ``augment_copies`` and
+    ``scale_augment`` (the rocket families' augmented copies, see
+    :class:`repcoach.imu.model.ImuClassifier`), ``side_mirror`` (an axis: left-side
+    recordings mirrored into the right-side frame, :func:`side_mirrored`; evaluation does the
+    same). All of them are recorded in config.json ``train_params`` (``mirror`` as the axis,
+    with ``mirror_map``). Bad option values raise ``ValueError`` (:func:`check_train_options`).
+    Returns the report."""
 
     mirror = opts.get("mirror") or None
     rotate_deg = float(
         DEFAULT_ROTATE_DEG if opts.get("rotate_deg") is None else opts["rotate_deg"])
     check_train_options(opts.get("arch") or "cnn", mirror, rotate_deg,
                         int(opts.get("n_models") or 1))  # fmt: skip
+    check_augment_options(int(opts.get("augment_copies") or 0),
+                          float(opts.get("scale_augment", 0.15)))  # fmt: skip
+    side_axis = opts.get("side_mirror") or None
+    if side_axis not in (None, *MIRROR_AXES):
+        raise ValueError(f"side_mirror must be one of {', '.join(MIRROR_AXES)} (or none), "
+                         f"got {side_axis!r}")  # fmt: skip
     data_dir, out = Path(data_dir), Path(out_dir)
     ws = load_window_set(data_dir, opts.get("channels"), unit=opts.get("unit", "recording"),
                          label=opts.get("label", "label"),
                          progress=bool(opts.get("verbose", 1)))  # fmt: skip
+    try:
+        ws = side_mirrored(ws, side_axis)
+    except ValueError as e:
+        raise DataError(str(e), data_dir / "index.csv", column="side") from None
     test_subjects = opts.get("test_subjects")
     if test_subjects:
         te = np.isin(ws.groups, [str(s) for s in test_subjects])
@@ -285,6 +363,10 @@ def train_imu(data_dir: str | Path, out_dir: str | Path, **opts: Any) -> dict[st
     params["mirror"] = mirror
     params["mirror_map"] = (None if mirror_perm is None
                             else {"perm": list(mirror_perm[0]), "signs": list(mirror_perm[1])})
+    params["side_mirror"] = side_axis  # left-side windows must be mirrored so at inference
+    if side_axis:
+        sp, ss = mirror_map(ws.channels, side_axis)
+        params["side_mirror_map"] = {"perm": sp.tolist(), "signs": ss.tolist()}
     config = {
         "task": "exercise",
         "modality": "imu",
@@ -336,6 +418,18 @@ def train_imu(data_dir: str | Path, out_dir: str | Path, **opts: Any) -> dict[st
     return report
 
 
+def _config_windows(cfg: dict[str, Any], data: str | Path) -> WindowSet:
+    """The windows of ``data`` cut and side-mirrored as the model folder's config says."""
+    ws = load_window_set(data, cfg["channels"], cfg["seq_len"],
+                         1 - cfg["window"]["stride"] / cfg["seq_len"], cfg.get("unit", "recording"),
+                         cfg.get("label", "label"), progress=False)  # fmt: skip
+    try:
+        return side_mirrored(ws, (cfg.get("train_params") or {}).get("side_mirror") or None)
+    except ValueError as e:
+        raise DataError(f"this model was trained with side_mirror: {e}",
+                        Path(data) / "index.csv", column="side") from None
+
+
 def load_imu_test_inputs(model_dir: str | Path, limit: int | None = 256) -> np.ndarray | None:
     """Raw windows of the held-out subjects recorded in an IMU model folder's config.json
     (``split.test``, else ``split.val``), re-cut from the folder's data as in training; None
@@ -350,9 +444,7 @@ def load_imu_test_inputs(model_dir: str | Path, limit: int | None = 256) -> np.n
     held = list(split.get("test") or []) or list(split.get("val") or [])
     if not held:
         return None
-    ws = load_window_set(data, cfg["channels"], cfg["seq_len"],
-                         1 - cfg["window"]["stride"] / cfg["seq_len"], cfg.get("unit", "recording"),
-                         cfg.get("label", "label"), progress=False)  # fmt: skip
+    ws = _config_windows(cfg, data)
     idx = np.flatnonzero(np.isin(ws.groups, [str(h) for h in held]))
     if not len(idx):
         return None
@@ -368,9 +460,7 @@ def evaluate_imu(model_dir: str | Path, data_dir: str | Path, out_dir: str | Pat
     cfg = load_model_config(model_dir)
     if cfg.get("modality") != "imu":
         raise DataError("not an IMU model folder (config.json modality is not 'imu')", model_dir)
-    ws = load_window_set(data_dir, cfg["channels"], cfg["seq_len"],
-                         1 - cfg["window"]["stride"] / cfg["seq_len"], cfg.get("unit", "recording"),
-                         cfg.get("label", "label"), progress=False)  # fmt: skip
+    ws = _config_windows(cfg, data_dir)
     seen = set((cfg.get("split") or {}).get("train", [])) | set(
         (cfg.get("split") or {}).get("val", []))
     held = ~np.isin(ws.groups, sorted(seen))

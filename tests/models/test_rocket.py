@@ -101,6 +101,13 @@ def test_imu_classifier_rocket_normalises_raw_channels():
     # normalise -> transform) is the one its features came from
     assert np.mean(clf.predict(x * scale + 3.0) == y) == 1.0
     assert np.mean(clf.predict(xt * scale + 3.0) == yt) >= 0.85  # chance 0.5
+    # raw sensor windows: the frozen convolutions are split small enough that the int8 export
+    # keeps them in float (a hybrid int8 convolution moved SPAR outputs across a bias)
+    from repcoach.models.rocket import FLOAT_WEIGHTS_BELOW
+
+    convs = [lay for lay in clf.model_.layers if lay.__class__.__name__ == "Conv1D"]
+    assert len(convs) > 1 and all(c.kernel.shape.num_elements() < FLOAT_WEIGHTS_BELOW
+                                  for c in convs)  # fmt: skip
 
 
 def test_cross_family_ensemble_averages_rocket_and_a_cnn(tmp_path):

@@ -203,10 +203,13 @@ def multirocket_features(
     return predict_batched(keras.Model(inp, feats), x, 64)
 
 
-def multirocket_transform(xn: np.ndarray, inp: Any, n_features: int, seed: int) -> Any:
+def multirocket_transform(
+    xn: np.ndarray, inp: Any, n_features: int, seed: int, float_int8: bool = False
+) -> Any:
     """Fit the MultiRocket transform on ``xn`` and return its features on Keras tensor ``inp``
     (the ``transform`` of :func:`~repcoach.models.rocket.fit_rocket`)."""
-    return build_multi_transform(fit_multi_spec(xn, n_features, seed), inp)
+    return build_multi_transform(fit_multi_spec(xn, n_features, seed), inp,
+                                 float_int8=float_int8)  # fmt: skip
 
 
 #: :func:`~repcoach.models.rocket.fit_rocket` with the MultiRocket transform (same head, options

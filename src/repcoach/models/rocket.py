@@ -209,11 +209,14 @@ def concat(parts: list[Any], name: str) -> Any:
     return parts[0] if len(parts) == 1 else keras_module().layers.Concatenate(name=name)(parts)
 
 
-def build_transform(spec: RocketSpec, inp: Any, prefix: str = "rocket_") -> Any:
-    """The feature tensor ``(n_features,)`` of the transform applied to Keras tensor ``inp``."""
+def build_transform(
+    spec: RocketSpec, inp: Any, prefix: str = "rocket_", float_int8: bool = False
+) -> Any:
+    """The feature tensor ``(n_features,)`` of the transform applied to Keras tensor ``inp``
+    (``float_int8``: see :func:`branch_convs`)."""
     keras = keras_module()
     feats = []
-    for n, (h, _) in enumerate(biased_branches(spec, inp, prefix)):
+    for n, (h, _) in enumerate(biased_branches(spec, inp, prefix, float_int8)):
         h = keras.layers.ReLU(max_value=1.0, name=f"{prefix}step{n}")(h)
         feats.append(keras.layers.GlobalAveragePooling1D(name=f"{prefix}ppv{n}")(h))
     return concat(feats, f"{prefix}features")
@@ -256,13 +259,16 @@ def rocket_features(spec: RocketSpec, x: np.ndarray) -> np.ndarray:
     return predict_batched(keras.Model(inp, build_transform(spec, inp)), x)
 
 
-def minirocket_transform(xn: np.ndarray, inp: Any, n_features: int, seed: int) -> Any:
+def minirocket_transform(
+    xn: np.ndarray, inp: Any, n_features: int, seed: int, float_int8: bool = False
+) -> Any:
     """Fit the MiniRocket transform on ``xn`` and return its features on Keras tensor ``inp``."""
-    return build_transform(fit_spec(xn, n_features, seed), inp)
+    return build_transform(fit_spec(xn, n_features, seed), inp, float_int8=float_int8)
 
 
-#: ``(inputs as the transform sees them, Keras tensor, n_features, seed) -> feature tensor``.
-Transform = Callable[[np.ndarray, Any, int, int], Any]
+#: ``(inputs as the transform sees them, Keras tensor, n_features, seed, float_int8) ->
+#: feature tensor``.
+Transform = Callable[[np.ndarray, Any, int, int, bool], Any]
 ROCKET_HEADS = ("ridge", "logistic")
 RIDGE_ALPHAS = np.logspace(-3, 3, 10)
 #: Standardised features are clipped to +-CLIP_Z (training features stay within sqrt(n)). The
@@ -325,6 +331,7 @@ def fit_rocket(
     mean: np.ndarray | None = None,
     variance: np.ndarray | None = None,
     transform: Transform = minirocket_transform,
+    float_int8: bool = False,
 ) -> tuple[Any, dict[str, list[float]]]:
     """Fit the transform on ``x`` (int labels ``y``), then a linear softmax head on the
     standardised features; return one flat Keras model ``(T, C) -> probabilities`` and the
@@ -334,7 +341,9 @@ def fit_rocket(
     as the Dense logits. ``head="logistic"``: Dense softmax with L2 ``l2`` trained with Adam,
     early stopping on the validation samples. ``mean`` / ``variance`` (per channel): a
     Normalization layer in front of the transform (raw IMU channels). ``transform``: the fixed
-    feature transform (MiniRocket; :func:`repcoach.models.multirocket.multirocket_transform`)."""
+    feature transform (MiniRocket; :func:`repcoach.models.multirocket.multirocket_transform`).
+    ``float_int8``: convolutions split so the int8 export keeps them in float
+    (:func:`branch_convs`; the IMU classifier sets it)."""
     if head not in ROCKET_HEADS:
         raise ValueError(f"head must be one of {ROCKET_HEADS}, got {head!r}")
 
@@ -347,7 +356,7 @@ def fit_rocket(
         var = np.maximum(np.asarray(variance, np.float32), 1e-6)
         h = keras.layers.Normalization(axis=-1, mean=mean, variance=var, name="normalise")(inp)
         xn = (x - np.asarray(mean, np.float32)) / np.sqrt(var)
-    feats = transform(xn, h, n_features, seed)
+    feats = transform(xn, h, n_features, seed, float_int8)
     f = predict_batched(keras.Model(inp, feats), x)
     fv = None if x_val is None or not len(x_val) else predict_batched(keras.Model(inp, feats),
                                                                        x_val)  # fmt: skip

@@ -22,11 +22,12 @@ from repcoach.imu.rep_features import load_rep_feature_set, rep_cross_subject
 from repcoach.imu.train import (
     DEFAULT_ROTATE_DEG,
     check_augment_options,
+    check_side_mirror,
+    check_sides,
     check_train_options,
     check_window_options,
     cross_subject,
     load_window_set,
-    side_mirrored,
 )
 from repcoach.io.atomic import write_json
 
@@ -266,14 +267,15 @@ def imu_crossval(
 
     try:  # before the data load, so a typo costs nothing
         check_train_options(arch, mirror or None, rotate, n_models)
-        check_train_options(arch, side_mirror, rotate, n_models)
+        check_side_mirror(side_mirror)
         check_augment_options(copies, scale)
         check_window_options(unit, label)
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None
     ws = load_window_set(data, channels or None, unit=unit, label=label, progress=not quiet)
     try:
-        ws = side_mirrored(ws, side_mirror)
+        if side_mirror:
+            check_sides(ws)
     except ValueError as e:
         raise DataError(str(e), Path(data) / "index.csv", column="side") from None
     folds = [f.split(",") for f in fold] if fold else None
@@ -290,9 +292,8 @@ def imu_crossval(
         derived=derived,
         augment_copies=copies,
         scale_augment=scale,
+        side_mirror=side_mirror,
     )
-    if side_mirror:
-        res["params"]["side_mirror"] = side_mirror
     write_json(out / "crossval.json", {k: v for k, v in res.items() if k != "classification"})
     write_report(
         out,

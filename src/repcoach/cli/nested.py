@@ -77,13 +77,13 @@ def run_imu_nested(
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="--select") from None
     ws = load_window_set(data, channels or None, unit=unit, label=label, progress=not quiet)
-    for r in recipes:  # a recipe that mirrors by side needs every recording's side
-        try:
-            if r.params.get("side_mirror"):
-                check_sides(ws)
-        except ValueError as e:
-            raise DataError(f"recipe {r.text!r}: {e}", Path(data) / "index.csv",
-                            column="side") from None  # fmt: skip
+    sided = [r.text for r in recipes if r.params.get("side_mirror")]
+    try:  # a recipe that mirrors by side needs every recording's side
+        if sided:
+            check_sides(ws)
+    except ValueError as e:
+        raise DataError(f"recipe {sided[0]!r}: {e}", Path(data) / "index.csv",
+                        column="side") from None  # fmt: skip
     console = Console()
     try:
         res = nested_cross_subject(ws, recipes, inner_k=inner_folds, seed=seed,

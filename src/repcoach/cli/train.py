@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import typer
@@ -101,18 +102,16 @@ def train_cmd(
             raise typer.BadParameter(str(e), param_hint="--unit/--label") from None
         axis = (mirror or "none").lower()
         mirror_axis = None if axis == "none" else axis
-        for hint, kwargs in (("--arch", {"arch": arch or "cnn"}),
-                             ("--mirror", {"mirror": mirror_axis}),
-                             ("--rotate", {"rotate_deg": imu.DEFAULT_ROTATE_DEG
-                                           if rotate is None else rotate}),
-                             ("--n-models", {"n_models": n_models}),
-                             ("--side-mirror", {"mirror": side_mirror or None}),
-                             ("--copies/--scale", {"copies": copies, "scale": scale})):  # fmt: skip
+        rotate_deg = imu.DEFAULT_ROTATE_DEG if rotate is None else rotate
+        for hint, check in (("--arch", partial(imu.check_train_options, arch=arch or "cnn")),
+                            ("--mirror", partial(imu.check_train_options, mirror=mirror_axis)),
+                            ("--rotate", partial(imu.check_train_options, rotate_deg=rotate_deg)),
+                            ("--n-models", partial(imu.check_train_options, n_models=n_models)),
+                            ("--side-mirror", partial(imu.check_side_mirror, side_mirror or None)),
+                            ("--copies/--scale",
+                             partial(imu.check_augment_options, copies, scale))):  # fmt: skip
             try:
-                if "copies" in kwargs:
-                    imu.check_augment_options(kwargs["copies"], kwargs["scale"])
-                else:
-                    imu.check_train_options(**kwargs)
+                check()
             except ValueError as e:
                 raise typer.BadParameter(str(e), param_hint=hint) from None
         result = imu.train_imu(

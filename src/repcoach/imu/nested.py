@@ -24,9 +24,9 @@ from repcoach.evaluation.nested_select import FitPredict, nested_select
 from repcoach.imu.model import ImuClassifier, mirror_param
 from repcoach.imu.train import (
     DEFAULT_ROTATE_DEG,
-    MIRROR_AXES,
     WindowSet,
     check_augment_options,
+    check_side_mirror,
     check_train_options,
     side_mirrored,
 )
@@ -69,10 +69,8 @@ def parse_imu_recipes(select: str, base: dict[str, Any] | None = None) -> list[I
             check_train_options(params["arch"], params["mirror"], params["rotate_deg"],
                                 params["n_models"])  # fmt: skip
             check_augment_options(params.get("augment_copies", 0),
-                                  params.get("scale_augment", 0.0))  # fmt: skip
-            if params.get("side_mirror") not in (None, *MIRROR_AXES):
-                raise ValueError(f"side_mirror must be one of {', '.join(MIRROR_AXES)}, got "
-                                 f"{params['side_mirror']!r}")  # fmt: skip
+                                  params.get("scale_augment", 0.15))  # fmt: skip
+            check_side_mirror(params.get("side_mirror"))
         except ValueError as e:
             raise ValueError(f"recipe {text!r}: {e}") from None
         out.append(ImuRecipe(norm, params))

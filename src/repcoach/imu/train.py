@@ -157,6 +157,13 @@ def _side(value: str, where: Path, row: int) -> str:
                     column="side")  # fmt: skip
 
 
+def check_side_mirror(axis: str | None) -> None:
+    """``ValueError`` unless ``axis`` is a mirror axis or None (the ``side_mirror`` option)."""
+    if axis not in (None, *MIRROR_AXES):
+        raise ValueError(f"side_mirror must be one of {', '.join(MIRROR_AXES)} (or none), "
+                         f"got {axis!r}")  # fmt: skip
+
+
 def check_sides(ws: WindowSet) -> None:
     """``ValueError`` unless every window's side is known (index.csv ``side`` L or R)."""
     if ws.sides is None or not np.all(np.isin(ws.sides, ("L", "R"))):
@@ -169,11 +176,9 @@ def side_mirrored(ws: WindowSet, axis: str | None) -> WindowSet:
     right-side frame (:func:`repcoach.imu.model.mirror_map`), so that a movement looks the same
     whichever wrist wore the sensor while its direction (inwards or outwards) is kept. The side
     must be known (index.csv ``side``) for every window; ``axis`` None returns ``ws``."""
+    check_side_mirror(axis)
     if axis is None:
         return ws
-    if axis not in MIRROR_AXES:
-        raise ValueError(f"side_mirror must be one of {', '.join(MIRROR_AXES)} (or none), "
-                         f"got {axis!r}")  # fmt: skip
     check_sides(ws)
     perm, signs = mirror_map(ws.channels, axis)
     X = ws.X.copy()
@@ -330,9 +335,7 @@ def train_imu(data_dir: str | Path, out_dir: str | Path, **opts: Any) -> dict[st
     check_augment_options(int(opts.get("augment_copies") or 0),
                           float(opts.get("scale_augment", 0.15)))  # fmt: skip
     side_axis = opts.get("side_mirror") or None
-    if side_axis not in (None, *MIRROR_AXES):
-        raise ValueError(f"side_mirror must be one of {', '.join(MIRROR_AXES)} (or none), "
-                         f"got {side_axis!r}")  # fmt: skip
+    check_side_mirror(side_axis)
     data_dir, out = Path(data_dir), Path(out_dir)
     ws = load_window_set(data_dir, opts.get("channels"), unit=opts.get("unit", "recording"),
                          label=opts.get("label", "label"),

@@ -8,8 +8,9 @@ Prints figures and ratios measured in the same run (no assertions) and writes
 Measured, all on one thread where the runtime allows it:
 - TFLite fp32 / int8 per-repetition latency: median of N single-sample invocations of the
   fixed [1, 30, 99] interpreter, beside Keras ``predict_on_batch`` on one sample (and the ratio);
-- the ROCKET family (``rocket`` MiniRocket 10,000 features, ``multirocket`` MultiRocket 50,000):
-  the same per-sample latency and sizes (``--rocket-only``: this part alone);
+- the ROCKET family (``rocket`` MiniRocket 10,000 features, ``multirocket`` MultiRocket 50,000)
+  and the ``forest`` scorer (300 trees on 21 extra channels): the same per-sample latency and
+  sizes (``--rocket-only``: this part alone);
 - training throughput: samples/s of ``train_on_batch`` over a few batches of 32 (TF's own
   threading, as training runs);
 - analysis time per minute of recording: :class:`repcoach.analyze.Analyzer` on a synthetic 60 s
@@ -100,6 +101,30 @@ def rocket_latency(args: argparse.Namespace, work: Path, x1: np.ndarray, res: di
             timed(lambda model=model: model.predict_on_batch(x1), args.keras_n)) * 1e3
 
 
+def forest_latency(args: argparse.Namespace, work: Path, res: dict) -> None:
+    """Per-sample LiteRT latency (fp32 / int8, 1 thread) of the ``forest`` scorer (300 trees on
+    the 21 form-signal statistics, ``[1, 30, 99 + 21]``), into ``res["forest_scorer"]``."""
+    from repcoach.data.scorer_inputs import SIGNAL_INPUTS, append_channels
+    from repcoach.deploy.export import convert_to_tflite, synthetic_pose_inputs
+    from repcoach.deploy.runtime import TFLiteModel
+    from repcoach.models.scorer import CorrectnessScorer
+
+    rng = np.random.default_rng(5)
+    x = synthetic_pose_inputs(160, seed=5)
+    extra = rng.normal(size=(160, len(SIGNAL_INPUTS))).astype(np.float32)
+    score = (extra[:, 0] + extra[:, 3] * extra[:, 5] > 0).astype(np.float32)
+    sc = CorrectnessScorer(arch="forest", extra_inputs=SIGNAL_INPUTS, seed=0).fit(
+        x, score, extra=extra)
+    x1 = append_channels(x[:1], extra[:1])
+    res["forest_scorer"] = {"params": int(sc.model_.count_params())}
+    for p, blob in convert_to_tflite(sc.model_, 30, 99 + len(SIGNAL_INPUTS)).items():
+        path = work / f"forest_{p}.tflite"
+        path.write_bytes(blob)
+        m = TFLiteModel(path, num_threads=1)
+        res["forest_scorer"][p] = {"size_bytes": len(blob), "median_ms": statistics.median(
+            timed(lambda m=m: m.predict(x1), args.n, warmup=20)) * 1e3}  # fmt: skip
+
+
 def rocket_rows(table, res: dict) -> None:
     """The :func:`rocket_latency` rows of the latency table."""
     from repcoach.models.multirocket import ROCKET_FITS
@@ -111,6 +136,10 @@ def rocket_rows(table, res: dict) -> None:
                           f"{r['median_ms']:.2f}", "", "")  # fmt: skip
         table.add_row(f"{arch} keras_predict_on_batch",
                       f"{res[arch]['keras_predict_on_batch_ms']:.2f}", "", "")  # fmt: skip
+    for p in ("fp32", "int8"):
+        r = res["forest_scorer"][p]
+        table.add_row(f"forest scorer tflite_{p} ({r['size_bytes'] / 1e6:.2f} MB)",
+                      f"{r['median_ms']:.2f}", "", "")  # fmt: skip
 
 
 def main() -> None:
@@ -121,7 +150,8 @@ def main() -> None:
     ap.add_argument("--analysis-runs", type=int, default=5, help="timed analyses (median)")
     ap.add_argument("--train-batches", type=int, default=8, help="timed training batches of 32")
     ap.add_argument("--rocket-only", action="store_true",
-                    help="only the ROCKET-family latencies (rocket, multirocket)")
+                    help="only the ROCKET-family latencies (rocket, multirocket) and the forest "
+                    "scorer's")
     args = ap.parse_args()
 
     import keras
@@ -145,7 +175,8 @@ def main() -> None:
     model_dir = work / "model"
     if args.rocket_only:
         rocket_latency(args, work, synthetic_pose_inputs(1, seed=2), res)
-        t0 = Table(title="ROCKET-family per-sample latency (1 sample, 1 thread)")
+        forest_latency(args, work, res)
+        t0 = Table(title="ROCKET-family and forest-scorer per-sample latency (1 sample, 1 thread)")
         for c in ("runtime", "median ms", "p90 ms", "vs Keras"):
             t0.add_column(c)
         rocket_rows(t0, res)
@@ -186,6 +217,7 @@ def main() -> None:
         timed(lambda: sc.predict(x1), args.n, warmup=20)) * 1e3
 
     rocket_latency(args, work, x1, res)
+    forest_latency(args, work, res)
 
     # ---- training throughput (classifier, batch 32)
     clf.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")

@@ -88,6 +88,26 @@ def _rocket(x: np.ndarray, y: np.ndarray):
     return fp
 
 
+def _forest_scorer(samples, y: np.ndarray, inputs: str):
+    """fit_predict for the ``repcoach train --scorer-arch forest`` scorer (exportable: frozen
+    Keras layers) on the scorer inputs ``inputs`` (form | signals | form+signals); all of the
+    training part fits the forest (it has no epochs to stop early)."""
+    from repcoach.data.scorer_inputs import resolve_scorer_inputs, samples_values
+    from repcoach.models.train import TrainOptions, make_scorer_set
+
+    names = resolve_scorer_inputs(inputs, "whole")
+    extra = samples_values(names, samples)
+
+    def fp(tr: np.ndarray, te: np.ndarray) -> np.ndarray:
+        opts = TrainOptions(task="correctness", scorer_arch="forest", scorer_inputs=inputs,
+                            verbose=0, seed=0)  # fmt: skip
+        s = make_scorer_set(opts, None, names).fit(
+            samples.X[tr], samples.y[tr], y[tr].astype(float), extra=extra[tr])
+        return (s.predict(samples.X[te], samples.y[te], extra[te]) >= 0.5).astype(int)
+
+    return fp
+
+
 def _mlp_scorer(samples, y: np.ndarray):
     """fit_predict for the ``repcoach train`` MLP scorer on the form features."""
     from repcoach.data.sample_splits import group_values
@@ -112,24 +132,22 @@ def _mlp_scorer(samples, y: np.ndarray):
     return fp
 
 
-def signal_stats(sig: np.ndarray) -> np.ndarray:
-    """Per clip and channel: median, 10th and 90th percentile over time (``(n, 3 C)``)."""
-    return np.concatenate([np.median(sig, 1), np.percentile(sig, 10, 1),
-                           np.percentile(sig, 90, 1)], axis=1)  # fmt: skip
-
-
 def candidates(d: dict, skip: set[str], round_: int = 1) -> dict:
     """name -> fit_predict(train_idx, test_idx), in tie-break order. Round 1 was fixed before
-    any run; round 2 adds candidates written after seeing round 1's figures."""
+    any run; round 2 adds candidates written after seeing round 1's figures; round 3 is the
+    exportable forest scorers alone (written after rounds 1-2 and after plain grouped CLI runs
+    of them), then the two off-the-shelf baselines."""
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     from repcoach.models.dtw import KNeighborsDTW, dtw_distances
-    from repcoach.pose.pushup_signals import zscore_per_clip
+    from repcoach.pose.pushup_signals import signal_statistics, zscore_per_clip
 
     x, y, sig, sig3 = d["features"], d["y"], d["signals"], d["signals3"]
+    if round_ == 3:
+        return _round3(d, skip)
     t0 = time.time()
     dist = {"form": dtw_distances(sig, sig, 0.1),
             "form_z": dtw_distances(zscore_per_clip(sig), zscore_per_clip(sig), 0.1),
@@ -172,13 +190,32 @@ def candidates(d: dict, skip: set[str], round_: int = 1) -> dict:
         "random forest + 5-NN DTW form signals, mean probability": ensemble,
     }  # fmt: skip
     if round_ >= 2:
-        stats3 = signal_stats(sig3)
+        stats3 = signal_statistics(sig3)
         out.update({
             "1-NN DTW, 3-D form signals, band 10 %": knn("form3", 1),
             "MiniRocket + ridge, 3-D form signals": None if "rocket" in skip else _rocket(sig3, y),
             "3-D form signal statistics + random forest": lambda tr, te: forest(tr, te, x=stats3),
         })  # fmt: skip
     return {k: v for k, v in out.items() if v is not None}
+
+
+def _round3(d: dict, skip: set[str]) -> dict:
+    """Round 3: the ``repcoach train --scorer-arch forest`` scorers, then the baselines."""
+    from repcoach.models.dtw import KNeighborsDTW, dtw_distances
+
+    y = d["y"]
+    dist = dtw_distances(d["joints"], d["joints"], None)
+
+    def knn_joints(tr, te):
+        m = KNeighborsDTW(n_neighbors=1).fit(d["joints"][tr], y[tr])
+        return m.predict_from_distances(dist[np.ix_(te, tr)])
+
+    out = {f"forest scorer, --scorer-inputs {m} (repcoach train)": _forest_scorer(
+        d["samples"], y, m) for m in ("form", "signals", "form+signals")}
+    if "rocket" not in skip:
+        out["MiniRocket + ridge, joints (off-the-shelf)"] = _rocket(d["joints"], y)
+    out["1-NN DTW, joints, full window (off-the-shelf)"] = knn_joints
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -188,8 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--inner-folds", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0, help="outer / inner fold seed")
-    ap.add_argument("--round", type=int, choices=(1, 2), default=1,
-                    help="1: the candidates fixed before any run; 2: + those added after it")
+    ap.add_argument("--round", type=int, choices=(1, 2, 3), default=1,
+                    help="1: the candidates fixed before any run; 2: + those added after it; "
+                    "3: the exportable forest scorers and the baselines")
     ap.add_argument("--skip", default="", help="comma list: mlp, rocket (slow Keras candidates)")
     args = ap.parse_args(argv)
     if not (args.data / "index.csv").exists():

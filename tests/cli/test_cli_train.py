@@ -257,9 +257,57 @@ def test_cli_scorer_arch_errors_are_clear(tmp_path):
     assert r.exit_code != 0 and "none" in r.output
     r = runner.invoke(app, [*base, "--scorer-arch", "mlp"])  # auto: nothing for whole clips
     assert isinstance(r.exception, DataError) and "--scorer-inputs form" in str(r.exception)
+    r = runner.invoke(app, [*base, "--scorer-arch", "forest"])
+    assert isinstance(r.exception, DataError) and "'forest'" in str(r.exception)
     r = runner.invoke(app, [*base, "--scorer-arch", "svm"])
     assert r.exit_code != 0 and "scorer arch" in r.output
     r = runner.invoke(app, ["train", "--data", str(data), "--out", str(tmp_path / "m"),
                             "--modality", "imu", "--scorer-arch", "mlp"])
     assert r.exit_code != 0 and "--scorer-arch" in r.output
     assert not (tmp_path / "m" / "scorers").exists()
+
+
+@pytest.mark.slow
+def test_cli_forest_scorers_train_evaluate_export_analyze(tmp_path, scorer_inputs_seen):
+    """--scorer-arch forest --scorer-inputs form+signals through train, evaluate, export (fp32
+    and int8 within the parity bounds) and analyze: the scorers get the 40 form channels of each
+    repetition's frames of the aspect-corrected recording."""
+    from repcoach.data.samples import aspect_corrected
+    from repcoach.data.scorer_inputs import FORM_INPUTS, SIGNAL_INPUTS, span_values
+    from repcoach.io.pose_csv import read_pose_csv
+
+    names = FORM_INPUTS + SIGNAL_INPUTS
+    data, model, rep = _form_cli_data(tmp_path), tmp_path / "model", tmp_path / "report"
+    r = runner.invoke(app, ["train", "--data", str(data), "--out", str(model), "--quick",
+                            "--epochs", "2", "--scorer-inputs", "form+signals",
+                            "--scorer-arch", "forest", "--quiet"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    cfg = json.loads((model / "config.json").read_text())
+    assert cfg["scorer_inputs"] == list(names)
+    sc = cfg["train_params"]["scorers"]
+    assert (sc["arch"], sc["n_trees"], sc["extra_inputs"]) == ("forest", 300, list(names))
+    r = runner.invoke(app, ["evaluate", "--model", str(model), "--data", str(data), "--out",
+                            str(rep), "--quiet"])
+    assert r.exit_code == 0, r.output
+    assert json.loads((rep / "report.json").read_text())["scoring"]["scorer_inputs"] == [
+        "pose", *names]
+    r = runner.invoke(app, ["export", "--model", str(model), "--samples", "8"])
+    assert r.exit_code == 0, r.output
+    info = json.loads((model / "export.json").read_text())
+    assert info["scorer_input_shape"] == [1, 30, 99 + 40]
+    scorers = [m for m in info["models"] if m["name"].startswith("scorers/")]
+    assert {m["precision"] for m in scorers} == {"fp32", "int8"}
+    for m in scorers:
+        assert m["max_abs_diff"] < (1e-4 if m["precision"] == "fp32" else 0.02), m
+    seen = scorer_inputs_seen
+    seen.clear()
+    clip = data / "seq" / "s0_sit_ups_0.csv"
+    r = runner.invoke(app, ["analyze", str(clip), "--model", str(model), "--precision", "int8",
+                            "--frame-size", "1280x720", "--json", str(tmp_path / "a.json")])
+    assert r.exit_code == 0, r.output
+    reps = json.loads((tmp_path / "a.json").read_text())["repetitions"]
+    assert reps and all(0 <= rp["score"] <= 1 for rp in reps)
+    x = np.concatenate(seen)
+    spans = [(rp["start_frame"], rp["end_frame"]) for rp in reps]
+    seq = aspect_corrected(read_pose_csv(clip), 1280, 720)
+    np.testing.assert_allclose(x[:, 0, 99:], span_values(names, seq, spans), atol=1e-5)

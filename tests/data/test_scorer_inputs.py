@@ -254,3 +254,57 @@ def test_training_samples_carry_the_form_values_analysis_computes(tmp_path):
         np.testing.assert_allclose(span_values(FORM_INPUTS, seq, spans), v[m], atol=1e-6)
         # the correction matters: uncorrected landmarks give other angles
         assert not np.allclose(span_values(FORM_INPUTS, raw, spans), v[m], atol=1e-3)
+
+
+def test_signal_inputs_are_the_3d_form_signal_statistics_of_each_span():
+    """``--scorer-inputs signals``: 21 channels, the median / p10 / p90 over time of the 3-D
+    form signals of the span's frames (statistic-major), and ``form+signals`` appends them to
+    the 19 form channels."""
+    from repcoach.data.scorer_inputs import FORM_INPUTS, SIGNAL_INPUTS
+    from repcoach.pose.pushup_signals import (
+        SIGNAL_STATS,
+        SIGNALS,
+        form_signals,
+        signal_statistics,
+    )
+
+    assert len(SIGNAL_INPUTS) == 21 and SIGNAL_INPUTS[0] == f"form3_median_{SIGNALS[0]}"
+    assert SIGNAL_INPUTS[7] == f"form3_p10_{SIGNALS[0]}"
+    assert resolve_scorer_inputs("signals", "whole") == SIGNAL_INPUTS
+    assert resolve_scorer_inputs("form+signals", "reps") == FORM_INPUTS + SIGNAL_INPUTS
+    seq = _stick_pushup(60)
+    spans = [(0, 60), (10, 40)]
+    v = span_values(SIGNAL_INPUTS, seq, spans)
+    for row, (a, b) in zip(v, spans, strict=True):
+        sig = form_signals(seq.slice(a, b), length=64, dims=3)
+        np.testing.assert_allclose(row, signal_statistics(sig), rtol=1e-5, atol=1e-6)
+    med, p10, p90 = (SIGNAL_INPUTS.index(f"form3_{st}_body_angle") for st in SIGNAL_STATS)
+    assert v[0, p10] < v[0, med] < v[0, p90]  # the shoulders dip: the body line bends
+    # no pose at all: the reference plank (0), never NaN
+    empty = span_values(SIGNAL_INPUTS, _stick_pushup(40, unseen=tuple(range(33))), [(0, 40)])
+    assert np.isfinite(empty).all()
+    both = span_values(FORM_INPUTS + SIGNAL_INPUTS, seq, spans)
+    np.testing.assert_allclose(both[:, 19:], v, atol=1e-6)
+    with pytest.raises(DataError, match="mediapipe33"):
+        span_values(SIGNAL_INPUTS, PoseSequence.from_array(np.zeros((40, 13, 2)), PENN_13,
+                                                           fps=30.0), [(0, 40)])  # fmt: skip
+
+
+def test_training_samples_carry_the_signal_statistics_analysis_computes(tmp_path):
+    """Samples cut for training hold the same 3-D signal statistics that analysis computes
+    for the same span (span_values), and they follow subset / concat."""
+    from helpers.toy_pose import write_indexed
+    from repcoach.data.samples import SampleOptions, Samples, load_samples
+    from repcoach.data.scorer_inputs import SIGNAL_INPUTS
+    from repcoach.io.pose_csv import read_pose_csv
+
+    data = write_indexed(tmp_path / "d", n_subjects=2, n_reps=3)
+    s = load_samples(data, SampleOptions(clip_mode="whole", progress=False))
+    assert s.signal_stats is not None and s.signal_stats.shape == (len(s), 21)
+    v = samples_values(SIGNAL_INPUTS, s)
+    np.testing.assert_array_equal(samples_values(SIGNAL_INPUTS, s.subset([1, 0])), v[[1, 0]])
+    both = Samples.concat([s.subset([0]), s.subset([1])], s.seq_len, s.n_features)
+    np.testing.assert_array_equal(both.signal_stats, s.signal_stats[:2])
+    seq = read_pose_csv(data / s.clip_id[0])
+    np.testing.assert_allclose(span_values(SIGNAL_INPUTS, seq, [(s.start[0], s.end[0])])[0],
+                               v[0], atol=1e-5)  # fmt: skip

@@ -61,3 +61,81 @@ def test_crossval_select_chooses_on_inner_folds(tmp_path):
     assert n == 24 and sum(f["n_test"] for f in sel["folds"]) == n
     assert rep["accuracy"] >= 0.5  # chance 0.25; rocket separates the toy exercises
     assert (out / "predictions.csv").read_text().count("\n") == n + 1
+
+
+def test_select_among_scorer_recipes_for_binary_correctness(tmp_path, monkeypatch):
+    """--task correctness --select: forest scorer recipes chosen on inner folds by accuracy at
+    0.5; no fit ever sees its outer fold's groups; --score-all scores every recipe on the same
+    outer folds; predictions.csv carries the scores."""
+    import csv
+
+    import numpy as np
+    from typer.testing import CliRunner
+
+    import repcoach.evaluation.nested as nested
+    from repcoach.cli.app import app
+
+    data = write_indexed(tmp_path / "data", n_subjects=6, n_reps=2, correctness=True)
+    fits: list[tuple[set, set]] = []
+    real = nested.fit_predict
+
+    def spy(samples, options, train_idx, test_idx, seed, val_fraction=0.15):
+        fits.append((set(samples.group[train_idx]) | set(samples.subject[train_idx]),
+                     set(samples.subject[test_idx])))  # fmt: skip
+        assert options.task == "correctness" and options.scorer_arch == "forest"
+        return real(samples, options, train_idx, test_idx, seed, val_fraction)
+
+    monkeypatch.setattr(nested, "fit_predict", spy)
+    out = tmp_path / "report"
+    res = CliRunner().invoke(app, [
+        "crossval", "--data", str(data), "--out", str(out), "--folds", "3", "--inner-folds", "2",
+        "--task", "correctness", "--clip-mode", "whole", "--quiet", "--score-all",
+        "--select", "--scorer-arch forest --scorer-inputs form;"
+                    "--scorer-arch forest --scorer-inputs signals",
+    ])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    rep = json.loads((out / "report.json").read_text())
+    sel = rep["nested_selection"]
+    assert rep["task"] == "correctness" and "scoring" in rep and "classification" not in rep
+    assert set(sel["candidate_outer"]) == set(sel["recipes"]) and len(sel["recipes"]) == 2
+    for f in sel["folds"]:
+        assert f["inner_accuracy"][f["chosen"]] == max(f["inner_accuracy"].values())
+    assert all(not (seen & tested) for seen, tested in fits)  # subjects are the groups here
+    # 3 outer folds x (2 recipes x 2 inner folds + the chosen one + the other, scored alone)
+    assert len(fits) == 3 * (2 * 2 + 2)
+    acc = rep["scoring"]["sample"]["accuracy_at_0.5"]
+    assert rep["accuracy"] == pytest.approx(acc) and 0 <= acc <= 1
+    with open(out / "predictions.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == rep["evaluated_on"]["n_samples"]
+    assert np.isfinite([float(r["predicted_score"]) for r in rows]).all()
+    for f in range(3):  # no fit made for outer fold f trained on f's held-out subjects
+        held_out = {r["subject"] for r in rows if int(r["fold"]) == f}
+        assert held_out and all(not (seen & held_out) for seen, _ in fits[6 * f: 6 * f + 6])
+
+
+def test_select_for_correctness_needs_binary_scores(tmp_path):
+    import csv
+
+    from typer.testing import CliRunner
+
+    from repcoach.cli.app import app
+    from repcoach.errors import DataError
+
+    data = write_indexed(tmp_path / "data", n_subjects=4, n_reps=1, correctness=True)
+    with open(data / "index.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    rows[0]["correctness"] = "0.7"
+    with open(data / "index.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    res = CliRunner().invoke(app, [
+        "crossval", "--data", str(data), "--out", str(tmp_path / "r"), "--folds", "2",
+        "--task", "correctness", "--clip-mode", "whole", "--quiet",
+        "--select", "--scorer-arch forest --scorer-inputs form",
+    ])  # fmt: skip
+    assert isinstance(res.exception, DataError) and "0/1 correctness" in str(res.exception)
+    res = CliRunner().invoke(app, ["crossval", "--data", str(data), "--out", str(tmp_path / "r"),
+                                   "--score-all"])  # fmt: skip
+    assert res.exit_code != 0 and "--select" in res.output

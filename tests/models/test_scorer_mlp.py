@@ -6,20 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from helpers.scorers import toy_extra as toy
 from repcoach.data.scorer_inputs import FORM_INPUTS
 from repcoach.models.scorer import CorrectnessScorer
 
 NAMES = FORM_INPUTS[:3]
-
-
-def toy(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(pose x, extra values, 0/1 scores)``: the score depends on two extra channels (on
-    very different scales), never on the pose channels."""
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, 30, 6)).astype(np.float32)
-    extra = np.c_[rng.normal(0.9, 0.05, n), rng.normal(0, 1, n), rng.normal(0.1, 0.02, n)]
-    score = ((extra[:, 0] - 0.9) / 0.05 + 0.5 * extra[:, 1] > 0).astype(np.float32)
-    return x, extra.astype(np.float32), score
 
 
 @pytest.fixture(scope="module")
@@ -47,21 +38,14 @@ def test_mlp_learns_from_the_extra_channels(fitted):
 
 
 def test_mlp_saves_reloads_and_exports(fitted, tmp_path):
+    from helpers.scorers import assert_folder_round_trip
     from repcoach.data.scorer_inputs import append_channels
     from repcoach.deploy.export import convert_to_tflite
     from repcoach.deploy.runtime import TFLiteModel
-    from repcoach.models.folder import load_keras_models, load_model_config, save_model_dir
 
     x, e, _ = toy(16, 3)
     ref = fitted.predict(x, e)
-    cfg = {"task": "correctness", "seq_len": 30, "n_features": 6, "classes": ["pushup"],
-           "scorer_inputs": list(NAMES)}
-    save_model_dir(tmp_path / "m", cfg, None, {"pushup": fitted})
-    names = load_model_config(tmp_path / "m")["scorer_inputs"]
-    for prefer in (".keras", ".h5"):
-        _, scorers, _ = load_keras_models(tmp_path / "m", prefer=prefer)
-        again = CorrectnessScorer.from_model(scorers["pushup"], "pushup", names)
-        np.testing.assert_allclose(again.predict(x, e), ref, atol=1e-6, err_msg=prefer)
+    assert_folder_round_trip(fitted, x, e, NAMES, tmp_path / "m")
     blob = convert_to_tflite(fitted.model_, 30, 6 + len(NAMES), ("fp32",))["fp32"]
     (tmp_path / "s.tflite").write_bytes(blob)
     lite = TFLiteModel(tmp_path / "s.tflite")

@@ -106,7 +106,7 @@ def crossval_cmd(
     inner_folds: int = typer.Option(3, "--inner-folds", help="Inner folds for --select.",
                                     rich_help_panel=o.MODEL),
     score_all: bool = typer.Option(
-        False, "--score-all", help="With --select (IMU): also score every recipe on every outer "
+        False, "--score-all", help="With --select: also score every recipe on every outer "
         "fold, each one's plain cross-subject figure on the same folds (costs one more fit per "
         "recipe and fold; the selection never sees it).", rich_help_panel=o.MODEL),
     seed: int = o.SEED,
@@ -143,12 +143,15 @@ def crossval_cmd(
             scale=scale,
         )
         return
-    o.refuse(ctx, {**o.IMU_ONLY, "score_all": "--score-all"}, "imu")
+    o.refuse(ctx, o.IMU_ONLY, "imu")
     if folds < 2:
         raise typer.BadParameter("need at least 2 folds", param_hint="--folds")
+    if score_all and select is None:
+        raise typer.BadParameter("scores the recipes of --select: add --select",
+                                 param_hint="--score-all")  # fmt: skip
     sopts, topts = o.pose_options(ctx.params)
     if select is not None:
-        run_nested(data, out, select, sopts, topts, folds, inner_folds, task)
+        run_nested(data, out, select, sopts, topts, folds, inner_folds, task, score_all)
         return
     samples = load_samples(data, sopts)
     cv = cross_validate(samples, k=folds, options=topts)

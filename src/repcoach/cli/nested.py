@@ -22,13 +22,11 @@ from repcoach.io.atomic import write_json
 
 def run_nested(
     data: Path, out: Path, select: str, sopts: Any, topts: Any, folds: int, inner_folds: int,
-    task: str,
+    task: str, score_all: bool = False,
 ) -> dict[str, Any]:
-    """Run nested CV, write report.json / report.md / predictions.csv, print the choices."""
+    """Run nested CV (exercise classifiers, or correctness scorers for 0/1 targets), write
+    report.json / report.md / predictions.csv, print the choices."""
 
-
-    if task != "exercise":
-        raise typer.BadParameter("selects exercise classifiers only", param_hint="--select")
     if inner_folds < 2:
         raise typer.BadParameter("need at least 2 inner folds", param_hint="--inner-folds")
     try:
@@ -37,7 +35,8 @@ def run_nested(
         raise typer.BadParameter(str(e), param_hint="--select") from None
     console = Console()
     cv = nested_cross_validate(data, recipes, k=folds, inner_k=inner_folds, seed=topts.seed,
-                               log=console.print)  # fmt: skip
+                               log=console.print, score_all=score_all)  # fmt: skip
+    result = "scoring" if task == "correctness" else "classification"
     report: dict[str, Any] = {
         "data": str(data), "task": task, "modality": "pose",
         "evaluated_on": {"protocol": f"nested {folds}-fold cross-validation, grouped; "
@@ -46,17 +45,20 @@ def run_nested(
                          "includes_training_subjects": False},
         "cross_validation": {"k": folds,
                              "per_fold_sample_accuracy": cv["per_fold_sample_accuracy"]},
-        "nested_selection": {k: cv[k] for k in ("inner_k", "recipes", "chosen", "folds")},
-        "classification": cv["classification"],
+        "nested_selection": {k: cv[k] for k in ("inner_k", "recipes", "chosen", "folds",
+                                                "candidate_outer") if k in cv},
+        result: cv[result],
     }  # fmt: skip
     acc, level = headline_accuracy(report)
     report = {"accuracy": acc, "accuracy_level": level, **report}
     write_report(out, report)
     pr = cv["predictions"]
     write_predictions(out / "predictions.csv", pr["samples"], pr["predicted"], None,
-                      pr["classes"], None, pr["fold"])  # fmt: skip
+                      pr["classes"], pr["predicted_score"], pr["fold"])  # fmt: skip
     for f, chosen in enumerate(cv["chosen"]):
         console.print(f"fold {f}: chose {chosen!r}")
+    for text, a in cv.get("candidate_outer", {}).items():
+        console.print(f"recipe {text!r} alone on the same folds: {100 * a:.1f} %")
     console.print(
         f"nested {folds}-fold accuracy ({level}): "
         + ("n/a" if acc is None else f"[bold]{100 * acc:.1f} %[/]")

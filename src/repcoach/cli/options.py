@@ -211,14 +211,16 @@ SCORER_INPUTS = typer.Option(
     "--scorer-inputs",
     help="Extra scorer inputs: auto "
     "(repetition duration for --clip-mode reps) | none | duration | "
-    "form (19 push-up form features, MediaPipe-33) | duration+form.",
+    "form (19 push-up form features, MediaPipe-33) | duration+form | signals (21 statistics of "
+    "the 3-D push-up form signals) | form+signals.",
     rich_help_panel=SCORERS,
 )
 SCORER_ARCH = typer.Option(
     "bilstm",
     "--scorer-arch",
-    help="Scorer network: bilstm (pose + extra "
-    "inputs) | mlp (a small MLP on the extra scorer inputs only).",
+    help="Scorer model: bilstm (pose + extra "
+    "inputs) | mlp (a small MLP on the extra scorer inputs only) | forest (a random forest on "
+    "the extra scorer inputs only, kept as Keras layers).",
     rich_help_panel=SCORERS,
 )
 

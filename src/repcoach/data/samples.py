@@ -29,7 +29,12 @@ from typing import Any
 import numpy as np
 from rich.progress import track
 
-from repcoach.data.scorer_inputs import FORM_LAYOUT, span_durations, span_form_features
+from repcoach.data.scorer_inputs import (
+    FORM_LAYOUT,
+    span_durations,
+    span_form_features,
+    span_signal_stats,
+)
 from repcoach.errors import DataError
 from repcoach.io.annotations import load_annotations
 from repcoach.io.dataset_index import scan_dataset
@@ -136,6 +141,9 @@ class Samples:
     # (n, 19) raw push-up form features per sample (repcoach.pose.pushup_form, NaN = unseen),
     # from the aspect-corrected frames the inputs were cut from; None: not MediaPipe-33
     form_features: np.ndarray | None = None
+    # (n, 21) statistics of the 3-D push-up form signals per sample (scorer_inputs
+    # SIGNAL_INPUTS), from the same frames; None: not MediaPipe-33
+    signal_stats: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.X.shape[0])
@@ -161,6 +169,7 @@ class Samples:
             group=self.group[idx], split=self.split[idx], meta=dict(self.meta),
             duration=None if self.duration is None else self.duration[idx],
             form_features=None if self.form_features is None else self.form_features[idx],
+            signal_stats=None if self.signal_stats is None else self.signal_stats[idx],
         )  # fmt: skip
 
     @classmethod
@@ -175,6 +184,8 @@ class Samples:
             duration=cat("duration") if all(p.duration is not None for p in parts) else None,
             form_features=cat("form_features")
             if all(p.form_features is not None for p in parts) else None,
+            signal_stats=cat("signal_stats")
+            if all(p.signal_stats is not None for p in parts) else None,
         )  # fmt: skip
 
     @classmethod
@@ -200,6 +211,7 @@ def _make(
         group=obj(group), split=obj(split), layout=layout,
         duration=None if seq is None else span_durations(seq, bounds),
         form_features=span_form_features(seq, bounds) if form else None,
+        signal_stats=span_signal_stats(seq, bounds) if form else None,
     )  # fmt: skip
 
 

@@ -22,6 +22,12 @@ Channels (names stored in config.json ``scorer_inputs``, in this order):
   for a typical push-up: the rounded median over the 165 PushFit clips (none of which has an
   unmeasurable feature, so the fill does not touch the PushFit figures). MediaPipe-33 only:
   any other layout is a :class:`~repcoach.errors.DataError`.
+- ``form3_<statistic>_<signal>`` (:data:`SIGNAL_INPUTS`, ``--scorer-inputs signals``): the
+  median, 10th and 90th percentile over time of the 7 per-frame push-up form signals measured
+  with MediaPipe's depth too (:func:`~repcoach.pose.pushup_signals.form_signals` with ``dims=3``,
+  scaled by its fixed constants; :func:`~repcoach.pose.pushup_signals.signal_statistics`): 21
+  channels, as the PushFit bench's best single candidate uses them. Frames without a pose are
+  skipped; no pose at all gives the reference plank (0). MediaPipe-33 only.
 
 Seconds come from the frame timestamps (:func:`span_durations`), form features from the frames
 (:func:`span_form_features`), in training (each sample's ``[start, end)`` frames,
@@ -40,6 +46,7 @@ import numpy as np
 
 from repcoach.errors import DataError
 from repcoach.pose.pushup_form import FEATURES, feature_vector, pushup_form_features
+from repcoach.pose.pushup_signals import SIGNAL_STATS, SIGNALS, form_signals, signal_statistics
 from repcoach.types import PoseSequence
 
 LOG_DURATION = "log_duration"
@@ -48,9 +55,16 @@ LOG_RELATIVE_DURATION = "log_relative_duration"
 DURATION_INPUTS: tuple[str, ...] = (LOG_DURATION, LOG_RELATIVE_DURATION)
 #: The push-up form channels (``--scorer-inputs form``), in pushup_form.FEATURES order.
 FORM_INPUTS: tuple[str, ...] = tuple(f"form_{f}" for f in FEATURES)
+#: Statistics of the 3-D push-up form signals (``--scorer-inputs signals``), in
+#: signal_statistics order (statistic-major).
+SIGNAL_INPUTS: tuple[str, ...] = tuple(f"form3_{st}_{sig}" for st in SIGNAL_STATS
+                                       for sig in SIGNALS)  # fmt: skip
 #: Every known extra scorer input, in the order they are appended.
-SCORER_INPUTS: tuple[str, ...] = DURATION_INPUTS + FORM_INPUTS
-SCORER_INPUT_MODES = ("auto", "none", "duration", "form", "duration+form")
+SCORER_INPUTS: tuple[str, ...] = DURATION_INPUTS + FORM_INPUTS + SIGNAL_INPUTS
+SCORER_INPUT_MODES = ("auto", "none", "duration", "form", "duration+form", "signals",
+                      "form+signals")  # fmt: skip
+#: Resampled length of a span's form signals before their statistics.
+SIGNAL_LENGTH = 64
 #: The only skeleton the form features are defined on.
 FORM_LAYOUT = "mediapipe33"
 
@@ -79,7 +93,8 @@ FORM_SCALE: dict[str, tuple[float, float]] = {
 def resolve_scorer_inputs(mode: str, clip_mode: str | None, has_durations: bool = True):
     """Channel names for a ``--scorer-inputs`` mode: ``none`` -> (), ``duration`` -> both
     duration channels, ``form`` -> the push-up form channels, ``duration+form`` -> both
-    families, ``auto`` -> the duration channels for repetition models (``clip_mode``
+    families, ``signals`` -> the 3-D form-signal statistics, ``form+signals`` -> form channels
+    and those statistics, ``auto`` -> the duration channels for repetition models (``clip_mode``
     ``reps``) when durations are known, else () (a window's length is fixed, so it says
     nothing)."""
     if mode not in SCORER_INPUT_MODES:
@@ -88,6 +103,10 @@ def resolve_scorer_inputs(mode: str, clip_mode: str | None, has_durations: bool 
         return ()
     if mode == "form":
         return FORM_INPUTS
+    if mode == "signals":
+        return SIGNAL_INPUTS
+    if mode == "form+signals":
+        return FORM_INPUTS + SIGNAL_INPUTS
     if mode in ("duration", "duration+form"):
         if not has_durations:
             raise ValueError(f"scorer inputs {mode!r} need sample durations (timestamps)")
@@ -167,7 +186,7 @@ def check_form_layout(layout: str, where: Any = None) -> None:
     """DataError unless ``layout`` is the skeleton the form features are defined on."""
     if layout != FORM_LAYOUT:
         raise DataError(
-            f"the 'form' scorer inputs (push-up form features) need the {FORM_LAYOUT} layout, "
+            f"the push-up form scorer inputs (form, signals) need the {FORM_LAYOUT} layout, "
             f"got {layout!r}", where,
         )  # fmt: skip
 
@@ -182,6 +201,19 @@ def span_form_features(seq: PoseSequence, spans: Sequence[tuple[int, int]]) -> n
         for i, (s, e) in enumerate(spans):
             out[i] = feature_vector(pushup_form_features(seq, int(s), int(e)))
     return out
+
+
+def span_signal_stats(seq: PoseSequence, spans: Sequence[tuple[int, int]]) -> np.ndarray:
+    """``(len(spans), len(SIGNAL_INPUTS))`` statistics of the 3-D push-up form signals of each
+    ``[start, end)`` span of ``seq`` (MediaPipe-33, aspect-corrected)."""
+    check_form_layout(seq.layout.name, seq.source)
+    out = np.empty((len(spans), len(SIGNAL_INPUTS)), dtype=np.float64)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # nan-statistics of unseen joints
+        for i, (s, e) in enumerate(spans):
+            sig = form_signals(seq.slice(int(s), int(e)), length=SIGNAL_LENGTH, dims=3)
+            out[i] = signal_statistics(sig)
+    return np.nan_to_num(out)
 
 
 def form_values(names: Sequence[str], features: np.ndarray) -> np.ndarray:
@@ -205,10 +237,12 @@ def form_values(names: Sequence[str], features: np.ndarray) -> np.ndarray:
 def extra_values(
     names: Sequence[str], n: int, durations: np.ndarray | None = None,
     clip_ids: Sequence[Any] | None = None, form: np.ndarray | None = None,
+    signals: np.ndarray | None = None,
 ) -> np.ndarray:  # fmt: skip
     """``(n, len(names))`` channel values, in ``names`` order, of ``n`` samples from their
-    ``durations`` (seconds; ``clip_ids`` group one recording's samples) and raw ``form``
-    features, each needed only when a name of its family is asked for."""
+    ``durations`` (seconds; ``clip_ids`` group one recording's samples), raw ``form``
+    features and 3-D form-signal statistics ``signals``, each needed only when a name of its
+    family is asked for."""
     unknown = [x for x in names if x not in SCORER_INPUTS]
     if unknown:
         raise ValueError(f"unknown scorer input(s) {unknown}")
@@ -224,6 +258,12 @@ def extra_values(
         if form is None:
             raise ValueError("the form scorer inputs need push-up form features")
         columns.update(zip(form_names, form_values(form_names, form).T, strict=True))
+    if set(names) & set(SIGNAL_INPUTS):
+        sig = None if signals is None else np.asarray(signals, np.float32)
+        if sig is None or sig.ndim != 2 or sig.shape[1] != len(SIGNAL_INPUTS):
+            raise ValueError(f"the signals scorer inputs need ({n}, {len(SIGNAL_INPUTS)}) "
+                             "form-signal statistics")  # fmt: skip
+        columns.update(zip(SIGNAL_INPUTS, sig.T, strict=True))
     if not names:
         return np.zeros((n, 0), np.float32)
     out = np.stack([columns[x] for x in names], axis=1).astype(np.float32)
@@ -239,7 +279,8 @@ def span_values(
     them; form features from each span's frames of ``seq``)."""
     durations = span_durations(seq, spans) if set(names) & set(DURATION_INPUTS) else None
     form = span_form_features(seq, spans) if set(names) & set(FORM_INPUTS) else None
-    return extra_values(names, len(spans), durations, ["clip"] * len(spans), form)
+    signals = span_signal_stats(seq, spans) if set(names) & set(SIGNAL_INPUTS) else None
+    return extra_values(names, len(spans), durations, ["clip"] * len(spans), form, signals)
 
 
 def samples_values(names: Sequence[str], samples: Any) -> np.ndarray | None:
@@ -252,12 +293,14 @@ def samples_values(names: Sequence[str], samples: Any) -> np.ndarray | None:
     if dur is None and set(names) & set(DURATION_INPUTS):
         raise ValueError("these samples carry no durations; the scorer inputs need them")
     form = getattr(samples, "form_features", None)
-    if set(names) & set(FORM_INPUTS):
-        check_form_layout(samples.layout, (samples.meta or {}).get("root"))
-        if form is None:
-            raise ValueError("these samples carry no push-up form features; the scorer inputs "
-                             "need them")  # fmt: skip
-    return extra_values(names, len(samples), dur, samples.clip_id, form)
+    signals = getattr(samples, "signal_stats", None)
+    for family, values in ((FORM_INPUTS, form), (SIGNAL_INPUTS, signals)):
+        if set(names) & set(family):
+            check_form_layout(samples.layout, (samples.meta or {}).get("root"))
+            if values is None:
+                raise ValueError("these samples carry no push-up form measurements; the scorer "
+                                 "inputs need them")  # fmt: skip
+    return extra_values(names, len(samples), dur, samples.clip_id, form, signals)
 
 
 def append_channels(x: np.ndarray, values: np.ndarray | None) -> np.ndarray:

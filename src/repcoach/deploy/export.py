@@ -28,6 +28,7 @@ from repcoach.data.scorer_inputs import (
     FORM_SCALE,
     LOG_DURATION,
     LOG_RELATIVE_DURATION,
+    SIGNAL_INPUTS,
     append_channels,
     samples_values,
 )
@@ -342,7 +343,8 @@ def synthetic_extra_values(n: int, names: tuple[str, ...] | list[str], seed: int
     """``(n, len(names))`` plausible values of the scorers' extra inputs for parity checks:
     repetitions of 0.5-4 s (``log_duration``) and 0.55-1.35 times the set's median
     (``log_relative_duration``); push-up form channels within 15 % of their typical value
-    (:data:`~repcoach.data.scorer_inputs.FORM_SCALE`'s fill, scaled)."""
+    (:data:`~repcoach.data.scorer_inputs.FORM_SCALE`'s fill, scaled); the 3-D form-signal
+    statistics within one "clearly different" step of the reference plank (-1 to 1)."""
 
     rng = np.random.default_rng(seed + 1)
     ranges = {LOG_DURATION: (np.log(0.5), np.log(4.0)),
@@ -350,6 +352,7 @@ def synthetic_extra_values(n: int, names: tuple[str, ...] | list[str], seed: int
     for feature, (divisor, typical) in FORM_SCALE.items():
         lo, hi = sorted((0.85 * typical / divisor, 1.15 * typical / divisor))
         ranges[f"form_{feature}"] = (lo, hi)
+    ranges.update({name: (-1.0, 1.0) for name in SIGNAL_INPUTS})
     cols = []
     for name in names:
         if name not in ranges:

@@ -13,6 +13,7 @@ from repcoach.data.splits import subject_kfold, subject_split
 from repcoach.evaluation.metrics import classification_section, scoring_section
 from repcoach.models.train import (
     TrainOptions,
+    early_stops,
     make_augmenter,
     make_classifier,
     make_scorer_set,
@@ -56,12 +57,15 @@ def cross_validate(
             continue
         done[te] = True
         fold_of[te] = f
-        inner = subject_split(
-            samples.subject[tr_all], samples.y[tr_all], (1 - val_fraction, val_fraction, 0.0),
-            seed=options.seed + f, groups=groups[tr_all],
-        )  # fmt: skip
-        tr, va, ts = (samples.subset(tr_all[inner["train"]]),
-                      samples.subset(tr_all[inner["val"]]), samples.subset(te))  # fmt: skip
+        if early_stops(options):
+            inner = subject_split(
+                samples.subject[tr_all], samples.y[tr_all], (1 - val_fraction, val_fraction, 0.0),
+                seed=options.seed + f, groups=groups[tr_all],
+            )  # fmt: skip
+            a, v = tr_all[inner["train"]], tr_all[inner["val"]]
+        else:  # nothing to stop early: train on the whole training part
+            a, v = tr_all, tr_all[:0]
+        tr, va, ts = samples.subset(a), samples.subset(v), samples.subset(te)
         if options.task == "exercise":
             clf = make_classifier(options, augment, samples).fit(tr.X, tr.y, va.X, va.y)
             p = clf.predict_proba(ts.X)
@@ -76,7 +80,7 @@ def cross_validate(
         else:
             sset = make_scorer_set(options, augment, extra_names).fit(
                 tr.X, tr.y, tr.score, va.X, va.y, va.score,
-                extra=sel(tr_all[inner["train"]]), extra_val=sel(tr_all[inner["val"]]),
+                extra=sel(a), extra_val=sel(v),
             )  # fmt: skip
             score[te] = sset.predict(ts.X, ts.y, sel(te))
             epochs_run.append(max(len(s.history_["loss"]) for s in sset.scorers.values()))

@@ -20,6 +20,12 @@ shape as every scorer, so evaluation, export and analysis need no special case; 
 standardises the features with the training values' mean and variance (stored in the layer's
 config, so ``.keras`` / ``.h5`` reload and TFLite export with builtin ops work). No augmentation
 (it would touch only the pose channels, which the MLP ignores).
+
+``arch="forest"`` (:func:`build_extra_forest`) fits a scikit-learn random forest regressor on the
+same extra channels (no epochs; the validation part only reports) and keeps it as frozen builtin
+Keras layers (:mod:`repcoach.models.forest`), so it saves, reloads, exports and runs in LiteRT
+like the networks. On PushFit's grouped folds a forest on form statistics beat the MLP (see
+docs/rocket.md).
 """
 
 from __future__ import annotations
@@ -29,15 +35,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.ensemble import RandomForestRegressor
 
 from repcoach.data.scorer_inputs import SCORER_INPUTS, append_channels
 from repcoach.models.augment import Augmenter
 from repcoach.models.base import KerasEstimator
 from repcoach.models.classifier import build_bilstm
 from repcoach.models.fitting import fit_keras_model, keras_module, predict_batched
+from repcoach.models.forest import forest_arrays, forest_block
 
-#: Scorer networks: the BiLSTM on pose + extra channels, or an MLP on the extra channels only.
-SCORER_ARCHITECTURES = ("bilstm", "mlp")
+#: Scorer models: the BiLSTM on pose + extra channels, or an MLP or a random forest on the extra
+#: channels only.
+SCORER_ARCHITECTURES = ("bilstm", "mlp", "forest")
+#: Scorers that read only the extra channels (they need extra inputs).
+EXTRA_ONLY_ARCHITECTURES = ("mlp", "forest")
 #: Adam learning rate the training driver gives the mlp scorer: 337 weights and a few batches
 #: per epoch (PushFit: 4) still lost training and validation loss at epoch 100 with 1e-3.
 MLP_LEARNING_RATE = 1e-2
@@ -57,11 +68,7 @@ def build_extra_mlp(
     if k == 0:
         raise ValueError("the mlp scorer reads only the extra inputs; it needs at least one")
     reg = keras.regularizers.L2(l2) if l2 else None
-    inp = keras.Input(shape=(seq_len, n_features + k), name="pose")
-    x = keras.layers.Cropping1D((0, seq_len - 1), name="first_frame")(inp)
-    x = keras.layers.Permute((2, 1), name="channels_first")(x)
-    x = keras.layers.Cropping1D((n_features, 0), name="extra_channels")(x)
-    x = keras.layers.Flatten(name="extra_inputs")(x)
+    inp, x = _extra_inputs(seq_len, n_features, k)
     x = keras.layers.Normalization(mean=np.asarray(mean, np.float32).tolist(),
                                    variance=np.asarray(variance, np.float32).tolist(),
                                    name="standardize")(x)  # fmt: skip
@@ -70,6 +77,26 @@ def build_extra_mlp(
         x = keras.layers.Dropout(dropout, name=f"dropout{i}")(x)
     out = keras.layers.Dense(1, activation="sigmoid", kernel_regularizer=reg, name="output")(x)
     return keras.Model(inp, out, name=name)
+
+
+def _extra_inputs(seq_len: int, n_features: int, k: int) -> tuple[Any, Any]:
+    """Keras input ``(seq_len, n_features + k)`` and its ``k`` extra channels of frame 0
+    (Cropping1D, Permute, Cropping1D, Flatten: built-in layers only, no Lambda)."""
+    keras = keras_module()
+    inp = keras.Input(shape=(seq_len, n_features + k), name="pose")
+    x = keras.layers.Cropping1D((0, seq_len - 1), name="first_frame")(inp)
+    x = keras.layers.Permute((2, 1), name="channels_first")(x)
+    x = keras.layers.Cropping1D((n_features, 0), name="extra_channels")(x)
+    return inp, keras.layers.Flatten(name="extra_inputs")(x)
+
+
+def build_extra_forest(seq_len: int, n_features: int, forest: Any, name: str = "scorer_forest"):
+    """Input ``(seq_len, n_features + k)`` -> the ``k`` extra channels of frame 0 -> the fitted
+    scikit-learn ``forest`` as frozen layers (:func:`repcoach.models.forest.forest_block`) ->
+    its mean leaf value, ``(1,)``. Not compiled (nothing to train)."""
+    keras = keras_module()
+    inp, x = _extra_inputs(seq_len, n_features, int(forest.n_features_in_))
+    return keras.Model(inp, forest_block(forest_arrays(forest), x), name=name)
 
 
 def _mean_variance(extra: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -113,9 +140,10 @@ class CorrectnessScorer(KerasEstimator):
     ``label`` (the exercise) gates flip augmentation. ``extra_inputs``: names of extra
     constant channels (:data:`~repcoach.data.scorer_inputs.SCORER_INPUTS`) whose ``(n, k)``
     values are passed to :meth:`fit` / :meth:`predict` as ``extra``. ``arch``: ``"bilstm"``
-    (pose + extra channels; ``lstm_units`` / ``dense_units``) or ``"mlp"`` (the extra channels
-    only, :func:`build_extra_mlp` with ``mlp_units`` and L2 weight ``l2``; needs
-    ``extra_inputs``). Fitted: ``model_``, ``history_``."""
+    (pose + extra channels; ``lstm_units`` / ``dense_units``), ``"mlp"`` (the extra channels
+    only, :func:`build_extra_mlp` with ``mlp_units`` and L2 weight ``l2``) or ``"forest"`` (the
+    extra channels only, ``n_trees`` trees with ``min_samples_leaf``, :func:`build_extra_forest`);
+    the last two need ``extra_inputs``. Fitted: ``model_``, ``history_``."""
 
     def __init__(
         self,
@@ -136,6 +164,8 @@ class CorrectnessScorer(KerasEstimator):
         arch: str = "bilstm",
         mlp_units: Sequence[int] = (16,),
         l2: float = 1e-3,
+        n_trees: int = 300,
+        min_samples_leaf: int = 3,
     ) -> None:
         self.label = label
         self.lstm_units = lstm_units
@@ -154,21 +184,26 @@ class CorrectnessScorer(KerasEstimator):
         self.arch = arch
         self.mlp_units = mlp_units
         self.l2 = l2
+        self.n_trees = n_trees
+        self.min_samples_leaf = min_samples_leaf
         unknown = [n for n in extra_inputs if n not in SCORER_INPUTS]
         if unknown:
             raise ValueError(f"unknown extra inputs {unknown}; known: {list(SCORER_INPUTS)}")
         if arch not in SCORER_ARCHITECTURES:
             raise ValueError(f"scorer arch must be one of {SCORER_ARCHITECTURES}, got {arch!r}")
-        if arch == "mlp" and not extra_inputs:
-            raise ValueError("the mlp scorer reads only the extra inputs: give extra_inputs "
+        if arch in EXTRA_ONLY_ARCHITECTURES and not extra_inputs:
+            raise ValueError(f"the {arch} scorer reads only the extra inputs: give extra_inputs "
                              "(e.g. the push-up form features)")  # fmt: skip
 
     def to_config(self) -> dict[str, Any]:
-        """JSON parameters; the MLP's own sizes only for ``arch="mlp"`` (as before)."""
+        """JSON parameters; the MLP's own sizes only for ``arch="mlp"`` (as before), the
+        forest's only for ``arch="forest"``."""
         cfg = {k: v for k, v in super().to_config().items() if k != "label"}
-        if self.arch != "mlp":
-            cfg.pop("mlp_units", None)
-            cfg.pop("l2", None)
+        own = {"mlp": ("mlp_units", "l2"), "forest": ("n_trees", "min_samples_leaf")}
+        for arch, names in own.items():
+            if self.arch != arch:
+                for n in names:
+                    cfg.pop(n, None)
         return cfg
 
     def _build(self, x: np.ndarray, extra: np.ndarray | None) -> Any:
@@ -204,6 +239,8 @@ class CorrectnessScorer(KerasEstimator):
             raise ValueError(f"X must be (n, seq_len, n_features) with n scores; got {x.shape}")
         if not np.isfinite(s).all() or s.min() < 0 or s.max() > 1:
             raise ValueError("scores must be finite and in [0, 1]")
+        if self.arch == "forest":
+            return self._fit_forest(x, s, extra, x_val, scores_val, extra_val)
         keras.utils.set_random_seed(self.seed)
         model = self._build(x, extra)
         model.compile(
@@ -224,6 +261,26 @@ class CorrectnessScorer(KerasEstimator):
             min_epochs=self.min_epochs,
         )  # fmt: skip
         self.model_ = model
+        return self
+
+    def _fit_forest(
+        self, x: np.ndarray, s: np.ndarray, extra: np.ndarray | None, x_val: np.ndarray | None,
+        scores_val: Sequence[float] | None, extra_val: np.ndarray | None,
+    ) -> CorrectnessScorer:  # fmt: skip
+        """Fit the random forest on the extra inputs and keep it as a Keras model; the history
+        records the training (and validation) mean squared error as one "epoch"."""
+        e = np.asarray(extra, np.float32)
+        forest = RandomForestRegressor(
+            n_estimators=self.n_trees, min_samples_leaf=self.min_samples_leaf,
+            max_features="sqrt", random_state=self.seed, n_jobs=1,
+        ).fit(e, s)  # fmt: skip
+        name = f"scorer_{self.label or 'exercise'}"
+        self.model_ = build_extra_forest(x.shape[1], x.shape[2] - e.shape[1], forest, name)
+        self.history_ = {"loss": [float(np.mean((forest.predict(e) - s) ** 2))]}
+        if x_val is not None and scores_val is not None and len(x_val):
+            sv = np.asarray(scores_val, np.float32)
+            pv = forest.predict(np.asarray(extra_val, np.float32))
+            self.history_["val_loss"] = [float(np.mean((pv - sv) ** 2))]
         return self
 
     @classmethod

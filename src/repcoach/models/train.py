@@ -23,6 +23,7 @@ from repcoach.models.augment import SYMMETRIC_EXERCISES, Augmenter
 from repcoach.models.classifier import PoseClassifier, arch_members
 from repcoach.models.folder import load_model_config, save_model_dir
 from repcoach.models.scorer import (
+    EXTRA_ONLY_ARCHITECTURES,
     MLP_LEARNING_RATE,
     SCORER_ARCHITECTURES,
     CorrectnessScorer,
@@ -61,7 +62,7 @@ class TrainOptions:
     scorer_epochs: int | None = None  # None: same as epochs
     scorers: bool = True
     scorer_inputs: str = "auto"  # auto | none | duration | form | duration+form (scorer_inputs.py)
-    scorer_arch: str = "bilstm"  # or mlp: a small MLP on the extra scorer inputs only (scorer.py)
+    scorer_arch: str = "bilstm"  # or mlp / forest: on the extra scorer inputs only (scorer.py)
     augment: bool = True
     fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
     seed: int = 0
@@ -81,9 +82,10 @@ class TrainOptions:
         if self.scorer_arch not in SCORER_ARCHITECTURES:
             raise ValueError(f"scorer arch must be one of {SCORER_ARCHITECTURES}, got "
                              f"{self.scorer_arch!r}")  # fmt: skip
-        if self.scorer_arch == "mlp" and self.scorer_inputs == "none":
-            raise ValueError("scorer arch 'mlp' reads only the extra scorer inputs; 'none' "
-                             "gives it nothing (use form, duration or duration+form)")  # fmt: skip
+        if self.scorer_arch in EXTRA_ONLY_ARCHITECTURES and self.scorer_inputs == "none":
+            raise ValueError(f"scorer arch {self.scorer_arch!r} reads only the extra scorer "
+                             "inputs; 'none' gives it nothing (use form, signals or "
+                             "duration)")  # fmt: skip
         if not 0.0 <= self.occlusion <= 1.0:
             raise ValueError(f"occlusion must be a probability in [0, 1], got {self.occlusion}")
         for name, hi in (("roll_deg", 90.0), ("stretch", 0.9), ("time_warp", 2.0)):
@@ -166,6 +168,12 @@ def make_scorer_set(options: TrainOptions, augment: Any, extra_names: Any, **kw:
     )  # fmt: skip
 
 
+def early_stops(options: TrainOptions) -> bool:
+    """Whether training holds out a validation part to stop early: not for the forest scorer,
+    which fits once (cross-validation then trains it on the whole training part)."""
+    return not (options.task == "correctness" and options.scorer_arch == "forest")
+
+
 def _scorer_lr(options: TrainOptions) -> float:
     """The scorers' learning rate: the classifier's, or MLP_LEARNING_RATE for the mlp."""
 
@@ -179,9 +187,10 @@ def scorer_extra_inputs(
     and their values for every sample (durations over whole recordings, then split)."""
 
     names = resolve_scorer_inputs(options.scorer_inputs, clip_mode, samples.duration is not None)
-    if options.scorer_arch == "mlp" and not names:
-        raise DataError(f"scorer arch 'mlp' reads only the extra scorer inputs, and scorer "
-                        f"inputs {options.scorer_inputs!r} give none for clip mode "
+    if options.scorer_arch in EXTRA_ONLY_ARCHITECTURES and not names:
+        raise DataError(f"scorer arch {options.scorer_arch!r} reads only the extra scorer "
+                        f"inputs, and scorer inputs {options.scorer_inputs!r} give none for "
+                        f"clip mode "
                         f"{clip_mode!r}: use --scorer-inputs form (or duration)")  # fmt: skip
     return names, samples_values(names, samples)
 
@@ -192,6 +201,11 @@ def _scorer_record(options: TrainOptions, extra_names: Any) -> dict[str, Any]:
     if options.scorer_arch == "mlp":
         p = CorrectnessScorer(extra_inputs=extra_names, arch="mlp").to_config()
         net = {"mlp_units": p["mlp_units"], "l2": p["l2"]}
+    elif options.scorer_arch == "forest":
+        p = CorrectnessScorer(extra_inputs=extra_names, arch="forest").to_config()
+        return {"arch": "forest", "n_trees": p["n_trees"],
+                "min_samples_leaf": p["min_samples_leaf"], "max_features": "sqrt",
+                "extra_inputs": list(extra_names)}  # fmt: skip
     else:
         net = {"lstm_units": options.scorer_lstm_units,
                "dense_units": list(options.scorer_dense_units)}  # fmt: skip

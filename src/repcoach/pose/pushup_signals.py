@@ -116,6 +116,19 @@ def form_signals(
                     axis=1).astype(np.float32)  # fmt: skip
 
 
+#: Statistics over time of each form signal (:func:`signal_statistics`), in output order.
+SIGNAL_STATS: tuple[str, ...] = ("median", "p10", "p90")
+
+
+def signal_statistics(sig: np.ndarray) -> np.ndarray:
+    """``(..., T, C)`` form signals -> ``(..., 3 C)``: per channel the median, 10th and 90th
+    percentile over time, statistic-major (all medians, then p10s, then p90s): a clip's level
+    (how sagged, how deep) without its timing, for models on fixed-size vectors."""
+    x = np.asarray(sig, np.float64)
+    return np.concatenate([np.median(x, axis=-2), np.percentile(x, 10, axis=-2),
+                           np.percentile(x, 90, axis=-2)], axis=-1)  # fmt: skip
+
+
 def zscore_per_clip(x: np.ndarray, floor: float = 0.05) -> np.ndarray:
     """Each clip's channels to zero mean and unit deviation over time (``x``: ``(T, C)`` or
     ``(n, T, C)``); a deviation under ``floor`` (a still channel) divides by ``floor``."""

@@ -1,0 +1,64 @@
+"""The ``forest`` scorer: a random forest on the extra channels only, kept as Keras layers; it
+learns, ignores the pose channels, saves and reloads from .keras and .h5 like any scorer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers.scorers import toy_extra as toy
+from repcoach.data.scorer_inputs import SIGNAL_INPUTS
+from repcoach.models.scorer import CorrectnessScorer
+
+NAMES = SIGNAL_INPUTS[:3]
+
+
+@pytest.fixture(scope="module")
+def fitted() -> CorrectnessScorer:
+    x, e, s = toy(240, 0)
+    xv, ev, sv = toy(60, 1)
+    return CorrectnessScorer(label="pushup", arch="forest", extra_inputs=NAMES, n_trees=50,
+                             seed=0).fit(x, s, xv, sv, extra=e, extra_val=ev)  # fmt: skip
+
+
+def test_forest_learns_from_the_extra_channels_only(fitted):
+    x, e, s = toy(200, 2)
+    pred = fitted.predict(x, e)
+    assert float(np.mean((pred >= 0.5) == (s >= 0.5))) > 0.85  # chance is about 0.5
+    assert pred.min() >= 0 and pred.max() <= 1
+    other = np.random.default_rng(9).normal(size=x.shape).astype(np.float32)
+    np.testing.assert_allclose(fitted.predict(other, e), pred, atol=1e-6)
+    assert fitted.model_.input_shape[1:] == (30, 6 + len(NAMES))
+    cfg = fitted.to_config()
+    assert (cfg["arch"], cfg["n_trees"], cfg["min_samples_leaf"]) == ("forest", 50, 3)
+    assert "mlp_units" not in cfg and "n_trees" not in CorrectnessScorer().to_config()
+    # one "epoch": training and validation mean squared error
+    assert set(fitted.history_) == {"loss", "val_loss"} and len(fitted.history_["loss"]) == 1
+    assert fitted.history_["loss"][0] < fitted.history_["val_loss"][0]
+
+
+def test_forest_is_deterministic_for_a_seed():
+    x, e, s = toy(120, 3)
+    a = CorrectnessScorer(arch="forest", extra_inputs=NAMES, n_trees=20, seed=4).fit(
+        x, s, extra=e)
+    b = CorrectnessScorer(arch="forest", extra_inputs=NAMES, n_trees=20, seed=4).fit(
+        x, s, extra=e)
+    np.testing.assert_array_equal(a.predict(x, e), b.predict(x, e))
+
+
+def test_forest_saves_and_reloads(fitted, tmp_path):
+    from helpers.scorers import assert_folder_round_trip
+
+    x, e, _ = toy(16, 3)
+    assert_folder_round_trip(fitted, x, e, NAMES, tmp_path / "m")
+
+
+def test_bad_forest_options():
+    from repcoach.models.train import TrainOptions
+
+    with pytest.raises(ValueError, match="forest"):
+        CorrectnessScorer(arch="forest")  # no extra inputs: nothing to read
+    with pytest.raises(ValueError, match="none"):
+        TrainOptions(scorer_arch="forest", scorer_inputs="none")
+    with pytest.raises(ValueError, match="signals"):
+        TrainOptions(scorer_inputs="shapes")

@@ -183,7 +183,8 @@ def nested_cross_validate(
 ) -> dict[str, Any]:
     """Outer ``k`` grouped folds; inside each, ``inner_k`` grouped folds choose the recipe.
 
-    Returns pooled outer figures (``classification``), per fold the inner accuracy of every
+    Returns pooled outer figures (``classification``; ``scoring`` for correctness scorers),
+    per fold the inner accuracy of every
     recipe, the chosen recipe and its outer accuracy, and ``predictions`` as
     :func:`~repcoach.models.train.cross_validate`. ``samples_for`` loads the samples of a
     recipe's sample options (default :func:`repcoach.data.samples.load_samples` on ``data``); all

@@ -21,11 +21,11 @@ standardises the features with the training values' mean and variance (stored in
 config, so ``.keras`` / ``.h5`` reload and TFLite export with builtin ops work). No augmentation
 (it would touch only the pose channels, which the MLP ignores).
 
-``arch="forest"`` (:func:`build_extra_forest`) fits a scikit-learn random forest regressor on the
-same extra channels (no epochs; the validation part only reports) and keeps it as frozen builtin
-Keras layers (:mod:`repcoach.models.forest`), so it saves, reloads, exports and runs in LiteRT
-like the networks. On PushFit's grouped folds a forest on form statistics beat the MLP (see
-docs/rocket.md).
+``arch="forest"`` (:func:`build_extra_forest`) fits a scikit-learn random forest regressor on
+the same extra channels (no epochs, so the validation samples are fitted too) and keeps it as
+frozen builtin Keras layers (:mod:`repcoach.models.forest`), so it saves, reloads, exports and
+runs in LiteRT like the networks. On PushFit's grouped folds a forest on form statistics beat
+the MLP (see docs/rocket.md).
 """
 
 from __future__ import annotations
@@ -267,9 +267,17 @@ class CorrectnessScorer(KerasEstimator):
         self, x: np.ndarray, s: np.ndarray, extra: np.ndarray | None, x_val: np.ndarray | None,
         scores_val: Sequence[float] | None, extra_val: np.ndarray | None,
     ) -> CorrectnessScorer:  # fmt: skip
-        """Fit the random forest on the extra inputs and keep it as a Keras model; the history
-        records the training (and validation) mean squared error as one "epoch"."""
+        """Fit the random forest on the extra inputs of the training and validation samples (it
+        has nothing to stop early, so validation samples are training data: ``val_in_fit_``,
+        as the rocket classifier) and keep it as a Keras model; the history records the
+        training mean squared error as one "epoch"."""
         e = np.asarray(extra, np.float32)
+        if x_val is not None and scores_val is not None and len(x_val):
+            e = np.concatenate([e, np.asarray(extra_val, np.float32)])
+            s = np.concatenate([s, np.asarray(scores_val, np.float32)])
+            self.val_in_fit_ = True
+        else:
+            self.val_in_fit_ = False
         forest = RandomForestRegressor(
             n_estimators=self.n_trees, min_samples_leaf=self.min_samples_leaf,
             max_features="sqrt", random_state=self.seed, n_jobs=1,
@@ -277,10 +285,6 @@ class CorrectnessScorer(KerasEstimator):
         name = f"scorer_{self.label or 'exercise'}"
         self.model_ = build_extra_forest(x.shape[1], x.shape[2] - e.shape[1], forest, name)
         self.history_ = {"loss": [float(np.mean((forest.predict(e) - s) ** 2))]}
-        if x_val is not None and scores_val is not None and len(x_val):
-            sv = np.asarray(scores_val, np.float32)
-            pv = forest.predict(np.asarray(extra_val, np.float32))
-            self.history_["val_loss"] = [float(np.mean((pv - sv) ** 2))]
         return self
 
     @classmethod

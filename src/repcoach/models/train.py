@@ -264,7 +264,8 @@ def train_model_dir(
             tr.X, tr.y, tr.score, va.X, va.y, va.score, extra=ex["train"], extra_val=ex["val"]
         )
         history["scorers"] = {k: s.history_ for k, s in scorer_set.scorers.items()}
-        if len(va):
+        fitted_val = any(getattr(sc, "val_in_fit_", False) for sc in scorer_set.scorers.values())
+        if len(va) and not fitted_val:  # the forest fits the validation samples too
             pred = scorer_set.predict(va.X, va.y, ex["val"])
             for label in scorer_set.scorers:
                 m = (va.y == label) & np.isfinite(va.score)

@@ -67,3 +67,17 @@ def test_bad_forest_options():
         TrainOptions(scorer_arch="forest", scorer_inputs="none")
     with pytest.raises(ValueError, match="signals"):
         TrainOptions(scorer_inputs="shapes")
+
+
+def test_scorer_set_counts_the_validation_samples_a_forest_fits():
+    """A label with 3 training and 2 validation samples gets a forest (it fits all 5) but no
+    MLP (whose validation samples only stop it early): the 4-sample minimum counts what each
+    model learns from."""
+    from repcoach.models.scorer import ScorerSet
+
+    x, e, s = toy(5, 4)
+    labels = np.array(["pushup"] * 5, dtype=object)
+    for arch, expect in (("forest", True), ("mlp", False)):
+        sset = ScorerSet(extra_inputs=NAMES, arch=arch, epochs=1, n_trees=5).fit(
+            x[:3], labels[:3], s[:3], x[3:], labels[3:], s[3:], extra=e[:3], extra_val=e[3:])
+        assert ("pushup" in sset) is expect, arch

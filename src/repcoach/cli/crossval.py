@@ -116,6 +116,9 @@ def crossval_cmd(
     """k-fold cross-validation by participant/clip/group: every sample is tested once, by a
     model that never saw its group. Writes report.json / report.md / PNGs (no model is kept).
     With --select, nested cross-validation chooses among recipes (repcoach.evaluation.nested)."""
+    if score_all and select is None:
+        raise typer.BadParameter("scores the recipes of --select: add --select",
+                                 param_hint="--score-all")  # fmt: skip
     if o.check_modality(modality) == "imu":
         o.refuse(ctx, {**o.POSE_ONLY, "group_col": "--group-col", "task": "--task"}, "pose")
         imu_crossval(
@@ -146,9 +149,6 @@ def crossval_cmd(
     o.refuse(ctx, o.IMU_ONLY, "imu")
     if folds < 2:
         raise typer.BadParameter("need at least 2 folds", param_hint="--folds")
-    if score_all and select is None:
-        raise typer.BadParameter("scores the recipes of --select: add --select",
-                                 param_hint="--score-all")  # fmt: skip
     sopts, topts = o.pose_options(ctx.params)
     if select is not None:
         run_nested(data, out, select, sopts, topts, folds, inner_folds, task, score_all)
@@ -249,9 +249,6 @@ def imu_crossval(
 ) -> None:
     """Cross-subject evaluation of the IMU classifier: per-window and per-clip (vote) accuracy;
     with ``select``, nested selection among recipes (:mod:`repcoach.imu.nested`)."""
-    if score_all and select is None:
-        raise typer.BadParameter("scores the recipes of --select: add --select",
-                                 param_hint="--score-all")
     if select is not None:
         if features != "windows" or fold:
             raise typer.BadParameter("--select works on windows, leave-one-subject-out "

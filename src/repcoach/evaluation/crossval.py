@@ -13,7 +13,6 @@ from repcoach.data.splits import subject_kfold, subject_split
 from repcoach.evaluation.metrics import classification_section, scoring_section
 from repcoach.models.train import (
     TrainOptions,
-    early_stops,
     make_augmenter,
     make_classifier,
     make_scorer_set,
@@ -57,14 +56,11 @@ def cross_validate(
             continue
         done[te] = True
         fold_of[te] = f
-        if early_stops(options):
-            inner = subject_split(
-                samples.subject[tr_all], samples.y[tr_all], (1 - val_fraction, val_fraction, 0.0),
-                seed=options.seed + f, groups=groups[tr_all],
-            )  # fmt: skip
-            a, v = tr_all[inner["train"]], tr_all[inner["val"]]
-        else:  # nothing to stop early: train on the whole training part
-            a, v = tr_all, tr_all[:0]
+        inner = subject_split(
+            samples.subject[tr_all], samples.y[tr_all], (1 - val_fraction, val_fraction, 0.0),
+            seed=options.seed + f, groups=groups[tr_all],
+        )  # fmt: skip
+        a, v = tr_all[inner["train"]], tr_all[inner["val"]]
         tr, va, ts = samples.subset(a), samples.subset(v), samples.subset(te)
         if options.task == "exercise":
             clf = make_classifier(options, augment, samples).fit(tr.X, tr.y, va.X, va.y)

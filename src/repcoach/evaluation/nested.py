@@ -31,7 +31,6 @@ from repcoach.errors import DataError
 from repcoach.evaluation.metrics import classification_section, scoring_section
 from repcoach.models.train import (
     TrainOptions,
-    early_stops,
     make_augmenter,
     make_classifier,
     make_scorer_set,
@@ -130,17 +129,14 @@ def fit_predict(
 ) -> np.ndarray:
     """Train ``options``' classifier (``task="correctness"``: its scorers) on ``train_idx`` (a
     grouped validation part of it drives early stopping, as
-    :func:`~repcoach.evaluation.crossval.cross_validate`) and predict ``test_idx``: class names,
-    or scores in [0, 1]."""
+    :func:`~repcoach.evaluation.crossval.cross_validate`; models without epochs fit it too)
+    and predict ``test_idx``: class names, or scores in [0, 1]."""
 
-    if early_stops(options):
-        groups = group_values(samples)
-        inner = subject_split(samples.subject[train_idx], samples.y[train_idx],
-                              (1 - val_fraction, val_fraction, 0.0), seed=seed,
-                              groups=groups[train_idx])  # fmt: skip
-        a, v = train_idx[inner["train"]], train_idx[inner["val"]]
-    else:  # nothing to stop early: train on the whole training part
-        a, v = train_idx, train_idx[:0]
+    groups = group_values(samples)
+    inner = subject_split(samples.subject[train_idx], samples.y[train_idx],
+                          (1 - val_fraction, val_fraction, 0.0), seed=seed,
+                          groups=groups[train_idx])  # fmt: skip
+    a, v = train_idx[inner["train"]], train_idx[inner["val"]]
     tr, va, te = samples.subset(a), samples.subset(v), samples.subset(test_idx)
     augment = make_augmenter(samples, options)
     opts = replace(options, seed=seed)

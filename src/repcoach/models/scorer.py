@@ -49,9 +49,13 @@ from repcoach.models.forest import forest_arrays, forest_block
 SCORER_ARCHITECTURES = ("bilstm", "mlp", "forest")
 #: Scorers that read only the extra channels (they need extra inputs).
 EXTRA_ONLY_ARCHITECTURES = ("mlp", "forest")
+#: Scorers with nothing to stop early, which fit their validation samples too (``val_in_fit_``).
+VALIDATION_FITTED_ARCHITECTURES = ("forest",)
 #: Adam learning rate the training driver gives the mlp scorer: 337 weights and a few batches
 #: per epoch (PushFit: 4) still lost training and validation loss at epoch 100 with 1e-3.
 MLP_LEARNING_RATE = 1e-2
+#: Inputs each split of the forest scorer draws from (scikit-learn's classifier default).
+FOREST_MAX_FEATURES = "sqrt"
 
 
 def build_extra_mlp(
@@ -280,7 +284,7 @@ class CorrectnessScorer(KerasEstimator):
             self.val_in_fit_ = False
         forest = RandomForestRegressor(
             n_estimators=self.n_trees, min_samples_leaf=self.min_samples_leaf,
-            max_features="sqrt", random_state=self.seed, n_jobs=1,
+            max_features=FOREST_MAX_FEATURES, random_state=self.seed, n_jobs=1,
         ).fit(e, s)  # fmt: skip
         name = f"scorer_{self.label or 'exercise'}"
         self.model_ = build_extra_forest(x.shape[1], x.shape[2] - e.shape[1], forest, name)
@@ -324,14 +328,14 @@ class ScorerSet:
         extra: np.ndarray | None = None,
         extra_val: np.ndarray | None = None,
     ) -> ScorerSet:
-        """Fit a scorer per label that has at least ``min_samples`` finite scores."""
+        """Fit a scorer per label that has at least ``min_samples`` finite scores (counting its
+        validation samples too for a scorer that fits them, the forest)."""
         labels = np.asarray([str(v) for v in labels], dtype=object)
         scores = np.asarray(scores, dtype=np.float32)
         sub = lambda v, m: None if v is None else np.asarray(v)[m]  # noqa: E731
+        fits_val = self.params.get("arch", "bilstm") in VALIDATION_FITTED_ARCHITECTURES
         for label in sorted(set(labels)):
             m = (labels == label) & np.isfinite(scores)
-            if m.sum() < min_samples:
-                continue
             xv = sv = ev = None
             if x_val is not None and labels_val is not None and scores_val is not None:
                 lv = np.asarray([str(v) for v in labels_val], dtype=object)
@@ -339,6 +343,9 @@ class ScorerSet:
                 mv = (lv == label) & np.isfinite(sval)
                 if mv.any():
                     xv, sv, ev = np.asarray(x_val)[mv], sval[mv], sub(extra_val, mv)
+            if not m.any() or m.sum() + (len(sv) if fits_val and sv is not None else 0) < (
+                    min_samples):  # fmt: skip
+                continue
             self.scorers[label] = CorrectnessScorer(label=label, **self.params).fit(
                 np.asarray(x)[m], scores[m], xv, sv, sub(extra, m), ev
             )

@@ -24,6 +24,7 @@ from repcoach.models.classifier import PoseClassifier, arch_members
 from repcoach.models.folder import load_model_config, save_model_dir
 from repcoach.models.scorer import (
     EXTRA_ONLY_ARCHITECTURES,
+    FOREST_MAX_FEATURES,
     MLP_LEARNING_RATE,
     SCORER_ARCHITECTURES,
     CorrectnessScorer,
@@ -168,12 +169,6 @@ def make_scorer_set(options: TrainOptions, augment: Any, extra_names: Any, **kw:
     )  # fmt: skip
 
 
-def early_stops(options: TrainOptions) -> bool:
-    """Whether training holds out a validation part to stop early: not for the forest scorer,
-    which fits once (cross-validation then trains it on the whole training part)."""
-    return not (options.task == "correctness" and options.scorer_arch == "forest")
-
-
 def _scorer_lr(options: TrainOptions) -> float:
     """The scorers' learning rate: the classifier's, or MLP_LEARNING_RATE for the mlp."""
 
@@ -190,8 +185,7 @@ def scorer_extra_inputs(
     if options.scorer_arch in EXTRA_ONLY_ARCHITECTURES and not names:
         raise DataError(f"scorer arch {options.scorer_arch!r} reads only the extra scorer "
                         f"inputs, and scorer inputs {options.scorer_inputs!r} give none for "
-                        f"clip mode "
-                        f"{clip_mode!r}: use --scorer-inputs form (or duration)")  # fmt: skip
+                        f"clip mode {clip_mode!r}: use --scorer-inputs form (or duration)")
     return names, samples_values(names, samples)
 
 
@@ -204,7 +198,7 @@ def _scorer_record(options: TrainOptions, extra_names: Any) -> dict[str, Any]:
     elif options.scorer_arch == "forest":
         p = CorrectnessScorer(extra_inputs=extra_names, arch="forest").to_config()
         return {"arch": "forest", "n_trees": p["n_trees"],
-                "min_samples_leaf": p["min_samples_leaf"], "max_features": "sqrt",
+                "min_samples_leaf": p["min_samples_leaf"], "max_features": FOREST_MAX_FEATURES,
                 "extra_inputs": list(extra_names)}  # fmt: skip
     else:
         net = {"lstm_units": options.scorer_lstm_units,

@@ -3,10 +3,15 @@ and 1-NN DTW on the same outer folds, in one run.
 
     PYTHONPATH=src nice -n 10 .venv/bin/python bench/bench_pushfit_nested.py \
         [--data ../shared/realdata/pushfit_pushup_form] [--out /tmp/pushfit_nested] \
-        [--folds 5] [--inner-folds 3] [--seed 0] [--round 1|2] [--skip mlp,rocket]
+        [--folds 5] [--inner-folds 3] [--seed 0] [--round 1|2|3] [--skip mlp,rocket]
+        [--protocol sources|blocks]
 
-Groups: ``source_group`` (the Kaggle source collection, near-duplicate clips) held out together
-in every outer and inner fold. Outer folds: ``subject_kfold(groups, 5, seed 0, labels)``
+Groups (``--protocol sources``, the default): ``source_group`` (the Kaggle source collection,
+near-duplicate clips) held out together in every outer and inner fold. ``--protocol blocks``:
+within each source and label, the clips in their numbered order cut into 5 contiguous blocks
+(:func:`repcoach.data.splits.neighbour_blocks`), each held out whole: the protocol of the
+data's own later-blocks holdout (the same sources, later clips), which the sources protocol
+is harder than. Outer folds: ``subject_kfold(groups, 5, seed 0, labels)``
 (stratified by correct / incorrect); inner: 3 grouped folds of each outer
 training part (:func:`repcoach.evaluation.nested_select.nested_select`). The candidates
 (:func:`candidates`) were written down before any nested or grouped run of them:
@@ -69,6 +74,12 @@ def load(root: Path) -> dict:
             "joints": samples.X, "y": np.asarray(ys),
             "groups": np.asarray(ds.column("source_group"), dtype=object), "files": files,
             "samples": samples, "order": order}  # fmt: skip
+
+
+def _clip_number(file: str) -> int:
+    """The clip's number in its source (``sequences/correct012.csv`` -> 12)."""
+    digits = "".join(ch for ch in Path(file).stem if ch.isdigit())
+    return int(digits) if digits else 0
 
 
 def _rocket(x: np.ndarray, y: np.ndarray):
@@ -228,6 +239,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--round", type=int, choices=(1, 2, 3), default=1,
                     help="1: the candidates fixed before any run; 2: + those added after it; "
                     "3: the exportable forest scorers and the baselines")
+    ap.add_argument("--protocol", choices=("sources", "blocks"), default="sources",
+                    help="hold out whole sources, or contiguous blocks of clips per source and "
+                    "label (the later-blocks holdout's protocol)")
     ap.add_argument("--skip", default="", help="comma list: mlp, rocket (slow Keras candidates)")
     args = ap.parse_args(argv)
     if not (args.data / "index.csv").exists():
@@ -237,11 +251,18 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.time()
     d = load(args.data)
-    y, g = d["y"], np.asarray([f"group:{v}" for v in d["groups"]])
+    y = d["y"]
+    if args.protocol == "blocks":
+        from repcoach.data.splits import neighbour_blocks
+
+        strata = [f"group:{v}|{c}" for v, c in zip(d["groups"], y, strict=True)]
+        g = neighbour_blocks(strata, [_clip_number(f) for f in d["files"]])
+    else:
+        g = np.asarray([f"group:{v}" for v in d["groups"]])
     cands = candidates(d, set(filter(None, args.skip.split(","))), args.round)
     res = nested_select(cands, y, g, k=args.folds, inner_k=args.inner_folds, seed=args.seed,
                         score_all=True, log=lambda m: print(m, flush=True))  # fmt: skip
-    print(f"\n{len(y)} clips, {res['n_groups']} source groups, majority class "
+    print(f"\n{len(y)} clips, {res['n_groups']} groups ({args.protocol}), majority class "
           f"{100 * max(y.mean(), 1 - y.mean()):.1f} %; grouped {args.folds}-fold outer, "
           f"{args.inner_folds} inner")  # fmt: skip
     for f in res["folds"]:
@@ -252,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     for n, a in res["candidate_outer"].items():
         print(f"  {100 * a:5.1f} %  {n}")
     res.pop("predicted")
-    res.update(data=str(args.data), round=args.round, n_clips=int(len(y)),
+    res.update(data=str(args.data), round=args.round, protocol=args.protocol, n_clips=int(len(y)),
                seconds=round(time.time() - t0),
                majority=float(max(y.mean(), 1 - y.mean())))  # fmt: skip
     args.out.mkdir(parents=True, exist_ok=True)

@@ -311,3 +311,14 @@ def test_cli_forest_scorers_train_evaluate_export_analyze(tmp_path, scorer_input
     spans = [(rp["start_frame"], rp["end_frame"]) for rp in reps]
     seq = aspect_corrected(read_pose_csv(clip), 1280, 720)
     np.testing.assert_allclose(x[:, 0, 99:], span_values(names, seq, spans), atol=1e-5)
+
+
+def test_cli_crossval_group_blocks_is_checked(tmp_path):
+    """--group-blocks belongs to pose data and must not be negative: usage errors, exit 2."""
+    imu = runner.invoke(app, ["crossval", "--data", str(tmp_path), "--out", str(tmp_path / "r"),
+                              "--modality", "imu", "--group-blocks", "2"])  # fmt: skip
+    assert imu.exit_code == 2 and "--group-blocks" in imu.output, imu.output
+    neg = runner.invoke(app, ["crossval", "--data", str(write_indexed(tmp_path / "d", 2)),
+                              "--out", str(tmp_path / "r"), "--group-blocks", "-1"])  # fmt: skip
+    assert neg.exit_code == 2 and "group_blocks" in neg.output, neg.output
+    assert not (tmp_path / "r").exists()

@@ -129,3 +129,26 @@ def test_side_file_frame_size_aspect_corrects_training_clips(tmp_path):
     assert _frame_size(640, 480, seq) == (640, 480)  # index columns win
     assert _frame_size(None, None, seq) == (1280, 720)
     assert _frame_size(None, None, replace(seq, frame_size=None)) == (None, None)
+
+
+def test_group_blocks_hold_neighbouring_clips_out_together(tmp_path):
+    """``group_blocks``: within each group value and label, clips in index.csv order are cut
+    into contiguous blocks, each a split group; the EJUST layout refuses it."""
+    from repcoach.data.sample_splits import group_values
+
+    root = write_indexed(tmp_path / "idx", n_subjects=2, clips_per=4, n_reps=2)
+    s = load_samples(root, SampleOptions(clip_mode="whole", group_col="subject", group_blocks=2,
+                                         progress=False))  # fmt: skip
+    g = group_values(s)
+    assert len(set(g)) == 2 * len(LABELS) * 2  # subjects x labels x 2 blocks
+    for i, clip in enumerate(s.clip_id):  # seq/s<subject>_<label>_<clip>.csv
+        stem = Path(clip).stem
+        subject, c = stem.split("_", 1)[0], int(stem.rsplit("_", 1)[1])
+        assert g[i].endswith(f"|b{c // 2}") and subject in g[i]
+    back = SampleOptions.from_config(SampleOptions(group_blocks=3).to_dict())
+    assert back.group_blocks == 3 and SampleOptions.from_config({}).group_blocks == 0
+    with pytest.raises(ValueError, match="group_blocks"):
+        SampleOptions(group_blocks=-1)
+    with pytest.raises(DataError, match="index.csv"):
+        load_samples(write_ejust(tmp_path / "ej", n_subjects=1),
+                     SampleOptions(group_blocks=2, progress=False))

@@ -94,3 +94,18 @@ def test_few_groups_still_give_val_and_test():
     sp = subject_split(groups, labels, seed=0)
     assert all(len(sp[k]) > 0 for k in ("train", "val", "test"))
     check_disjoint(groups, sp)
+
+
+def test_neighbour_blocks_keep_neighbours_together():
+    from repcoach.data.splits import neighbour_blocks
+
+    strata = ["a"] * 10 + ["b"] * 3
+    order = [9, 0, 1, 2, 3, 4, 5, 6, 7, 8, 2, 1, 0]
+    g = neighbour_blocks(strata, order, n_blocks=5)
+    # stratum a: clips 0-1, 2-3, ... share a block; 8 and 9 form the last one
+    assert g[1] == g[2] == "a|b0" and g[3] == g[4] == "a|b1" and g[0] == g[9] == "a|b4"
+    # stratum b has 3 clips: 3 blocks, one clip each, never mixed with a
+    assert sorted(g[10:]) == ["b|b0", "b|b1", "b|b2"] and g[12] == "b|b0"
+    assert len(set(g)) == 8
+    with pytest.raises(ValueError, match="order"):
+        neighbour_blocks(["a", "b"], [1])

@@ -74,6 +74,7 @@ def crossval_cmd(
     stride: float = o.STRIDE,
     view: str = o.VIEW,
     group_col: str | None = o.GROUP_COL,
+    group_blocks: int = o.GROUP_BLOCKS,
     presence: bool = o.PRESENCE,
     root_motion: bool = o.ROOT_MOTION,
     mirror_average: bool = o.MIRROR_AVERAGE,
@@ -120,7 +121,8 @@ def crossval_cmd(
         raise typer.BadParameter("scores the recipes of --select: add --select",
                                  param_hint="--score-all")  # fmt: skip
     if o.check_modality(modality) == "imu":
-        o.refuse(ctx, {**o.POSE_ONLY, "group_col": "--group-col", "task": "--task"}, "pose")
+        o.refuse(ctx, {**o.POSE_ONLY, "group_col": "--group-col", "group_blocks": "--group-blocks",
+                      "task": "--task"}, "pose")  # fmt: skip
         imu_crossval(
             data,
             out,

@@ -109,6 +109,14 @@ GROUP_COL = typer.Option(
     help="index.csv column grouping near-duplicate clips (held out together).",
     rich_help_panel=DATA,
 )
+GROUP_BLOCKS = typer.Option(
+    0,
+    "--group-blocks",
+    help="Cut each --group-col value (per label and correctness) into this many contiguous "
+    "blocks of clips in index.csv order, each held out whole: later parts of the same sources "
+    "are tested, neighbouring clips never on both sides (0 = off).",
+    rich_help_panel=DATA,
+)
 TASK = typer.Option(
     "exercise",
     "--task",
@@ -305,6 +313,7 @@ def pose_options(params: Mapping[str, Any]) -> tuple[SampleOptions, TrainOptions
             stride_s=p["stride"],
             view=p["view"],
             group_col=p["group_col"],
+            group_blocks=p.get("group_blocks") or 0,
             presence=p["presence"],
             root_motion=p["root_motion"],
             progress=not p["quiet"],

@@ -35,6 +35,7 @@ from repcoach.data.scorer_inputs import (
     span_form_features,
     span_signal_stats,
 )
+from repcoach.data.splits import neighbour_blocks
 from repcoach.errors import DataError
 from repcoach.io.annotations import load_annotations
 from repcoach.io.dataset_index import scan_dataset
@@ -58,10 +59,14 @@ class SampleOptions:
     ``window_s`` seconds every ``stride_s``), ``whole`` (one sample per clip). A clip in which no
     repetition is found, or shorter than one window, gives one whole-clip sample.
     ``view``: EJUST layout only. ``group_col``: index column whose values group samples for
-    splitting (e.g. ``source_group``). ``aspect_correct``: multiply x (and z) of image-space
-    coordinates by width/height when the source image size is known (index.csv ``width`` /
-    ``height`` columns, else the pose CSV's ``.pose.json`` side file written by ``repcoach
-    extract``), so body proportions do not depend on the video's resolution. ``presence``:
+    splitting (e.g. ``source_group``). ``group_blocks``: index.csv datasets only; within each
+    group value, label and correctness, the clips in index.csv order cut into that many
+    contiguous blocks, each a group of its own (neighbouring clips cut from one recording held
+    out together, later parts of a source tested; 0 = off).
+    ``aspect_correct``: multiply x (and z) of image-space coordinates by width/height when the
+    source image size is known (index.csv ``width`` / ``height`` columns, else the pose
+    CSV's ``.pose.json`` side file written by ``repcoach extract``), so body proportions do
+    not depend on the video's resolution. ``presence``:
     append one presence channel per joint (1 = landmark seen, 0 = missing) so a missing
     landmark is not read as one at the hip centre;
     useful where joints are often unseen (Penn Action), off by default (the paper's 99 inputs).
@@ -78,6 +83,7 @@ class SampleOptions:
     stride_s: float = 1.0
     view: str = "frontal"
     group_col: str | None = None
+    group_blocks: int = 0
     aspect_correct: bool = True
     presence: bool = False
     root_motion: bool = False
@@ -90,12 +96,14 @@ class SampleOptions:
             raise ValueError(f"view must be one of {VIEWS}, got {self.view!r}")
         if self.window_s <= 0 or self.stride_s <= 0:
             raise ValueError("window_s and stride_s must be positive")
+        if self.group_blocks < 0:
+            raise ValueError(f"group_blocks must be 0 (off) or positive, got {self.group_blocks}")
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "seq_len": self.seq_len, "resample": self.resample, "clip_mode": self.clip_mode,
             "window": {"length_s": self.window_s, "stride_s": self.stride_s},
-            "view": self.view, "group_col": self.group_col,
+            "view": self.view, "group_col": self.group_col, "group_blocks": self.group_blocks,
             "aspect_correct": self.aspect_correct, "presence": self.presence,
             "root_motion": self.root_motion,
         }  # fmt: skip
@@ -112,6 +120,7 @@ class SampleOptions:
             "stride_s": float(win.get("stride_s", 1.0)),
             "view": cfg.get("view", "frontal"),
             "group_col": cfg.get("group_col"),
+            "group_blocks": int(cfg.get("group_blocks") or 0),
             "aspect_correct": bool(cfg.get("aspect_correct", True)),
             "presence": bool(cfg.get("presence", False)),
             "root_motion": bool(cfg.get("root_motion", False)),
@@ -303,6 +312,9 @@ def samples_from_index(root: str | Path, options: SampleOptions | None = None) -
     options = options or SampleOptions()
     ds = load_index(root)
     groups = ds.column(options.group_col) if options.group_col else [""] * len(ds)
+    if options.group_blocks:
+        strata = [f"{g}|{r.label}|{r.correctness}" for g, r in zip(groups, ds.rows, strict=True)]
+        groups = list(neighbour_blocks(strata, [r.row for r in ds.rows], options.group_blocks))
     parts: list[Samples] = []
     fallback = 0
     n_aspect = 0  # clips whose x (and z) were aspect-corrected
@@ -346,6 +358,9 @@ def samples_from_ejust(root: str | Path, options: SampleOptions | None = None) -
 
     options = options or SampleOptions()
     root = Path(root)
+    if options.group_blocks:
+        raise DataError("group blocks cut clips listed in an index.csv; the EJUST layout is "
+                        "split by participant", root)  # fmt: skip
     index = scan_dataset(root)
     ann = load_annotations(root)
     views = ["frontal", "side"] if options.view == "both" else [options.view]

@@ -168,3 +168,26 @@ def groups_per_split(groups: Sequence[str], split: dict[str, np.ndarray]) -> dic
     """Sorted group names in each split (stored in config.json)."""
     g = np.asarray(groups).astype(str)
     return {name: sorted(set(g[np.asarray(idx, dtype=int)])) for name, idx in split.items()}
+
+
+def neighbour_blocks(
+    strata: Sequence[str], order: Sequence[float], n_blocks: int = 5
+) -> np.ndarray:
+    """Group names that keep neighbouring clips together: within each stratum (e.g. source x
+    label) the clips sorted by ``order`` (their number in the source) are cut into ``n_blocks``
+    contiguous blocks of near-equal size (fewer when the stratum has fewer clips), named
+    ``"<stratum>|b<k>"``. Holding such blocks out tests on later parts of the same sources, as a
+    later-blocks holdout does, without near-duplicate neighbours on both sides."""
+    s = np.asarray(strata).astype(str)
+    o = np.asarray(order, dtype=float)
+    if len(s) != len(o):
+        raise ValueError(f"{len(s)} strata but {len(o)} order values")
+    if n_blocks < 1:
+        raise ValueError(f"n_blocks must be at least 1, got {n_blocks}")
+    out = np.empty(len(s), dtype=object)
+    for stratum in np.unique(s):
+        idx = np.where(s == stratum)[0]
+        idx = idx[np.argsort(o[idx], kind="stable")]
+        block = np.unique((np.arange(len(idx)) * n_blocks) // len(idx), return_inverse=True)[1]
+        out[idx] = [f"{stratum}|b{b}" for b in block]
+    return out.astype(str)

@@ -322,3 +322,19 @@ def test_cli_crossval_group_blocks_is_checked(tmp_path):
                               "--out", str(tmp_path / "r"), "--group-blocks", "-1"])  # fmt: skip
     assert neg.exit_code == 2 and "group_blocks" in neg.output, neg.output
     assert not (tmp_path / "r").exists()
+
+
+def test_cli_crossval_with_group_blocks_reports_its_groups(tmp_path):
+    """crossval --group-col subject --group-blocks 2: each subject's clips of one label and
+    correctness split into two blocks, the report says so and counts those groups."""
+    data = write_indexed(tmp_path / "d", n_subjects=2, clips_per=8, n_reps=2, correctness=True)
+    rep = tmp_path / "cv"
+    r = runner.invoke(app, ["crossval", "--data", str(data), "--out", str(rep), "-k", "2",
+                            "--task", "correctness", "--clip-mode", "whole", "--scorer-arch",
+                            "forest", "--scorer-inputs", "duration", "--group-col", "subject",
+                            "--group-blocks", "2", "--quiet"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    got = json.loads((rep / "report.json").read_text())["evaluated_on"]
+    assert "'subject'" in got["grouped_by"] and "2 contiguous blocks" in got["grouped_by"]
+    # 2 subjects x 4 labels x correctness 0/1 (alternating clips, 4 each) x 2 blocks of 2
+    assert got["n_samples"] == 64 and got["n_groups"] == 32

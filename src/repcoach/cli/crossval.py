@@ -159,6 +159,7 @@ def crossval_cmd(
     cv = cross_validate(samples, k=folds, options=topts)
     report = {"data": str(data), "task": task, "modality": "pose",
               "evaluated_on": {"protocol": f"{folds}-fold cross-validation, grouped",
+                               "grouped_by": o.grouping(sopts),
                                "n_samples": cv["n_samples"], "n_groups": cv["n_groups"],
                                "includes_training_subjects": False},
               "cross_validation": {k: cv[k] for k in ("k", "per_fold_sample_accuracy",

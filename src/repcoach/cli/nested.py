@@ -10,6 +10,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from repcoach.cli import options as o
 from repcoach.errors import DataError
 from repcoach.evaluation.evaluate import write_predictions
 from repcoach.evaluation.metrics import headline_accuracy
@@ -41,6 +42,7 @@ def run_nested(
         "data": str(data), "task": task, "modality": "pose",
         "evaluated_on": {"protocol": f"nested {folds}-fold cross-validation, grouped; "
                                      f"{inner_folds} inner folds choose the recipe",
+                         "grouped_by": o.grouping(sopts),
                          "n_samples": cv["n_samples"], "n_groups": cv["n_groups"],
                          "includes_training_subjects": False},
         "cross_validation": {"k": folds,

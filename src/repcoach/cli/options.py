@@ -296,6 +296,16 @@ QUICK = typer.Option(
 QUIET = typer.Option(False, "--quiet", help="No progress bars.", rich_help_panel=RUN)
 
 
+def grouping(sopts: SampleOptions) -> str:
+    """What a pose report's groups are, for its ``evaluated_on`` section."""
+    by = (f"index.csv column {sopts.group_col!r}" if sopts.group_col
+          else "participant (each clip when the participant is unknown)")  # fmt: skip
+    if sopts.group_blocks:
+        by += (f", each value cut into {sopts.group_blocks} contiguous blocks of clips per "
+               "label and correctness")  # fmt: skip
+    return by
+
+
 def pose_options(params: Mapping[str, Any]) -> tuple[SampleOptions, TrainOptions]:
     """The sample and training options of a pose ``train`` / ``crossval`` run (the command's
     parameters, ``ctx.params``), checked."""

@@ -335,6 +335,7 @@ def test_cli_crossval_with_group_blocks_reports_its_groups(tmp_path):
                             "--group-blocks", "2", "--quiet"])  # fmt: skip
     assert r.exit_code == 0, r.output
     got = json.loads((rep / "report.json").read_text())["evaluated_on"]
-    assert "'subject'" in got["grouped_by"] and "2 contiguous blocks" in got["grouped_by"]
+    assert got["grouped_by"] == ("2 contiguous blocks of clips (index.csv order) per index.csv "
+                                 "column 'subject', label and correctness")
     # 2 subjects x 4 labels x correctness 0/1 (alternating clips, 4 each) x 2 blocks of 2
     assert got["n_samples"] == 64 and got["n_groups"] == 32

@@ -298,12 +298,13 @@ QUIET = typer.Option(False, "--quiet", help="No progress bars.", rich_help_panel
 
 def grouping(sopts: SampleOptions) -> str:
     """What a pose report's groups are, for its ``evaluated_on`` section."""
-    by = (f"index.csv column {sopts.group_col!r}" if sopts.group_col
-          else "participant (each clip when the participant is unknown)")  # fmt: skip
     if sopts.group_blocks:
-        by += (f", each value cut into {sopts.group_blocks} contiguous blocks of clips per "
-               "label and correctness")  # fmt: skip
-    return by
+        per = f"index.csv column {sopts.group_col!r}, " if sopts.group_col else ""
+        return (f"{sopts.group_blocks} contiguous blocks of clips (index.csv order) per {per}"
+                "label and correctness")  # fmt: skip
+    if sopts.group_col:
+        return f"index.csv column {sopts.group_col!r}"
+    return "participant (each clip when the participant is unknown)"
 
 
 def pose_options(params: Mapping[str, Any]) -> tuple[SampleOptions, TrainOptions]:

@@ -8,10 +8,10 @@ and 1-NN DTW on the same outer folds, in one run.
 
 Groups (``--protocol sources``, the default): ``source_group`` (the Kaggle source collection,
 near-duplicate clips) held out together in every outer and inner fold. ``--protocol blocks``:
-within each source and label, the clips in their numbered order cut into 5 contiguous blocks
-(:func:`repcoach.data.splits.neighbour_blocks`), each held out whole: the protocol of the
-data's own later-blocks holdout (the same sources, later clips), which the sources protocol
-is harder than. Outer folds: ``subject_kfold(groups, 5, seed 0, labels)``
+within each source, label and form, the clips in index.csv order cut into 5 contiguous blocks
+(``SampleOptions(group_blocks=5)``, as ``repcoach crossval --group-blocks 5``), each held out
+whole: the protocol of the data's own later-blocks holdout (the same sources, later clips),
+which the sources protocol is harder than. Outer folds: ``subject_kfold(groups, 5, seed 0, labels)``
 (stratified by correct / incorrect); inner: 3 grouped folds of each outer
 training part (:func:`repcoach.evaluation.nested_select.nested_select`). The candidates
 (:func:`candidates`) were written down before any nested or grouped run of them:
@@ -46,9 +46,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / "../shared/realdata/pushfit_pushup_form"
 
 
-def load(root: Path) -> dict:
+def load(root: Path, group_blocks: int = 0) -> dict:
     """Per clip: form features, form signals, joints, labels (1 = correct), groups; and the
-    samples (for the MLP scorer), all in index.csv order."""
+    samples (for the MLP scorer; grouped by ``source_group``, cut into ``group_blocks`` blocks
+    when given), all in index.csv order."""
     from repcoach.data.samples import SampleOptions, aspect_corrected, load_samples
     from repcoach.io.indexed import load_index
     from repcoach.pose.pushup_form import feature_vector, pushup_form_features
@@ -66,6 +67,7 @@ def load(root: Path) -> dict:
     x = np.asarray(feats)
     x = np.where(np.isfinite(x), x, np.nanmedian(x, axis=0))
     samples = load_samples(root, SampleOptions(seq_len=64, clip_mode="whole",
+                                                group_blocks=group_blocks,
                                                 group_col="source_group", progress=False))
     pos = {str(c): i for i, c in enumerate(samples.clip_id)}
     order = np.array([pos[f] for f in files])
@@ -74,12 +76,6 @@ def load(root: Path) -> dict:
             "joints": samples.X, "y": np.asarray(ys),
             "groups": np.asarray(ds.column("source_group"), dtype=object), "files": files,
             "samples": samples, "order": order}  # fmt: skip
-
-
-def _clip_number(file: str) -> int:
-    """The clip's number in its source (``sequences/correct012.csv`` -> 12)."""
-    digits = "".join(ch for ch in Path(file).stem if ch.isdigit())
-    return int(digits) if digits else 0
 
 
 def _rocket(x: np.ndarray, y: np.ndarray):
@@ -250,13 +246,12 @@ def main(argv: list[str] | None = None) -> int:
     from repcoach.evaluation.nested_select import nested_select
 
     t0 = time.time()
-    d = load(args.data)
+    d = load(args.data, 5 if args.protocol == "blocks" else 0)
     y = d["y"]
     if args.protocol == "blocks":
-        from repcoach.data.splits import neighbour_blocks
+        from repcoach.data.sample_splits import group_values
 
-        strata = [f"group:{v}|{c}" for v, c in zip(d["groups"], y, strict=True)]
-        g = neighbour_blocks(strata, [_clip_number(f) for f in d["files"]])
+        g = group_values(d["samples"])
     else:
         g = np.asarray([f"group:{v}" for v in d["groups"]])
     cands = candidates(d, set(filter(None, args.skip.split(","))), args.round)

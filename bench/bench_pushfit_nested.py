@@ -4,7 +4,7 @@ and 1-NN DTW on the same outer folds, in one run.
     PYTHONPATH=src nice -n 10 .venv/bin/python bench/bench_pushfit_nested.py \
         [--data ../shared/realdata/pushfit_pushup_form] [--out /tmp/pushfit_nested] \
         [--folds 5] [--inner-folds 3] [--seed 0] [--round 1|2|3] [--skip mlp,rocket]
-        [--protocol sources|blocks]
+        [--protocol sources|blocks] [--repeats N]
 
 Groups (``--protocol sources``, the default): ``source_group`` (the Kaggle source collection,
 near-duplicate clips) held out together in every outer and inner fold. ``--protocol blocks``:
@@ -225,6 +225,20 @@ def _round3(d: dict, skip: set[str]) -> dict:
     return out
 
 
+def _print_run(res: dict, y: np.ndarray, args: argparse.Namespace) -> None:
+    """One nested run: the choice and outer accuracy per fold, every candidate's figure."""
+    print(f"\n{len(y)} clips, {res['n_groups']} groups ({args.protocol}), majority class "
+          f"{100 * max(y.mean(), 1 - y.mean()):.1f} %; grouped {args.folds}-fold outer, "
+          f"{args.inner_folds} inner, fold seed {res['seed']}")  # fmt: skip
+    for f in res["folds"]:
+        print(f"  fold {f['fold']}: {f['n_test']:3d} clips {f['test_groups']}: chose "
+              f"{f['chosen']!r} -> {100 * f['outer_accuracy']:.1f} %")
+    print(f"NESTED SELECTION: {100 * res['accuracy']:.1f} %")
+    print("every candidate on the same outer folds (plain grouped CV, not used to choose):")
+    for n, a in res["candidate_outer"].items():
+        print(f"  {100 * a:5.1f} %  {n}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -232,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--inner-folds", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0, help="outer / inner fold seed")
+    ap.add_argument("--repeats", type=int, default=1,
+                    help="run with fold seeds SEED .. SEED+N-1 and print the means")
     ap.add_argument("--round", type=int, choices=(1, 2, 3), default=1,
                     help="1: the candidates fixed before any run; 2: + those added after it; "
                     "3: the exportable forest scorers and the baselines")
@@ -255,25 +271,38 @@ def main(argv: list[str] | None = None) -> int:
     else:
         g = np.asarray([f"group:{v}" for v in d["groups"]])
     cands = candidates(d, set(filter(None, args.skip.split(","))), args.round)
-    res = nested_select(cands, y, g, k=args.folds, inner_k=args.inner_folds, seed=args.seed,
-                        score_all=True, log=lambda m: print(m, flush=True))  # fmt: skip
-    print(f"\n{len(y)} clips, {res['n_groups']} groups ({args.protocol}), majority class "
-          f"{100 * max(y.mean(), 1 - y.mean()):.1f} %; grouped {args.folds}-fold outer, "
-          f"{args.inner_folds} inner")  # fmt: skip
-    for f in res["folds"]:
-        print(f"  fold {f['fold']}: {f['n_test']:3d} clips {f['test_groups']}: chose "
-              f"{f['chosen']!r} -> {100 * f['outer_accuracy']:.1f} %")
-    print(f"NESTED SELECTION: {100 * res['accuracy']:.1f} %")
-    print("every candidate on the same outer folds (plain grouped CV, not used to choose):")
-    for n, a in res["candidate_outer"].items():
-        print(f"  {100 * a:5.1f} %  {n}")
-    res.pop("predicted")
-    res.update(data=str(args.data), round=args.round, protocol=args.protocol, n_clips=int(len(y)),
-               seconds=round(time.time() - t0),
-               majority=float(max(y.mean(), 1 - y.mean())))  # fmt: skip
+    runs = []
+    for seed in range(args.seed, args.seed + args.repeats):
+        if args.repeats > 1:
+            print(f"\n=== fold seed {seed} ({seed - args.seed + 1} of {args.repeats}) ===")
+        res = nested_select(cands, y, g, k=args.folds, inner_k=args.inner_folds, seed=seed,
+                            score_all=True, log=lambda m: print(m, flush=True))  # fmt: skip
+        _print_run(res, y, args)
+        res.pop("predicted")
+        runs.append(res)
+    out = {"data": str(args.data), "round": args.round, "protocol": args.protocol,
+           "n_clips": int(len(y)), "majority": float(max(y.mean(), 1 - y.mean())),
+           "runs": runs}  # fmt: skip
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "bench_pushfit_nested.json").write_text(json.dumps(res, indent=2, default=str))
-    print(f"wrote {args.out / 'bench_pushfit_nested.json'} ({res['seconds']} s)")
+    if args.repeats > 1:
+        from repcoach.evaluation.repeats import plot_repeats, summarise_repeats
+
+        summary = summarise_repeats(
+            [{"accuracy": r["accuracy"], "nested_selection": r} for r in runs],
+            [r["seed"] for r in runs])  # fmt: skip
+        out["summary"] = summary
+        print(f"\nMEAN OVER {args.repeats} FOLD SEEDS {summary['seeds']}: nested "
+              f"{100 * summary['mean']:.1f} % (sd {100 * summary['sd']:.1f}, range "
+              f"{100 * summary['min']:.1f}-{100 * summary['max']:.1f})")  # fmt: skip
+        for n, c in summary["candidate_outer"].items():
+            per = " ".join(f"{100 * a:.1f}" for a in c["accuracy"])
+            print(f"  {100 * c['mean']:5.1f} % (sd {100 * c['sd']:.1f}; {per})  {n}")
+        print(f"  chosen (repeats x folds): {summary['chosen']}")
+        plot_repeats(summary, args.out / "repeats.png",
+                     f"PushFit, {args.protocol} protocol, {args.repeats} fold seeds")  # fmt: skip
+    out["seconds"] = round(time.time() - t0)
+    (args.out / "bench_pushfit_nested.json").write_text(json.dumps(out, indent=2, default=str))
+    print(f"wrote {args.out / 'bench_pushfit_nested.json'} ({out['seconds']} s)")
     return 0
 
 

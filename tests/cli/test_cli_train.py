@@ -339,3 +339,16 @@ def test_cli_crossval_with_group_blocks_reports_its_groups(tmp_path):
                                  "column 'subject', label and correctness")
     # 2 subjects x 4 labels x correctness 0/1 (alternating clips, 4 each) x 2 blocks of 2
     assert got["n_samples"] == 64 and got["n_groups"] == 32
+
+
+def test_cli_crossval_too_few_scored_clips_per_fold_is_a_data_error(tmp_path):
+    """Correctness folds whose training part holds under 4 scored clips of every exercise fit
+    no scorer: one error line naming the data and what to change, exit 2 (not a crash)."""
+    data = write_indexed(tmp_path / "d", n_subjects=6, n_reps=2, correctness=True)
+    r = runner.invoke(app, ["crossval", "--data", str(data), "--out", str(tmp_path / "cv"),
+                            "-k", "2", "--task", "correctness", "--clip-mode", "whole",
+                            "--scorer-arch", "forest", "--scorer-inputs", "duration", "--quiet",
+                            "--seed", "4"])  # fmt: skip
+    assert isinstance(r.exception, DataError), r.output
+    assert "no scorer can be fitted" in str(r.exception) and "fewer folds" in str(r.exception)
+    assert str(data) in str(r.exception)

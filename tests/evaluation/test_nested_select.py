@@ -66,12 +66,13 @@ def test_pushfit_bench_reproduces_the_documented_baselines(realdata, tmp_path):
 
     data = realdata("pushfit_pushup_form")
     assert main(["--data", str(data), "--out", str(tmp_path), "--skip", "mlp,rocket"]) == 0
-    res = json.loads((tmp_path / "bench_pushfit_nested.json").read_text())
-    assert res["n_clips"] == 165 and len(res["folds"]) == 5
+    out = json.loads((tmp_path / "bench_pushfit_nested.json").read_text())
+    res = out["runs"][0]
+    assert out["n_clips"] == 165 and len(out["runs"]) == 1 and len(res["folds"]) == 5
     assert all(f["chosen"] in res["candidates"] for f in res["folds"])
     tested = [g for f in res["folds"] for g in f["test_groups"]]
     assert len(tested) == len(set(tested)) == res["n_groups"]  # every source out exactly once
     outer = res["candidate_outer"]
     assert outer["form features + random forest"] == pytest.approx(0.703, abs=0.001)
     assert outer["1-NN DTW, joints, full window (off-the-shelf)"] == pytest.approx(0.473, abs=0.001)
-    assert res["accuracy"] > res["majority"] + 0.05
+    assert res["accuracy"] > out["majority"] + 0.05

@@ -4,7 +4,11 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -12,11 +16,12 @@ from rich.console import Console
 from repcoach.cli import options as o
 from repcoach.cli.app import app
 from repcoach.cli.nested import run_imu_nested, run_nested
-from repcoach.data.samples import load_samples
+from repcoach.data.samples import SampleOptions, load_samples
 from repcoach.errors import DataError
 from repcoach.evaluation.crossval import cross_validate
 from repcoach.evaluation.evaluate import write_predictions
 from repcoach.evaluation.metrics import classification_section, headline_accuracy
+from repcoach.evaluation.repeats import summarise_repeats
 from repcoach.evaluation.report import write_report
 from repcoach.imu.rep_features import load_rep_feature_set, rep_cross_subject
 from repcoach.imu.train import (
@@ -30,6 +35,7 @@ from repcoach.imu.train import (
     load_window_set,
 )
 from repcoach.io.atomic import write_json
+from repcoach.models.train import TrainOptions
 
 FOLD = typer.Option(
     None,
@@ -110,6 +116,11 @@ def crossval_cmd(
         False, "--score-all", help="With --select: also score every recipe on every outer "
         "fold, each one's plain cross-subject figure on the same folds (costs one more fit per "
         "recipe and fold; the selection never sees it).", rich_help_panel=o.MODEL),
+    repeats: int = typer.Option(
+        1, "--repeats", help="Pose: run the whole cross-validation (or --select's nested one) "
+        "with fold seeds SEED, SEED+1, ... and report the mean over the repeats (each in "
+        "OUT/repeat-<r>/; finished repeats are kept when the job is run again).",
+        rich_help_panel=o.DATA),
     seed: int = o.SEED,
     quick: bool = o.QUICK,
     quiet: bool = o.QUIET,
@@ -122,7 +133,7 @@ def crossval_cmd(
                                  param_hint="--score-all")  # fmt: skip
     if o.check_modality(modality) == "imu":
         o.refuse(ctx, {**o.POSE_ONLY, "group_col": "--group-col", "group_blocks": "--group-blocks",
-                      "task": "--task"}, "pose")  # fmt: skip
+                      "task": "--task", "repeats": "--repeats"}, "pose")  # fmt: skip
         imu_crossval(
             data,
             out,
@@ -151,10 +162,26 @@ def crossval_cmd(
     o.refuse(ctx, o.IMU_ONLY, "imu")
     if folds < 2:
         raise typer.BadParameter("need at least 2 folds", param_hint="--folds")
+    if repeats < 1:
+        raise typer.BadParameter("need at least 1 repeat", param_hint="--repeats")
     sopts, topts = o.pose_options(ctx.params)
-    if select is not None:
-        run_nested(data, out, select, sopts, topts, folds, inner_folds, task, score_all)
-        return
+
+    def run(out_dir: Path, opts: TrainOptions) -> dict[str, Any]:
+        if select is not None:
+            return run_nested(data, out_dir, select, sopts, opts, folds, inner_folds, task,
+                              score_all)  # fmt: skip
+        return _plain_crossval(data, out_dir, sopts, opts, folds, task)
+
+    if repeats == 1:
+        run(out, topts)
+    else:
+        _repeated(data, out, repeats, topts, _settings(ctx.params), run)
+
+
+def _plain_crossval(
+    data: Path, out: Path, sopts: SampleOptions, topts: TrainOptions, folds: int, task: str
+) -> dict[str, Any]:
+    """One grouped k-fold cross-validation of a pose recipe; writes and returns the report."""
     samples = load_samples(data, sopts)
     cv = cross_validate(samples, k=folds, options=topts)
     report = {"data": str(data), "task": task, "modality": "pose",
@@ -178,6 +205,59 @@ def crossval_cmd(
         + ("n/a" if acc is None else f"[bold]{100 * acc:.1f} %[/]")
         + f" on {cv['n_samples']} samples, {cv['n_groups']} groups; wrote {out / 'report.json'}"
     )
+    return report
+
+
+def _settings(params: dict[str, Any]) -> dict[str, Any]:
+    """The command's options that make a repeat what it is (all but where it is written and
+    how much it prints), as JSON values: a repeat folder is reused only when they match."""
+    keep = {k: v for k, v in sorted(params.items()) if k not in ("out", "quiet", "repeats")}
+    return json.loads(json.dumps(keep, default=str))
+
+
+def _repeated(
+    data: Path, out: Path, repeats: int, topts: TrainOptions, settings: dict[str, Any],
+    run: Callable[[Path, TrainOptions], dict[str, Any]],
+) -> dict[str, Any]:
+    """``repeats`` runs with fold seeds ``seed``, ``seed + 1``, ... into ``out/repeat-<r>/``
+    (a finished repeat of the same settings is kept: an interrupted job resumes), then the
+    summary report (mean over repeats, repeats.png) in ``out``."""
+    console = Console()
+    reports, seeds = [], []
+    for r in range(repeats):
+        seed, sub = topts.seed + r, out / f"repeat-{r}"
+        marker = sub / "repeat.json"
+        done = json.loads(marker.read_text()) if marker.exists() else {}
+        if done.get("settings") == settings and done.get("seed") == seed and (
+                sub / "report.json").exists():  # fmt: skip
+            report = json.loads((sub / "report.json").read_text())
+            console.print(f"repeat {r + 1}/{repeats} (fold seed {seed}): finished earlier in "
+                          f"{sub}, kept")  # fmt: skip
+        else:
+            console.print(f"repeat {r + 1}/{repeats} (fold seed {seed}) -> {sub}")
+            report = run(sub, replace(topts, seed=seed))
+            write_json(marker, {"index": r, "seed": seed, "accuracy": report.get("accuracy"),
+                                "settings": settings})  # fmt: skip
+        reports.append(report)
+        seeds.append(seed)
+    summary = summarise_repeats(reports, seeds)
+    ev = dict(reports[0].get("evaluated_on") or {})
+    ev["protocol"] = (f"{repeats} repeats of {ev.get('protocol', 'cross-validation')} (fold "
+                      f"seeds {seeds[0]} to {seeds[-1]}); the accuracy is their mean")  # fmt: skip
+    report = {"accuracy": summary["mean"], "accuracy_level": reports[0].get("accuracy_level"),
+              "data": str(data), "task": reports[0].get("task"), "modality": "pose",
+              "evaluated_on": ev,
+              "repeats": {**summary,
+                          "folders": [f"repeat-{r}" for r in range(repeats)]}}  # fmt: skip
+    write_report(out, report)
+    pct = lambda x: "n/a" if x is None else f"{100 * x:.1f} %"  # noqa: E731
+    for name, c in (summary.get("candidate_outer") or {}).items():
+        console.print(f"recipe {name!r} alone, mean over repeats: {pct(c['mean'])} "
+                      f"(sd {pct(c['sd'])})")  # fmt: skip
+    console.print(f"{repeats} repeats ({report['accuracy_level']}): mean [bold]"
+                  f"{pct(summary['mean'])}[/], sd {pct(summary['sd'])}, range "
+                  f"{pct(summary['min'])} to {pct(summary['max'])}; wrote {out / 'report.json'}")
+    return report
 
 
 @app.command("imu-crossval", hidden=True, deprecated=True)

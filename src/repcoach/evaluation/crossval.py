@@ -10,6 +10,7 @@ import numpy as np
 from repcoach.data.sample_splits import group_values
 from repcoach.data.samples import Samples
 from repcoach.data.splits import subject_kfold, subject_split
+from repcoach.errors import DataError
 from repcoach.evaluation.metrics import classification_section, scoring_section
 from repcoach.models.train import (
     TrainOptions,
@@ -78,6 +79,11 @@ def cross_validate(
                 tr.X, tr.y, tr.score, va.X, va.y, va.score,
                 extra=sel(a), extra_val=sel(v),
             )  # fmt: skip
+            if not len(sset):
+                raise DataError(
+                    f"fold {f}: no exercise has 4 or more scored training clips, so no scorer "
+                    f"can be fitted; use fewer folds (now {k}) or more data",
+                    samples.meta.get("root"), column="correctness")  # fmt: skip
             score[te] = sset.predict(ts.X, ts.y, sel(te))
             epochs_run.append(max(len(s.history_["loss"]) for s in sset.scorers.values()))
             per_fold.append(float(np.mean((score[te] >= 0.5) == (ts.score >= 0.5))))

@@ -7,7 +7,8 @@ sections): ``accuracy`` (top level), ``accuracy_level``, ``evaluated_on``, optio
 :func:`repcoach.evaluation.evaluate.classification_metrics`), optional ``scoring`` (from
 :func:`repcoach.evaluation.evaluate.scoring_section`), optional ``export`` (export.json). Figures:
 ``confusion_matrix.png`` (Fig. 6, sample level), ``confusion_matrix_clip.png`` (clip level, when
-clips hold several samples) and ``loss_curves.png`` (Fig. 7, from the training history).
+clips hold several samples), ``loss_curves.png`` (Fig. 7, from the training history) and, for a
+repeated cross-validation (``repeats``), ``repeats.png``.
 Every file is written atomically.
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from repcoach.evaluation.metrics import headline_accuracy, nan_to_none
+from repcoach.evaluation.repeats import plot_repeats
 from repcoach.io.atomic import write_json, write_text
 from repcoach.io.figures import pyplot, save_figure
 
@@ -115,6 +117,28 @@ def _reg_row(name: str, m: Mapping[str, Any]) -> str:
             f"{_fmt(m.get('pearson_r'))} | {_fmt(m.get('accuracy_at_0.5'), True)} |")  # fmt: skip
 
 
+def _repeats_section(rp: Mapping[str, Any]) -> list[str]:
+    """report.md lines for a repeated run: accuracy per fold seed, mean and spread, the
+    recipes chosen and each recipe's own mean (nested runs)."""
+    lines = ["", "## Repeats (one run per fold seed)", "", "| fold seed | accuracy |", "|---|---|"]
+    per = zip(rp["seeds"], rp["accuracy"], strict=True)
+    lines += [f"| {s} | {_fmt(a, True)} |" for s, a in per]
+    lines += ["", f"Mean {_fmt(rp.get('mean'), True)}, standard deviation "
+              f"{_fmt(rp.get('sd'), True)}, range {_fmt(rp.get('min'), True)} to "
+              f"{_fmt(rp.get('max'), True)}."]  # fmt: skip
+    if rp.get("chosen"):
+        lines += ["", "Recipes chosen (repeats x outer folds): "
+                  + "; ".join(f"`{k}` {v}" for k, v in rp["chosen"].items())]  # fmt: skip
+    if rp.get("candidate_outer"):
+        lines += ["", "| recipe alone on the same folds | mean | sd | per fold seed |",
+                  "|---|---|---|---|"]  # fmt: skip
+        for name, c in rp["candidate_outer"].items():
+            per = ", ".join(_fmt(a, True) for a in c["accuracy"])
+            lines.append(f"| `{name}` | {_fmt(c.get('mean'), True)} | "
+                         f"{_fmt(c.get('sd'), True)} | {per} |")  # fmt: skip
+    return lines
+
+
 def render_markdown(report: Mapping[str, Any]) -> str:
     """report.md: headline, what was evaluated, Table II, confusion matrices, scorer errors."""
     lines = ["# Evaluation report", ""]
@@ -161,6 +185,9 @@ def render_markdown(report: Mapping[str, Any]) -> str:
             agree = _fmt(m.get("class_agreement"), True)
             lines.append(f"| {m.get('name')} | {m.get('precision')} | {m.get('size_bytes')} | "
                          f"{_fmt(m.get('max_abs_diff'))} | {agree} |")
+    rp = report.get("repeats")
+    if isinstance(rp, Mapping) and rp.get("seeds"):
+        lines += _repeats_section(rp)
     figs = report.get("figures") or {}
     if figs:
         lines += ["", "## Figures", ""] + [f"![{k}]({v})" for k, v in figs.items()]
@@ -188,6 +215,10 @@ def write_report(
         figs["confusion_matrix_clip"] = "confusion_matrix_clip.png"
     if history and plot_loss_curves(history, out / "loss_curves.png") is not None:
         figs["loss_curves"] = "loss_curves.png"
+    rp = report.get("repeats")
+    if isinstance(rp, Mapping) and rp.get("seeds"):
+        plot_repeats(rp, out / "repeats.png")
+        figs["repeats"] = "repeats.png"
     report = dict(report)
     if figs:
         report["figures"] = figs

@@ -34,7 +34,6 @@ lines are the off-the-shelf baselines on the same folds. Writes ``<out>/bench_pu
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -256,10 +255,13 @@ def main(argv: list[str] | None = None) -> int:
                     "label (the later-blocks holdout's protocol)")
     ap.add_argument("--skip", default="", help="comma list: mlp, rocket (slow Keras candidates)")
     args = ap.parse_args(argv)
+    if args.repeats < 1:
+        ap.error("--repeats must be at least 1")
     if not (args.data / "index.csv").exists():
         print(f"PushFit data not found at {args.data}", file=sys.stderr)
         return 2
     from repcoach.evaluation.nested_select import nested_select
+    from repcoach.io.atomic import write_json
 
     t0 = time.time()
     d = load(args.data, 5 if args.protocol == "blocks" else 0)
@@ -301,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
         plot_repeats(summary, args.out / "repeats.png",
                      f"PushFit, {args.protocol} protocol, {args.repeats} fold seeds")  # fmt: skip
     out["seconds"] = round(time.time() - t0)
-    (args.out / "bench_pushfit_nested.json").write_text(json.dumps(out, indent=2, default=str))
+    write_json(args.out / "bench_pushfit_nested.json", out)
     print(f"wrote {args.out / 'bench_pushfit_nested.json'} ({out['seconds']} s)")
     return 0
 

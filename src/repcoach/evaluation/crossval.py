@@ -12,6 +12,7 @@ from repcoach.data.samples import Samples
 from repcoach.data.splits import subject_kfold, subject_split
 from repcoach.errors import DataError
 from repcoach.evaluation.metrics import classification_section, scoring_section
+from repcoach.models.scorer import MIN_SCORER_SAMPLES
 from repcoach.models.train import (
     TrainOptions,
     make_augmenter,
@@ -81,8 +82,8 @@ def cross_validate(
             )  # fmt: skip
             if not len(sset):
                 raise DataError(
-                    f"fold {f}: no exercise has 4 or more scored training clips, so no scorer "
-                    f"can be fitted; use fewer folds (now {k}) or more data",
+                    f"fold {f}: no exercise has {MIN_SCORER_SAMPLES} or more scored training "
+                    f"clips, so no scorer can be fitted; use fewer folds (now {k}) or more data",
                     samples.meta.get("root"), column="correctness")  # fmt: skip
             score[te] = sset.predict(ts.X, ts.y, sel(te))
             epochs_run.append(max(len(s.history_["loss"]) for s in sset.scorers.values()))

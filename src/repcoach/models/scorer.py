@@ -56,6 +56,8 @@ VALIDATION_FITTED_ARCHITECTURES = ("forest",)
 MLP_LEARNING_RATE = 1e-2
 #: Inputs each split of the forest scorer draws from (scikit-learn's classifier default).
 FOREST_MAX_FEATURES = "sqrt"
+#: Scored training samples an exercise needs before :class:`ScorerSet` fits its scorer.
+MIN_SCORER_SAMPLES = 4
 
 
 def build_extra_mlp(
@@ -324,7 +326,7 @@ class ScorerSet:
         x_val: np.ndarray | None = None,
         labels_val: Sequence[str] | None = None,
         scores_val: Sequence[float] | None = None,
-        min_samples: int = 4,
+        min_samples: int = MIN_SCORER_SAMPLES,
         extra: np.ndarray | None = None,
         extra_val: np.ndarray | None = None,
     ) -> ScorerSet:
